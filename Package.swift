@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// MARK: - Settings
+
+/// Targets that define simulated actors run nonisolated async code on the caller's executor.
+let simulatedActorSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "moesim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SimCore", targets: ["SimCore"]),
+        .executable(name: "moesim-bench", targets: ["moesim-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: - Simulation kernel
+        .target(
+            name: "SimCore",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
+        .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+
+        // MARK: - Executables
+        .executableTarget(name: "moesim-bench", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+import SimCore
+
+print("moesim-bench: subcommands arrive with the simulation core")
