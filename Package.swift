@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: - Simulation kernel
@@ -32,7 +33,14 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables
-        .executableTarget(name: "moesim-bench", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .executableTarget(
+            name: "moesim-bench",
+            dependencies: [
+                "SimCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

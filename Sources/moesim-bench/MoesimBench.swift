@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `moesim-bench`: release-mode benchmarks, one subcommand per layer.
+@main
+struct MoesimBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moesim-bench",
+        abstract: "Benchmarks of moesim's layers (build with -c release).",
+        subcommands: [
+            CoreBenchmark.self,
+        ]
+    )
+}

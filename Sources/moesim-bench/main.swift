@@ -1,3 +1,0 @@
-import SimCore
-
-print("moesim-bench: subcommands arrive with the simulation core")
