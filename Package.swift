@@ -32,11 +32,19 @@ let package = Package(
         ),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
 
+        // MARK: - Model
+        .target(name: "Tensors"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .target(name: "MoEModel", dependencies: ["Tensors"]),
+        .testTarget(name: "MoEModelTests", dependencies: ["MoEModel", "Tensors"]),
+
         // MARK: - Executables
         .executableTarget(
             name: "moesim-bench",
             dependencies: [
                 "SimCore",
+                "Tensors",
+                "MoEModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simulatedActorSettings
