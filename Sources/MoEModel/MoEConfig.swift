@@ -1,0 +1,118 @@
+/// How the gate turns router logits into expert scores.
+public enum GateKind: String, Sendable, Hashable, CaseIterable {
+    /// Softmax over all experts (DeepSeek-V2, Mixtral style).
+    case softmax
+    /// An independent sigmoid per expert (DeepSeek-V3).
+    case sigmoid
+}
+
+/// Multi-head latent attention dimensions (DeepSeek-V2/V3); used by the cost model only.
+public struct MultiLatentAttention: Sendable, Hashable {
+    public var queryLoraRank: Int
+    public var keyValueLoraRank: Int
+    public var ropeHeadDimension: Int
+    public var nopeHeadDimension: Int
+    public var valueHeadDimension: Int
+
+    /// MLA dimensions as in DeepSeek-V3's public config.
+    public static let deepSeekV3 = MultiLatentAttention(
+        queryLoraRank: 1536, keyValueLoraRank: 512, ropeHeadDimension: 64, nopeHeadDimension: 128,
+        valueHeadDimension: 128)
+
+    public init(
+        queryLoraRank: Int, keyValueLoraRank: Int, ropeHeadDimension: Int, nopeHeadDimension: Int,
+        valueHeadDimension: Int
+    ) {
+        self.queryLoraRank = queryLoraRank
+        self.keyValueLoraRank = keyValueLoraRank
+        self.ropeHeadDimension = ropeHeadDimension
+        self.nopeHeadDimension = nopeHeadDimension
+        self.valueHeadDimension = valueHeadDimension
+    }
+}
+
+/// The attention variant of a config: the real model implements multi-head attention; MLA is costed only.
+public enum AttentionKind: Sendable, Hashable {
+    case multiHead
+    case multiLatent(MultiLatentAttention)
+}
+
+/// Shape of a decoder-only MoE transformer: dense SwiGLU FFN in the first layers, MoE FFN in the rest.
+public struct MoEConfig: Sendable, Hashable {
+    public var vocabularySize: Int
+    public var hiddenSize: Int
+    public var layerCount: Int
+    public var headCount: Int
+    /// Routed experts per MoE layer.
+    public var routedExpertCount: Int
+    /// Shared experts per MoE layer, applied to every token.
+    public var sharedExpertCount: Int
+    /// Routed experts each token is sent to.
+    public var topK: Int
+    /// Intermediate width of each (routed or shared) expert.
+    public var expertWidth: Int
+    /// Intermediate width of the dense FFN layers.
+    public var denseWidth: Int
+    /// How many layers, from the first, use a dense FFN instead of MoE.
+    public var denseLayerCount: Int
+    public var gateKind: GateKind
+    public var attention: AttentionKind
+    public var normEpsilon: Float
+
+    public init(
+        vocabularySize: Int, hiddenSize: Int, layerCount: Int, headCount: Int, routedExpertCount: Int,
+        sharedExpertCount: Int, topK: Int, expertWidth: Int, denseWidth: Int, denseLayerCount: Int,
+        gateKind: GateKind = .softmax, attention: AttentionKind = .multiHead, normEpsilon: Float = 1e-6
+    ) {
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.routedExpertCount = routedExpertCount
+        self.sharedExpertCount = sharedExpertCount
+        self.topK = topK
+        self.expertWidth = expertWidth
+        self.denseWidth = denseWidth
+        self.denseLayerCount = denseLayerCount
+        self.gateKind = gateKind
+        self.attention = attention
+        self.normEpsilon = normEpsilon
+    }
+
+    /// Whether layer `index` has an MoE FFN (otherwise a dense one).
+    public func isMoELayer(_ index: Int) -> Bool {
+        index >= denseLayerCount
+    }
+
+    /// Width of one attention head in multi-head attention.
+    public var headDimension: Int { hiddenSize / max(headCount, 1) }
+
+    /// Throws `ModelError.invalidConfig` naming the first inconsistent field.
+    public func validate() throws {
+        let positive: [(String, Int)] = [
+            ("vocabularySize", vocabularySize), ("hiddenSize", hiddenSize), ("layerCount", layerCount),
+            ("headCount", headCount), ("expertWidth", expertWidth), ("denseWidth", denseWidth),
+        ]
+        if let (name, value) = positive.first(where: { $0.1 < 1 }) {
+            throw ModelError.invalidConfig("\(name) = \(value) must be at least 1")
+        }
+        guard hiddenSize % headCount == 0 else {
+            throw ModelError.invalidConfig("hiddenSize \(hiddenSize) not divisible by headCount \(headCount)")
+        }
+        guard (0...layerCount).contains(denseLayerCount) else {
+            throw ModelError.invalidConfig("denseLayerCount \(denseLayerCount) outside 0...\(layerCount)")
+        }
+        guard denseLayerCount == layerCount || (1...max(routedExpertCount, 1)).contains(topK) else {
+            throw ModelError.invalidConfig("topK \(topK) with \(routedExpertCount) routed experts")
+        }
+        guard sharedExpertCount >= 0 else {
+            throw ModelError.invalidConfig("sharedExpertCount \(sharedExpertCount) is negative")
+        }
+    }
+
+    /// DeepSeek-V3 (without the MTP module): 61 layers, 3 dense, 1 shared + 256 routed experts, top-8, MLA.
+    public static let deepSeekV3 = MoEConfig(
+        vocabularySize: 129_280, hiddenSize: 7168, layerCount: 61, headCount: 128, routedExpertCount: 256,
+        sharedExpertCount: 1, topK: 8, expertWidth: 2048, denseWidth: 18432, denseLayerCount: 3,
+        gateKind: .sigmoid, attention: .multiLatent(.deepSeekV3))
+}
