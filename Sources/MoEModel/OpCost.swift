@@ -1,0 +1,67 @@
+import Tensors
+
+/// What an op is, for grouping costs (DualPipe splits a chunk into attention, dispatch, MLP, combine).
+public enum OpKind: String, Sendable, Hashable, CaseIterable {
+    case embedding
+    case attention
+    case denseFFN
+    case gate
+    case dispatch
+    case routedExperts
+    case sharedExperts
+    case combine
+    case head
+}
+
+/// FLOPs, parameters and bytes of one op for one micro-batch, split into forward (F), input-gradient (B) and
+/// weight-gradient (W) parts.
+///
+/// FLOPs count matrix products only (2 per multiply-add); element-wise work (norms, softmax, SiLU) is left out.
+/// Byte counts use the model's dtype: parameters, the op's input and output activations, and for dispatch and
+/// combine the all-to-all payload.
+public struct OpCost: Sendable, Hashable {
+    public var name: String
+    public var kind: OpKind
+    /// Parameters the op owns.
+    public var parameterCount: Int
+    /// Parameters one token uses (routed experts: top-k of them).
+    public var activatedParameterCount: Int
+    public var forwardFLOPs: Int
+    public var backwardInputFLOPs: Int
+    public var backwardWeightFLOPs: Int
+    /// Bytes of the parameters in the model dtype.
+    public var parameterBytes: Int
+    /// Bytes of the forward input activations.
+    public var inputBytes: Int
+    /// Bytes of the forward output activations.
+    public var outputBytes: Int
+    /// All-to-all bytes sent in the forward pass (dispatch in FP8 with scales, combine in BF16).
+    public var forwardCommunicationBytes: Int
+    /// All-to-all bytes sent in the backward pass (gradients in BF16).
+    public var backwardCommunicationBytes: Int
+
+    public init(
+        name: String, kind: OpKind, parameterCount: Int = 0, activatedParameterCount: Int? = nil, forwardFLOPs: Int = 0,
+        backwardInputFLOPs: Int = 0, backwardWeightFLOPs: Int = 0, parameterBytes: Int = 0, inputBytes: Int = 0,
+        outputBytes: Int = 0, forwardCommunicationBytes: Int = 0, backwardCommunicationBytes: Int = 0
+    ) {
+        self.name = name
+        self.kind = kind
+        self.parameterCount = parameterCount
+        self.activatedParameterCount = activatedParameterCount ?? parameterCount
+        self.forwardFLOPs = forwardFLOPs
+        self.backwardInputFLOPs = backwardInputFLOPs
+        self.backwardWeightFLOPs = backwardWeightFLOPs
+        self.parameterBytes = parameterBytes
+        self.inputBytes = inputBytes
+        self.outputBytes = outputBytes
+        self.forwardCommunicationBytes = forwardCommunicationBytes
+        self.backwardCommunicationBytes = backwardCommunicationBytes
+    }
+
+    /// Forward plus both backward parts.
+    public var totalFLOPs: Int { forwardFLOPs + backwardInputFLOPs + backwardWeightFLOPs }
+
+    /// HBM bytes a forward pass touches at least once: parameters, inputs and outputs.
+    public var forwardMemoryBytes: Int { parameterBytes + inputBytes + outputBytes }
+}
