@@ -1,16 +1,16 @@
 import Foundation
 
-/// AdamW hyper-parameters (PyTorch names and defaults).
+/// AdamW hyper-parameters (PyTorch names and defaults), in Double like PyTorch's Python floats.
 public struct AdamWConfig: Sendable, Hashable {
-    public var learningRate: Float
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
-    public var weightDecay: Float
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
 
     public init(
-        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-        weightDecay: Float = 0.01
+        learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+        weightDecay: Double = 0.01
     ) {
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -24,7 +24,8 @@ public struct AdamWConfig: Sendable, Hashable {
 ///
 /// Per step t: p *= 1 - lr * wd; m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g^2;
 /// p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps). Scalars are formed in Double and
-/// rounded to Float, as PyTorch does, so the same state serves a full model or a ZeRO-1 shard.
+/// rounded to Float, as PyTorch does for float32 tensors. It updates any flat slice, so the same code serves a
+/// full model or a ZeRO-1 shard.
 public struct AdamW: Sendable {
     public let config: AdamWConfig
     /// First-moment estimate m, one per parameter of the shard.
@@ -48,24 +49,25 @@ public struct AdamW: Sendable {
                 "AdamW shard of \(firstMoment.count): \(parameters.count) parameters, \(gradients.count) gradients")
         }
         stepCount += 1
-        let lr = Double(config.learningRate)
-        let decay = Float(1 - lr * Double(config.weightDecay))
-        let stepSize = Float(lr / (1 - Self.power(config.beta1, stepCount)))
-        let correction2Root = Float((1 - Self.power(config.beta2, stepCount)).squareRoot())
-        let (beta2, epsilon) = (config.beta2, config.epsilon)
-        let mixFirst = 1 - config.beta1
-        let mixSecond = Float(1 - Double(beta2))
-        for (offset, (index, gradient)) in zip(parameters.indices, gradients).enumerated() {
-            let m = firstMoment[offset] + mixFirst * (gradient - firstMoment[offset])
-            let v = secondMoment[offset] * beta2 + gradient * gradient * mixSecond
-            firstMoment[offset] = m
-            secondMoment[offset] = v
-            let denominator = v.squareRoot() / correction2Root + epsilon
-            parameters[index] = parameters[index] * decay - stepSize * (m / denominator)
+        let lr = config.learningRate
+        let decay = Float(1 - lr * config.weightDecay)
+        let stepSize = Float(lr / (1 - Foundation.pow(config.beta1, Double(stepCount))))
+        let correction2Root = Float((1 - Foundation.pow(config.beta2, Double(stepCount))).squareRoot())
+        let (beta2, epsilon) = (Float(config.beta2), Float(config.epsilon))
+        let (mixFirst, mixSecond) = (Float(1 - config.beta1), Float(1 - config.beta2))
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradients.withUnsafeBufferPointer { g in
+                firstMoment.withUnsafeMutableBufferPointer { m in
+                    secondMoment.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<p.count {
+                            m[i] = m[i] + mixFirst * (g[i] - m[i])
+                            v[i] = v[i] * beta2 + mixSecond * g[i] * g[i]
+                            let denominator = v[i].squareRoot() / correction2Root + epsilon
+                            p[i] = p[i] * decay - stepSize * (m[i] / denominator)
+                        }
+                    }
+                }
+            }
         }
-    }
-
-    private static func power(_ base: Float, _ exponent: Int) -> Double {
-        Foundation.pow(Double(base), Double(exponent))
     }
 }

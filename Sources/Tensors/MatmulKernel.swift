@@ -7,6 +7,7 @@ enum MatmulKernel {
     static let tileRows = 4
     static let tileColumns = 16
     static let depthBlock = 256
+    static let rowBlockSize = 64
 
     /// C = A (m x k) * B (k x n); `c` must hold m * n elements.
     static func multiply(
@@ -27,21 +28,24 @@ enum MatmulKernel {
         for depthStart in stride(from: 0, to: k, by: depthBlock) {
             let depth = min(depthBlock, k - depthStart)
             pack(bBase + depthStart * n, depth: depth, n: n, into: packed)
-            for panel in 0..<panels {
-                let panelB = UnsafePointer(packed + panel * depth * tileColumns)
-                let column = panel * tileColumns
-                let columns = min(tileColumns, n - column)
-                for row in stride(from: 0, to: m, by: tileRows) {
-                    let rows = min(tileRows, m - row)
-                    let tileA = aBase + row * k + depthStart
-                    let tileC = cBase + row * n + column
-                    if rows == tileRows, columns == tileColumns {
-                        kernel(a: tileA, lda: k, b: panelB, depth: depth, c: tileC, ldc: n)
-                    } else {
-                        copy(rows: rows, columns: depth, from: tileA, stride: k, to: edgeA, stride: depthBlock)
-                        copy(rows: rows, columns: columns, from: tileC, stride: n, to: edgeC, stride: tileColumns)
-                        kernel(a: edgeA, lda: depthBlock, b: panelB, depth: depth, c: edgeC, ldc: tileColumns)
-                        copy(rows: rows, columns: columns, from: edgeC, stride: tileColumns, to: tileC, stride: n)
+            // A block of rows stays in L2 while every packed B panel (in L1) passes over it.
+            for rowBlock in stride(from: 0, to: m, by: rowBlockSize) {
+                for panel in 0..<panels {
+                    let panelB = UnsafePointer(packed + panel * depth * tileColumns)
+                    let column = panel * tileColumns
+                    let columns = min(tileColumns, n - column)
+                    for row in stride(from: rowBlock, to: min(m, rowBlock + rowBlockSize), by: tileRows) {
+                        let rows = min(tileRows, m - row)
+                        let tileA = aBase + row * k + depthStart
+                        let tileC = cBase + row * n + column
+                        if rows == tileRows, columns == tileColumns {
+                            kernel(a: tileA, lda: k, b: panelB, depth: depth, c: tileC, ldc: n)
+                        } else {
+                            copy(rows: rows, columns: depth, from: tileA, stride: k, to: edgeA, stride: depthBlock)
+                            copy(rows: rows, columns: columns, from: tileC, stride: n, to: edgeC, stride: tileColumns)
+                            kernel(a: edgeA, lda: depthBlock, b: panelB, depth: depth, c: edgeC, ldc: tileColumns)
+                            copy(rows: rows, columns: columns, from: edgeC, stride: tileColumns, to: tileC, stride: n)
+                        }
                     }
                 }
             }

@@ -21,7 +21,7 @@ import Testing
         return (0..<count).map { _ in generator.nextNormal() }
     }
 
-    @Test(arguments: [(1, 1, 1), (4, 16, 16), (5, 7, 19), (9, 300, 17), (33, 2, 40)])
+    @Test(arguments: [(1, 1, 1), (4, 16, 16), (5, 7, 19), (9, 300, 17), (33, 2, 40), (70, 20, 33)])
     func matchesNaiveLoopBitForBit(m: Int, k: Int, n: Int) throws {
         let a = Self.random(m * k, seed: 1)
         let b = Self.random(k * n, seed: 2)
