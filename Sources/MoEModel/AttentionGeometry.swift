@@ -26,12 +26,35 @@ struct AttentionGeometry {
         scale = 1 / Float(headDimension).squareRoot()
     }
 
-    /// Offset of (token row, head) in a [rows, hidden] matrix.
-    func offset(row: Int, head: Int) -> Int { row * hidden + head * headDimension }
+    /// One query of one head: where its vector and its probability row live.
+    struct QueryPosition {
+        /// Offset of the query's head slice in a [rows, hidden] matrix.
+        let offset: Int
+        /// Offset of the first key's head slice (the sequence start) in a [rows, hidden] matrix.
+        let firstKeyOffset: Int
+        /// Offset of the query's probability row.
+        let probabilityBase: Int
+        /// Keys the query sees: 0...query.
+        let keys: ClosedRange<Int>
 
-    /// Offset of probability (query i, key j) for a sequence and head.
-    func probabilityOffset(sequence: Int, head: Int, query: Int) -> Int {
-        ((sequence * headCount + head) * sequenceLength + query) * sequenceLength
+        /// Offset of key `key`'s head slice.
+        func keyOffset(_ key: Int, hidden: Int) -> Int { firstKeyOffset + key * hidden }
+    }
+
+    /// Visits every (sequence, head, query) in a fixed order, so sums are reproducible.
+    func forEachQuery(_ body: (QueryPosition) -> Void) {
+        for sequence in 0..<sequenceCount {
+            for head in 0..<headCount {
+                let firstKeyOffset = sequence * sequenceLength * hidden + head * headDimension
+                for query in 0..<sequenceLength {
+                    let base = ((sequence * headCount + head) * sequenceLength + query) * sequenceLength
+                    body(
+                        QueryPosition(
+                            offset: firstKeyOffset + query * hidden, firstKeyOffset: firstKeyOffset,
+                            probabilityBase: base, keys: 0...query))
+                }
+            }
+        }
     }
 
     func dot(_ a: [Float], _ aOffset: Int, _ b: [Float], _ bOffset: Int) -> Float {
@@ -40,68 +63,59 @@ struct AttentionGeometry {
         return sum
     }
 
+    /// Causal softmax(Q K^T * scale) per head and the context P V.
     func forward(queries: [Float], keys: [Float], values: [Float]) -> (probabilities: [Float], context: [Float]) {
         var probabilities = [Float](repeating: 0, count: sequenceCount * headCount * sequenceLength * sequenceLength)
         var context = [Float](repeating: 0, count: queries.count)
-        for sequence in 0..<sequenceCount {
-            for head in 0..<headCount {
-                for query in 0..<sequenceLength {
-                    let row = sequence * sequenceLength + query
-                    let base = probabilityOffset(sequence: sequence, head: head, query: query)
-                    let q = offset(row: row, head: head)
-                    var maximum = -Float.infinity
-                    for key in 0...query {
-                        let score = dot(queries, q, keys, offset(row: row - query + key, head: head)) * scale
-                        probabilities[base + key] = score
-                        maximum = max(maximum, score)
-                    }
-                    var total: Float = 0
-                    for key in 0...query {
-                        probabilities[base + key] = Foundation.exp(probabilities[base + key] - maximum)
-                        total += probabilities[base + key]
-                    }
-                    for key in 0...query {
-                        probabilities[base + key] /= total
-                        let v = offset(row: row - query + key, head: head)
-                        for d in 0..<headDimension { context[q + d] += probabilities[base + key] * values[v + d] }
-                    }
+        forEachQuery { position in
+            let base = position.probabilityBase
+            var maximum = -Float.infinity
+            for key in position.keys {
+                let score = dot(queries, position.offset, keys, position.keyOffset(key, hidden: hidden)) * scale
+                probabilities[base + key] = score
+                maximum = max(maximum, score)
+            }
+            var total: Float = 0
+            for key in position.keys {
+                probabilities[base + key] = Foundation.exp(probabilities[base + key] - maximum)
+                total += probabilities[base + key]
+            }
+            for key in position.keys {
+                probabilities[base + key] /= total
+                let v = position.keyOffset(key, hidden: hidden)
+                for d in 0..<headDimension {
+                    context[position.offset + d] += probabilities[base + key] * values[v + d]
                 }
             }
         }
         return (probabilities, context)
     }
 
+    /// Gradients of Q, K and V from the context gradient: dS = P * (dP - rowsum(P * dP)) * scale.
     func backward(
         contextGradient dc: [Float], cache: AttentionLayer.Cache
     ) throws -> (queries: [Float], keys: [Float], values: [Float]) {
         let (q, k, v) = try (cache.queries.values(), cache.keys.values(), cache.values.values())
         let p = cache.probabilities
-        var (dq, dk, dv) = (
-            [Float](repeating: 0, count: q.count), [Float](repeating: 0, count: q.count),
-            [Float](repeating: 0, count: q.count)
-        )
+        var dq = [Float](repeating: 0, count: q.count)
+        var dk = dq
+        var dv = dq
         var dp = [Float](repeating: 0, count: sequenceLength)
-        for sequence in 0..<sequenceCount {
-            for head in 0..<headCount {
-                for query in 0..<sequenceLength {
-                    let row = sequence * sequenceLength + query
-                    let base = probabilityOffset(sequence: sequence, head: head, query: query)
-                    let qi = offset(row: row, head: head)
-                    var weighted: Float = 0
-                    for key in 0...query {
-                        let kj = offset(row: row - query + key, head: head)
-                        dp[key] = dot(dc, qi, v, kj)
-                        weighted += p[base + key] * dp[key]
-                        for d in 0..<headDimension { dv[kj + d] += p[base + key] * dc[qi + d] }
-                    }
-                    for key in 0...query {
-                        let kj = offset(row: row - query + key, head: head)
-                        let scoreGradient = p[base + key] * (dp[key] - weighted) * scale
-                        for d in 0..<headDimension {
-                            dq[qi + d] += scoreGradient * k[kj + d]
-                            dk[kj + d] += scoreGradient * q[qi + d]
-                        }
-                    }
+        forEachQuery { position in
+            let (base, qi) = (position.probabilityBase, position.offset)
+            var weighted: Float = 0
+            for key in position.keys {
+                let kj = position.keyOffset(key, hidden: hidden)
+                dp[key] = dot(dc, qi, v, kj)
+                weighted += p[base + key] * dp[key]
+                for d in 0..<headDimension { dv[kj + d] += p[base + key] * dc[qi + d] }
+            }
+            for key in position.keys {
+                let kj = position.keyOffset(key, hidden: hidden)
+                let scoreGradient = p[base + key] * (dp[key] - weighted) * scale
+                for d in 0..<headDimension {
+                    dq[qi + d] += scoreGradient * k[kj + d]
+                    dk[kj + d] += scoreGradient * q[qi + d]
                 }
             }
         }
