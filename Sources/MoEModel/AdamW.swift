@@ -2,12 +2,18 @@ import Foundation
 
 /// AdamW hyper-parameters (PyTorch names and defaults), in Double like PyTorch's Python floats.
 public struct AdamWConfig: Sendable, Hashable {
+    /// Step size lr.
     public var learningRate: Double
+    /// Decay of the first-moment average.
     public var beta1: Double
+    /// Decay of the second-moment average.
     public var beta2: Double
+    /// Added to the denominator for stability.
     public var epsilon: Double
+    /// Decoupled weight decay: p *= 1 - lr * weightDecay each step.
     public var weightDecay: Double
 
+    /// Hyper-parameters; defaults are PyTorch's.
     public init(
         learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
         weightDecay: Double = 0.01
@@ -27,6 +33,7 @@ public struct AdamWConfig: Sendable, Hashable {
 /// rounded to Float, as PyTorch does for float32 tensors. It updates any flat slice, so the same code serves a
 /// full model or a ZeRO-1 shard.
 public struct AdamW: Sendable {
+    /// The hyper-parameters.
     public let config: AdamWConfig
     /// First-moment estimate m, one per parameter of the shard.
     public private(set) var firstMoment: [Float]

@@ -4,6 +4,7 @@ import Tensors
 public struct AttentionLayer: Sendable {
     /// Parameter name prefix: `<prefix>.wq`, `.wk`, `.wv`, `.wo`, each [hidden, hidden].
     public let prefix: String
+    /// Heads; each has hidden / headCount dimensions.
     public let headCount: Int
 
     /// What the backward pass needs from the forward pass.
@@ -18,6 +19,7 @@ public struct AttentionLayer: Sendable {
         public var sequenceLength: Int
     }
 
+    /// Attention whose projections are named `<prefix>.wq` ... `<prefix>.wo`.
     public init(prefix: String, headCount: Int) {
         self.prefix = prefix
         self.headCount = headCount

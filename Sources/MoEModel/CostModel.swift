@@ -6,15 +6,18 @@ import Tensors
 /// features on N rows costs 2 N in out FLOPs in each of F, B and W; causal attention over sequences of T tokens
 /// scores T (T + 1) / 2 query-key pairs per sequence and head.
 public struct CostModel: Sendable {
+    /// The model shape being costed.
     public let config: MoEConfig
     /// Tokens in one micro-batch.
     public let tokens: Int
+    /// Tokens per sequence (the causal attention span).
     public let sequenceLength: Int
     /// The dtype that sizes parameters and activations.
     public let dtype: DType
 
     /// Parameter totals of the model.
     public struct ParameterCounts: Sendable, Hashable {
+        /// All parameters (without the MTP module).
         public var total: Int
         /// Parameters one token uses: all but the routed experts it is not sent to.
         public var activated: Int

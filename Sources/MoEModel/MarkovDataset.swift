@@ -5,13 +5,18 @@ import Tensors
 /// Each token has `branching` preferred successors; a step follows one of them with probability
 /// `followProbability` and otherwise jumps to a uniform random token.
 public struct MarkovDataset: Sendable {
+    /// Tokens are 0..<vocabularySize.
     public let vocabularySize: Int
+    /// Tokens per sequence.
     public let sequenceLength: Int
+    /// Fixes the transition table and every batch.
     public let seed: UInt64
+    /// Chance that a step follows a preferred successor.
     public let followProbability: Float
     /// Preferred successors of each token.
     public let successors: [[Int]]
 
+    /// A chain over `vocabularySize` tokens with `branching` preferred successors per token.
     public init(
         vocabularySize: Int, sequenceLength: Int, seed: UInt64, branching: Int = 2, followProbability: Float = 0.9
     ) throws {

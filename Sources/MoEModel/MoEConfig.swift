@@ -8,10 +8,15 @@ public enum GateKind: String, Sendable, Hashable, CaseIterable {
 
 /// Multi-head latent attention dimensions (DeepSeek-V2/V3); used by the cost model only.
 public struct MultiLatentAttention: Sendable, Hashable {
+    /// Width of the compressed query latent.
     public var queryLoraRank: Int
+    /// Width of the compressed key-value latent.
     public var keyValueLoraRank: Int
+    /// Per-head query/key dimensions that carry rotary position.
     public var ropeHeadDimension: Int
+    /// Per-head query/key dimensions without position.
     public var nopeHeadDimension: Int
+    /// Per-head value dimensions.
     public var valueHeadDimension: Int
 
     /// MLA dimensions as in DeepSeek-V3's public config.
@@ -19,6 +24,7 @@ public struct MultiLatentAttention: Sendable, Hashable {
         queryLoraRank: 1536, keyValueLoraRank: 512, ropeHeadDimension: 64, nopeHeadDimension: 128,
         valueHeadDimension: 128)
 
+    /// MLA dimensions.
     public init(
         queryLoraRank: Int, keyValueLoraRank: Int, ropeHeadDimension: Int, nopeHeadDimension: Int,
         valueHeadDimension: Int
@@ -39,9 +45,13 @@ public enum AttentionKind: Sendable, Hashable {
 
 /// Shape of a decoder-only MoE transformer: dense SwiGLU FFN in the first layers, MoE FFN in the rest.
 public struct MoEConfig: Sendable, Hashable {
+    /// Tokens are 0..<vocabularySize.
     public var vocabularySize: Int
+    /// Width of the residual stream.
     public var hiddenSize: Int
+    /// Transformer blocks.
     public var layerCount: Int
+    /// Attention heads.
     public var headCount: Int
     /// Routed experts per MoE layer.
     public var routedExpertCount: Int
@@ -55,10 +65,14 @@ public struct MoEConfig: Sendable, Hashable {
     public var denseWidth: Int
     /// How many layers, from the first, use a dense FFN instead of MoE.
     public var denseLayerCount: Int
+    /// Softmax or sigmoid gate scores.
     public var gateKind: GateKind
+    /// Multi-head (real model) or MLA (cost model only).
     public var attention: AttentionKind
+    /// Added to the mean square in every RMSNorm.
     public var normEpsilon: Float
 
+    /// A config; `validate()` checks it.
     public init(
         vocabularySize: Int, hiddenSize: Int, layerCount: Int, headCount: Int, routedExpertCount: Int,
         sharedExpertCount: Int, topK: Int, expertWidth: Int, denseWidth: Int, denseLayerCount: Int,

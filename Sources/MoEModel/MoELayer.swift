@@ -5,8 +5,11 @@ import Tensors
 /// Each step is callable on its own so expert-parallel code can run gate and combine on one rank and the experts
 /// on others; `forward` and `backwardInput` compose the steps for a single device.
 public struct MoELayer: Sendable {
+    /// The gate.
     public let router: Router
+    /// Routed experts, in expert index order.
     public let routedExperts: [SwiGLUFFN]
+    /// Experts every token passes through.
     public let sharedExperts: [SwiGLUFFN]
 
     /// What the backward pass needs from the forward pass.

@@ -5,17 +5,24 @@ import Tensors
 /// Parameters are a `ParameterSet` whose canonical order is `parameterShapes`. The model offers the forward
 /// pass, the input-gradient (B) pass that defers every weight gradient (W), and the full backward pass.
 public struct MoETransformer: Sendable {
+    /// The model shape.
     public let config: MoEConfig
+    /// The layers, first to last.
     public let blocks: [TransformerBlock]
+    /// Final norm, LM head and loss.
     public let head: OutputHead
     /// Name of the embedding matrix, [vocabulary, hidden].
     public let embeddingName = "embedding"
 
     /// Everything a forward pass leaves for the backward pass.
     public struct ForwardPass: Sendable {
+        /// Mean cross-entropy over the batch tokens.
         public var loss: Float
+        /// The input tokens (for the embedding gradient).
         public var tokens: [Int]
+        /// One cache per block, first to last; MoE blocks expose their routing.
         public var blockCaches: [TransformerBlock.Cache]
+        /// The output head's cache.
         public var headCache: OutputHead.Cache
     }
 

@@ -20,14 +20,19 @@ public enum OpKind: String, Sendable, Hashable, CaseIterable {
 /// Byte counts use the model's dtype: parameters, the op's input and output activations, and for dispatch and
 /// combine the all-to-all payload.
 public struct OpCost: Sendable, Hashable {
+    /// Which op, e.g. `layers.3.experts`.
     public var name: String
+    /// What the op is.
     public var kind: OpKind
     /// Parameters the op owns.
     public var parameterCount: Int
     /// Parameters one token uses (routed experts: top-k of them).
     public var activatedParameterCount: Int
+    /// F: the forward pass.
     public var forwardFLOPs: Int
+    /// B: gradients with respect to the op inputs.
     public var backwardInputFLOPs: Int
+    /// W: gradients with respect to the op weights.
     public var backwardWeightFLOPs: Int
     /// Bytes of the parameters in the model dtype.
     public var parameterBytes: Int
@@ -40,6 +45,7 @@ public struct OpCost: Sendable, Hashable {
     /// All-to-all bytes sent in the backward pass (gradients in BF16).
     public var backwardCommunicationBytes: Int
 
+    /// An op cost; unspecified quantities are zero, activated parameters default to all.
     public init(
         name: String, kind: OpKind, parameterCount: Int = 0, activatedParameterCount: Int? = nil, forwardFLOPs: Int = 0,
         backwardInputFLOPs: Int = 0, backwardWeightFLOPs: Int = 0, parameterBytes: Int = 0, inputBytes: Int = 0,

@@ -3,6 +3,7 @@ import Tensors
 
 /// Final RMSNorm, LM head and mean cross-entropy loss over the tokens of a micro-batch.
 public struct OutputHead: Sendable {
+    /// The norm before the LM head.
     public let finalNorm: RMSNormLayer
     /// Name of the LM head matrix, [hidden, vocabulary].
     public let weightName: String
@@ -15,6 +16,7 @@ public struct OutputHead: Sendable {
         public var targets: [Int]
     }
 
+    /// The head with parameters `final_norm` and `lm_head`.
     public init(epsilon: Float) {
         finalNorm = RMSNormLayer(weightName: "final_norm", epsilon: epsilon)
         weightName = "lm_head"

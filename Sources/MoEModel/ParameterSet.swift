@@ -2,9 +2,12 @@ import Tensors
 
 /// A tensor with the name that addresses it in a `ParameterSet`.
 public struct NamedTensor: Sendable, Equatable {
+    /// The address, e.g. `layers.1.moe.experts.3.w_up`.
     public var name: String
+    /// The values.
     public var tensor: Tensor
 
+    /// Pairs a name with a tensor.
     public init(name: String, tensor: Tensor) {
         self.name = name
         self.tensor = tensor
@@ -20,6 +23,7 @@ public struct ParameterSet: Sendable, Equatable {
     public private(set) var entries: [NamedTensor] = []
     private var positions: [String: Int] = [:]
 
+    /// An empty set.
     public init() {}
 
     /// Appends a tensor under a name not used yet.

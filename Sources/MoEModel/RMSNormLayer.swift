@@ -4,6 +4,7 @@ import Tensors
 public struct RMSNormLayer: Sendable {
     /// Name of the scale vector g in the parameter set.
     public let weightName: String
+    /// Added to the mean square.
     public let epsilon: Float
 
     /// What the backward pass needs from the forward pass.
@@ -12,6 +13,7 @@ public struct RMSNormLayer: Sendable {
         public var inverseRMS: Tensor
     }
 
+    /// A norm whose scale is the parameter `weightName`.
     public init(weightName: String, epsilon: Float) {
         self.weightName = weightName
         self.epsilon = epsilon

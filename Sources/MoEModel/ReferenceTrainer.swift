@@ -2,14 +2,20 @@ import Tensors
 
 /// What the reference trainer runs: seed, step count, micro-batching and the optimizer.
 public struct TrainingConfig: Sendable, Hashable {
+    /// Fixes initial parameters and data.
     public var seed: UInt64
+    /// Optimizer steps `train()` runs.
     public var steps: Int
     /// Micro-batches whose gradients are accumulated (averaged) into one optimizer step.
     public var microBatchesPerStep: Int
+    /// Sequences in each micro-batch.
     public var sequencesPerMicroBatch: Int
+    /// Tokens per sequence.
     public var sequenceLength: Int
+    /// AdamW hyper-parameters.
     public var optimizer: AdamWConfig
 
+    /// A training run description.
     public init(
         seed: UInt64, steps: Int, microBatchesPerStep: Int, sequencesPerMicroBatch: Int, sequenceLength: Int,
         optimizer: AdamWConfig = AdamWConfig()
@@ -27,14 +33,20 @@ public struct TrainingConfig: Sendable, Hashable {
 ///
 /// Distributed runs are checked against it: the same config and seed give bit-identical losses every run.
 public struct ReferenceTrainer: Sendable {
+    /// The model being trained.
     public let model: MoETransformer
+    /// The run description.
     public let training: TrainingConfig
+    /// Where the batches come from.
     public let dataset: MarkovDataset
+    /// The current parameters.
     public private(set) var parameters: ParameterSet
+    /// AdamW over the flattened parameters.
     public private(set) var optimizer: AdamW
     /// Steps completed so far.
     public private(set) var stepsDone = 0
 
+    /// A trainer with seeded parameters and data; throws for an invalid config.
     public init(config: MoEConfig, training: TrainingConfig) throws {
         guard training.microBatchesPerStep > 0, training.sequencesPerMicroBatch > 0 else {
             throw ModelError.invalidConfig(

@@ -4,8 +4,11 @@ import Tensors
 public struct Router: Sendable {
     /// Name of Wr, [hidden, experts].
     public let weightName: String
+    /// Routed experts to choose from.
     public let expertCount: Int
+    /// Experts chosen per token.
     public let topK: Int
+    /// Softmax or sigmoid scores.
     public let gateKind: GateKind
 
     /// What the backward pass needs from the forward pass.
@@ -15,6 +18,7 @@ public struct Router: Sendable {
         public var routing: RoutingDecision
     }
 
+    /// A gate whose matrix is the parameter `weightName`.
     public init(weightName: String, expertCount: Int, topK: Int, gateKind: GateKind) {
         self.weightName = weightName
         self.expertCount = expertCount

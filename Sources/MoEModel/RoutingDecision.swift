@@ -4,8 +4,11 @@
 /// code sends token rows to the ranks holding `assignments[e].expert` and combines the returned rows with
 /// `weights`.
 public struct RoutingDecision: Sendable, Equatable {
+    /// Tokens routed (rows of the layer input).
     public let tokenCount: Int
+    /// Routed experts of the layer.
     public let expertCount: Int
+    /// Slots per token.
     public let topK: Int
     /// Expert of each slot.
     public let experts: [Int]
@@ -48,6 +51,7 @@ public struct RoutingDecision: Sendable, Equatable {
 
 /// The token rows one expert receives.
 public struct ExpertAssignment: Sendable, Equatable {
+    /// The expert index.
     public let expert: Int
     /// Slots routed to this expert, ascending.
     public let slots: [Int]

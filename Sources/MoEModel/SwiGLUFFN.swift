@@ -17,12 +17,16 @@ public struct SwiGLUFFN: Sendable {
         public var hidden: Tensor
     }
 
+    /// An FFN whose weights are named under `prefix`.
     public init(prefix: String) {
         self.prefix = prefix
     }
 
+    /// Name of Wg.
     public var gateWeightName: String { prefix + ".w_gate" }
+    /// Name of Wu.
     public var upWeightName: String { prefix + ".w_up" }
+    /// Name of Wd.
     public var downWeightName: String { prefix + ".w_down" }
 
     /// Names and shapes of the three weight matrices, in canonical order.

@@ -1,7 +1,10 @@
 /// One micro-batch: input tokens and next-token targets, grouped in sequences of equal length.
 public struct TokenBatch: Sendable, Equatable {
+    /// Input tokens, sequence after sequence.
     public let tokens: [Int]
+    /// The token that follows each input token.
     public let targets: [Int]
+    /// Tokens per sequence.
     public let sequenceLength: Int
 
     /// Throws unless tokens and targets have equal length, a whole number of sequences.

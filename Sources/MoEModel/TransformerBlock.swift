@@ -14,10 +14,15 @@ public enum FeedForwardCache: Sendable {
 
 /// One pre-norm decoder layer: h = x + Attention(Norm(x)); y = h + FFN(Norm(h)).
 public struct TransformerBlock: Sendable {
+    /// Layer number, from 0.
     public let index: Int
+    /// Pre-attention norm.
     public let attentionNorm: RMSNormLayer
+    /// Causal self-attention.
     public let attention: AttentionLayer
+    /// Pre-FFN norm.
     public let ffnNorm: RMSNormLayer
+    /// Dense or MoE FFN.
     public let feedForward: FeedForward
     let parameterShapes: [(name: String, shape: [Int])]
 

@@ -48,9 +48,12 @@ extension Array where Element == WeightGradientTask {
 
 /// The result of an input-gradient (B) pass: the gradient for the layer input and the deferred W work.
 public struct InputBackward: Sendable {
+    /// Gradient of the loss with respect to the layer input.
     public var inputGradient: Tensor
+    /// The W work this B pass deferred.
     public var weightTasks: [WeightGradientTask]
 
+    /// Pairs an input gradient with its deferred W work.
     public init(inputGradient: Tensor, weightTasks: [WeightGradientTask]) {
         self.inputGradient = inputGradient
         self.weightTasks = weightTasks
