@@ -103,3 +103,28 @@ import Tensors
         }
     }
 }
+
+@Suite struct PhantomAndRoutingTests {
+    /// Cost-only runs push phantom tensors through an expert: shapes are checked and kept, nothing is computed.
+    @Test func expertAcceptsPhantomRows() throws {
+        let expert = SwiGLUFFN(prefix: "expert")
+        var parameters = ParameterSet()
+        for entry in expert.parameterShapes(hiddenSize: 8, width: 6) {
+            try parameters.append(entry.name, Tensor(phantom: entry.shape, dtype: .bf16))
+        }
+        let output = try expert.forward(Tensor(phantom: [5, 8], dtype: .fp8e4m3), parameters: parameters).output
+        #expect(output.isPhantom && output.shape == [5, 8])
+        #expect(throws: TensorError.shapeMismatch(operation: "matmul", shapes: [[5, 7], [8, 6]])) {
+            try expert.forward(Tensor(phantom: [5, 7]), parameters: parameters)
+        }
+    }
+
+    @Test func routingDecisionRejectsBadInput() {
+        #expect(throws: ModelError.invalidBatch("expert 4 outside 0..<4")) {
+            try RoutingDecision(tokenCount: 1, expertCount: 4, topK: 2, experts: [0, 4], weights: [0.5, 0.5])
+        }
+        #expect(throws: ModelError.invalidBatch("routing of 2 tokens x top-2 with 2 experts, 2 weights")) {
+            try RoutingDecision(tokenCount: 2, expertCount: 4, topK: 2, experts: [0, 1], weights: [0.5, 0.5])
+        }
+    }
+}
