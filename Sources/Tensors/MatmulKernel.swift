@@ -1,4 +1,5 @@
-/// Single-threaded Float32 GEMM, C = A * B (row-major), register-tiled with SIMD.
+/// Single-threaded Float32 GEMM, C = op(A) * op(B) (row-major, op = identity or transpose), register-tiled with
+/// SIMD on packed operands.
 ///
 /// Every output element sums its products in ascending k starting from 0, one multiply and one add at a time
 /// (Swift does not contract them into FMA), so results are bit-identical to a naive i-k-j loop and do not
@@ -7,81 +8,109 @@ enum MatmulKernel {
     static let tileRows = 4
     static let tileColumns = 16
     static let depthBlock = 256
-    static let rowBlockSize = 64
+    static let rowBlock = 64
 
-    /// C = A (m x k) * B (k x n); `c` must hold m * n elements.
-    static func multiply(
-        _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, m: Int, k: Int, n: Int,
-        into c: UnsafeMutableBufferPointer<Float>
-    ) {
-        guard let cBase = c.baseAddress else { return }
-        cBase.initialize(repeating: 0, count: m * n)
-        guard let aBase = a.baseAddress, let bBase = b.baseAddress, k > 0 else { return }
+    /// A row-major matrix in memory, used as itself or transposed.
+    struct Operand {
+        let base: UnsafePointer<Float>
+        /// Elements per stored row.
+        let stride: Int
+        let transposed: Bool
+
+        /// Element (row, column) of op(matrix).
+        @inline(__always)
+        func element(_ row: Int, _ column: Int) -> Float {
+            transposed ? base[column * stride + row] : base[row * stride + column]
+        }
+    }
+
+    /// C (m x n) = op(A) (m x k) * op(B) (k x n); `c` must hold m * n elements.
+    static func multiply(a: Operand, b: Operand, m: Int, k: Int, n: Int, into c: UnsafeMutablePointer<Float>) {
+        c.initialize(repeating: 0, count: m * n)
         let panels = (n + tileColumns - 1) / tileColumns
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * depthBlock * tileColumns)
-        let edgeA = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * depthBlock)
-        let edgeC = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * tileColumns)
-        defer { packed.deallocate(); edgeA.deallocate(); edgeC.deallocate() }
-        // Padding rows of edge tiles only feed padding outputs, which are never copied back.
-        edgeA.initialize(repeating: 0, count: tileRows * depthBlock)
-        edgeC.initialize(repeating: 0, count: tileRows * tileColumns)
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: panels * depthBlock * tileColumns)
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * depthBlock)
+        let edge = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * tileColumns)
+        defer { packedB.deallocate(); packedA.deallocate(); edge.deallocate() }
+        edge.initialize(repeating: 0, count: tileRows * tileColumns)
         for depthStart in stride(from: 0, to: k, by: depthBlock) {
             let depth = min(depthBlock, k - depthStart)
-            pack(bBase + depthStart * n, depth: depth, n: n, into: packed)
+            packColumns(b, depthStart: depthStart, depth: depth, n: n, into: packedB)
             // A block of rows stays in L2 while every packed B panel (in L1) passes over it.
-            for rowBlock in stride(from: 0, to: m, by: rowBlockSize) {
+            for blockStart in stride(from: 0, to: m, by: rowBlock) {
+                let rows = min(rowBlock, m - blockStart)
+                packRows(a, rowStart: blockStart, rows: rows, depthStart: depthStart, depth: depth, into: packedA)
                 for panel in 0..<panels {
-                    let panelB = UnsafePointer(packed + panel * depth * tileColumns)
-                    let column = panel * tileColumns
-                    let columns = min(tileColumns, n - column)
-                    for row in stride(from: rowBlock, to: min(m, rowBlock + rowBlockSize), by: tileRows) {
-                        let rows = min(tileRows, m - row)
-                        let tileA = aBase + row * k + depthStart
-                        let tileC = cBase + row * n + column
-                        if rows == tileRows, columns == tileColumns {
-                            kernel(a: tileA, lda: k, b: panelB, depth: depth, c: tileC, ldc: n)
-                        } else {
-                            copy(rows: rows, columns: depth, from: tileA, stride: k, to: edgeA, stride: depthBlock)
-                            copy(rows: rows, columns: columns, from: tileC, stride: n, to: edgeC, stride: tileColumns)
-                            kernel(a: edgeA, lda: depthBlock, b: panelB, depth: depth, c: edgeC, ldc: tileColumns)
-                            copy(rows: rows, columns: columns, from: edgeC, stride: tileColumns, to: tileC, stride: n)
-                        }
+                    let tile = Tile(
+                        packedB: UnsafePointer(packedB + panel * depth * tileColumns), depth: depth,
+                        column: panel * tileColumns, columns: min(tileColumns, n - panel * tileColumns), ldc: n)
+                    for tileStart in stride(from: 0, to: rows, by: tileRows) {
+                        tile.run(
+                            packedA: packedA + tileStart * depth, rows: min(tileRows, rows - tileStart),
+                            c: c + (blockStart + tileStart) * n, edge: edge)
                     }
                 }
             }
         }
     }
 
-    /// Copies `depth` rows of B into column panels of `tileColumns`, zero-padded on the right.
-    private static func pack(_ b: UnsafePointer<Float>, depth: Int, n: Int, into packed: UnsafeMutablePointer<Float>) {
-        let panels = (n + tileColumns - 1) / tileColumns
-        for panel in 0..<panels {
-            let column = panel * tileColumns
-            let columns = min(tileColumns, n - column)
-            let target = packed + panel * depth * tileColumns
+    /// Copies op(B) rows depthStart..<depthStart+depth into panels of 16 columns: panel, then k, then column.
+    private static func packColumns(
+        _ b: Operand, depthStart: Int, depth: Int, n: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
+        for panel in 0..<((n + tileColumns - 1) / tileColumns) {
             for p in 0..<depth {
-                let row = target + p * tileColumns
-                row.update(from: b + p * n + column, count: columns)
-                if columns < tileColumns { (row + columns).update(repeating: 0, count: tileColumns - columns) }
+                let target = packed + (panel * depth + p) * tileColumns
+                for j in 0..<tileColumns {
+                    let column = panel * tileColumns + j
+                    target[j] = column < n ? b.element(depthStart + p, column) : 0
+                }
             }
         }
     }
 
-    /// Copies a rows x columns block between strided buffers.
-    private static func copy(
-        rows: Int, columns: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,
-        to target: UnsafeMutablePointer<Float>, stride targetStride: Int
+    /// Copies a block of op(A) rows into tiles of 4 rows: tile, then k, then row; missing rows are zero.
+    private static func packRows(
+        _ a: Operand, rowStart: Int, rows: Int, depthStart: Int, depth: Int, into packed: UnsafeMutablePointer<Float>
     ) {
-        for row in 0..<rows {
-            (target + row * targetStride).update(from: source + row * sourceStride, count: columns)
+        for tileStart in stride(from: 0, to: rows, by: tileRows) {
+            let target = packed + tileStart * depth
+            for p in 0..<depth {
+                for r in 0..<tileRows {
+                    let row = tileStart + r
+                    target[p * tileRows + r] = row < rows ? a.element(rowStart + row, depthStart + p) : 0
+                }
+            }
         }
     }
 
-    /// Accumulates a 4 x 16 tile of C over `depth` steps of A's rows and a packed B panel.
+    /// One packed B panel against 4-row tiles of packed A, accumulating into C.
+    private struct Tile {
+        let packedB: UnsafePointer<Float>
+        let depth: Int
+        let column: Int
+        let columns: Int
+        let ldc: Int
+
+        /// Adds packed A rows times the panel into C's rows; edge tiles go through a 4 x 16 scratch tile.
+        func run(
+            packedA: UnsafePointer<Float>, rows: Int, c: UnsafeMutablePointer<Float>, edge: UnsafeMutablePointer<Float>
+        ) {
+            let target = c + column
+            guard rows < tileRows || columns < tileColumns else {
+                kernel(a: packedA, b: packedB, depth: depth, c: target, ldc: ldc)
+                return
+            }
+            for row in 0..<rows { (edge + row * tileColumns).update(from: target + row * ldc, count: columns) }
+            kernel(a: packedA, b: packedB, depth: depth, c: edge, ldc: tileColumns)
+            for row in 0..<rows { (target + row * ldc).update(from: edge + row * tileColumns, count: columns) }
+        }
+    }
+
+    /// Accumulates a 4 x 16 tile of C over `depth` steps of packed A (4 per step) and packed B (16 per step).
     @inline(__always)
     private static func kernel(
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, depth: Int, c: UnsafeMutablePointer<Float>,
-        ldc: Int
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, depth: Int, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let raw = UnsafeMutableRawPointer(c)
         let stride = ldc * MemoryLayout<Float>.stride
@@ -98,10 +127,10 @@ enum MatmulKernel {
         for p in 0..<depth {
             let b0 = rawB.loadUnaligned(fromByteOffset: p * 2 * half, as: SIMD8<Float>.self)
             let b1 = rawB.loadUnaligned(fromByteOffset: p * 2 * half + half, as: SIMD8<Float>.self)
-            let a0 = SIMD8<Float>(repeating: a[p])
-            let a1 = SIMD8<Float>(repeating: a[lda + p])
-            let a2 = SIMD8<Float>(repeating: a[2 * lda + p])
-            let a3 = SIMD8<Float>(repeating: a[3 * lda + p])
+            let a0 = SIMD8<Float>(repeating: a[4 * p])
+            let a1 = SIMD8<Float>(repeating: a[4 * p + 1])
+            let a2 = SIMD8<Float>(repeating: a[4 * p + 2])
+            let a3 = SIMD8<Float>(repeating: a[4 * p + 3])
             c00 = c00 + a0 * b0
             c01 = c01 + a0 * b1
             c10 = c10 + a1 * b0

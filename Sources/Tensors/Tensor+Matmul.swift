@@ -14,12 +14,17 @@ extension Tensor {
             throw TensorError.shapeMismatch(operation: label, shapes: [shape, other.shape])
         }
         return Self.result(shape: [m, n], dtype: dtype, operands: [self, other]) { inputs in
-            let a = transposeSelf ? Self.transpose(inputs[0], rows: lhsRows, columns: lhsColumns) : inputs[0]
-            let b = transposeOther ? Self.transpose(inputs[1], rows: rhsRows, columns: rhsColumns) : inputs[1]
-            return [Float](unsafeUninitializedCapacity: m * n) { buffer, count in
-                a.withUnsafeBufferPointer { aBuffer in
-                    b.withUnsafeBufferPointer { bBuffer in
-                        MatmulKernel.multiply(aBuffer, bBuffer, m: m, k: k, n: n, into: buffer)
+            [Float](unsafeUninitializedCapacity: m * n) { buffer, count in
+                inputs[0].withUnsafeBufferPointer { a in
+                    inputs[1].withUnsafeBufferPointer { b in
+                        guard let c = buffer.baseAddress, let aBase = a.baseAddress, let bBase = b.baseAddress else {
+                            buffer.initialize(repeating: 0)
+                            return
+                        }
+                        MatmulKernel.multiply(
+                            a: .init(base: aBase, stride: lhsColumns, transposed: transposeSelf),
+                            b: .init(base: bBase, stride: rhsColumns, transposed: transposeOther), m: m, k: k, n: n,
+                            into: c)
                     }
                 }
                 count = m * n

@@ -59,3 +59,17 @@ import Testing
         #expect(try product.values() == [0, 0, 0, 0, 0, 0])
     }
 }
+
+@Suite struct TransposedMatmulTests {
+    /// Transposed operands are packed straight from memory; results still equal the naive loop on copies.
+    @Test(arguments: [(5, 7, 19), (70, 300, 17)])
+    func transposedOperandsMatchNaiveLoop(m: Int, k: Int, n: Int) throws {
+        let aT = MatmulTests.random(k * m, seed: 5)
+        let bT = MatmulTests.random(n * k, seed: 6)
+        let product = try Tensor(shape: [k, m], values: aT).matmul(
+            Tensor(shape: [n, k], values: bT), transposeSelf: true, transposeOther: true)
+        let a = Tensor.transpose(aT, rows: k, columns: m)
+        let b = Tensor.transpose(bT, rows: n, columns: k)
+        #expect(try product.values() == MatmulTests.naive(a, b, m: m, k: k, n: n))
+    }
+}
