@@ -57,10 +57,26 @@ struct AttentionGeometry {
         }
     }
 
+    /// The dot product of two head slices, summed in ascending dimension order.
     func dot(_ a: [Float], _ aOffset: Int, _ b: [Float], _ bOffset: Int) -> Float {
-        var sum: Float = 0
-        for d in 0..<headDimension { sum += a[aOffset + d] * b[bOffset + d] }
-        return sum
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var sum: Float = 0
+                for d in 0..<headDimension { sum += a[aOffset + d] * b[bOffset + d] }
+                return sum
+            }
+        }
+    }
+
+    /// target slice += factor * source slice.
+    func addScaled(
+        _ factor: Float, _ source: [Float], _ sourceOffset: Int, to target: inout [Float], _ targetOffset: Int
+    ) {
+        source.withUnsafeBufferPointer { source in
+            target.withUnsafeMutableBufferPointer { target in
+                for d in 0..<headDimension { target[targetOffset + d] += factor * source[sourceOffset + d] }
+            }
+        }
     }
 
     /// Causal softmax(Q K^T * scale) per head and the context P V.
@@ -82,10 +98,9 @@ struct AttentionGeometry {
             }
             for key in position.keys {
                 probabilities[base + key] /= total
-                let v = position.keyOffset(key, hidden: hidden)
-                for d in 0..<headDimension {
-                    context[position.offset + d] += probabilities[base + key] * values[v + d]
-                }
+                addScaled(
+                    probabilities[base + key], values, position.keyOffset(key, hidden: hidden), to: &context,
+                    position.offset)
             }
         }
         return (probabilities, context)
@@ -108,15 +123,13 @@ struct AttentionGeometry {
                 let kj = position.keyOffset(key, hidden: hidden)
                 dp[key] = dot(dc, qi, v, kj)
                 weighted += p[base + key] * dp[key]
-                for d in 0..<headDimension { dv[kj + d] += p[base + key] * dc[qi + d] }
+                addScaled(p[base + key], dc, qi, to: &dv, kj)
             }
             for key in position.keys {
                 let kj = position.keyOffset(key, hidden: hidden)
                 let scoreGradient = p[base + key] * (dp[key] - weighted) * scale
-                for d in 0..<headDimension {
-                    dq[qi + d] += scoreGradient * k[kj + d]
-                    dk[kj + d] += scoreGradient * q[qi + d]
-                }
+                addScaled(scoreGradient, k, kj, to: &dq, qi)
+                addScaled(scoreGradient, q, qi, to: &dk, kj)
             }
         }
         return (dq, dk, dv)

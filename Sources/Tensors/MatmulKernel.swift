@@ -59,8 +59,13 @@ enum MatmulKernel {
         _ b: Operand, depthStart: Int, depth: Int, n: Int, into packed: UnsafeMutablePointer<Float>
     ) {
         for panel in 0..<((n + tileColumns - 1) / tileColumns) {
+            let fullPanel = !b.transposed && (panel + 1) * tileColumns <= n
             for p in 0..<depth {
                 let target = packed + (panel * depth + p) * tileColumns
+                if fullPanel {
+                    target.update(from: b.base + (depthStart + p) * b.stride + panel * tileColumns, count: tileColumns)
+                    continue
+                }
                 for j in 0..<tileColumns {
                     let column = panel * tileColumns + j
                     target[j] = column < n ? b.element(depthStart + p, column) : 0
