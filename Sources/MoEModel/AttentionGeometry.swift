@@ -35,7 +35,7 @@ struct AttentionGeometry {
         /// Offset of the query's probability row.
         let probabilityBase: Int
         /// Keys the query sees: 0...query.
-        let keys: ClosedRange<Int>
+        let visibleKeys: ClosedRange<Int>
 
         /// Offset of key `key`'s head slice.
         func keyOffset(_ key: Int, hidden: Int) -> Int { firstKeyOffset + key * hidden }
@@ -51,7 +51,7 @@ struct AttentionGeometry {
                     body(
                         QueryPosition(
                             offset: firstKeyOffset + query * hidden, firstKeyOffset: firstKeyOffset,
-                            probabilityBase: base, keys: 0...query))
+                            probabilityBase: base, visibleKeys: 0...query))
                 }
             }
         }
@@ -86,17 +86,17 @@ struct AttentionGeometry {
         forEachQuery { position in
             let base = position.probabilityBase
             var maximum = -Float.infinity
-            for key in position.keys {
+            for key in position.visibleKeys {
                 let score = dot(queries, position.offset, keys, position.keyOffset(key, hidden: hidden)) * scale
                 probabilities[base + key] = score
                 maximum = max(maximum, score)
             }
             var total: Float = 0
-            for key in position.keys {
+            for key in position.visibleKeys {
                 probabilities[base + key] = Foundation.exp(probabilities[base + key] - maximum)
                 total += probabilities[base + key]
             }
-            for key in position.keys {
+            for key in position.visibleKeys {
                 probabilities[base + key] /= total
                 addScaled(
                     probabilities[base + key], values, position.keyOffset(key, hidden: hidden), to: &context,
@@ -110,7 +110,9 @@ struct AttentionGeometry {
     func backward(
         contextGradient dc: [Float], cache: AttentionLayer.Cache
     ) throws -> (queries: [Float], keys: [Float], values: [Float]) {
-        let (q, k, v) = try (cache.queries.values(), cache.keys.values(), cache.values.values())
+        let (q, k, v) = try (
+            cache.projectedQueries.scalars(), cache.projectedKeys.scalars(), cache.projectedValues.scalars()
+        )
         let p = cache.probabilities
         var dq = [Float](repeating: 0, count: q.count)
         var dk = dq
@@ -119,13 +121,13 @@ struct AttentionGeometry {
         forEachQuery { position in
             let (base, qi) = (position.probabilityBase, position.offset)
             var weighted: Float = 0
-            for key in position.keys {
+            for key in position.visibleKeys {
                 let kj = position.keyOffset(key, hidden: hidden)
                 dp[key] = dot(dc, qi, v, kj)
                 weighted += p[base + key] * dp[key]
                 addScaled(p[base + key], dc, qi, to: &dv, kj)
             }
-            for key in position.keys {
+            for key in position.visibleKeys {
                 let kj = position.keyOffset(key, hidden: hidden)
                 let scoreGradient = p[base + key] * (dp[key] - weighted) * scale
                 addScaled(scoreGradient, k, kj, to: &dq, qi)

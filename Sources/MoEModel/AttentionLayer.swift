@@ -10,9 +10,9 @@ public struct AttentionLayer: Sendable {
     /// What the backward pass needs from the forward pass.
     public struct Cache: Sendable {
         public var input: Tensor
-        public var queries: Tensor
-        public var keys: Tensor
-        public var values: Tensor
+        public var projectedQueries: Tensor
+        public var projectedKeys: Tensor
+        public var projectedValues: Tensor
         /// Attention probabilities, [sequence][head][query][key] with zeros above the diagonal.
         public var probabilities: [Float]
         public var context: Tensor
@@ -38,11 +38,12 @@ public struct AttentionLayer: Sendable {
         let values = try input.matmul(parameters.tensor(names[2]))
         let geometry = try AttentionGeometry(shape: input.shape, headCount: headCount, sequenceLength: sequenceLength)
         let (probabilities, context) = try geometry.forward(
-            queries: queries.values(), keys: keys.values(), values: values.values())
+            queries: queries.scalars(), keys: keys.scalars(), values: values.scalars())
         let contextTensor = try Tensor(shape: input.shape, values: context)
         let output = try contextTensor.matmul(parameters.tensor(names[3]))
         let cache = Cache(
-            input: input, queries: queries, keys: keys, values: values, probabilities: probabilities,
+            input: input, projectedQueries: queries, projectedKeys: keys, projectedValues: values,
+            probabilities: probabilities,
             context: contextTensor, sequenceLength: sequenceLength)
         return (output, cache)
     }
@@ -56,7 +57,7 @@ public struct AttentionLayer: Sendable {
         let geometry = try AttentionGeometry(
             shape: cache.input.shape, headCount: headCount, sequenceLength: cache.sequenceLength)
         let (dq, dk, dv) = try geometry.backward(
-            contextGradient: contextGradient.values(), cache: cache)
+            contextGradient: contextGradient.scalars(), cache: cache)
         let shape = cache.input.shape
         let projectionGradients = try [dq, dk, dv].map { try Tensor(shape: shape, values: $0) }
         var inputGradient = try Tensor(zeros: shape)

@@ -38,7 +38,7 @@ public struct MoELayer: Sendable {
 
     /// Combine: each token's sum, in slot order, of its experts' output rows times the combine weights.
     public static func combine(_ expertOutputs: [Tensor], routing: RoutingDecision) throws -> Tensor {
-        let rows = try expertOutputs.map { try $0.values() }
+        let rows = try expertOutputs.map { try $0.scalars() }
         let width = try combineWidth(expertOutputs, routing: routing)
         var output = [Float](repeating: 0, count: routing.tokenCount * width)
         for (slot, expert) in routing.experts.enumerated() {
@@ -56,8 +56,8 @@ public struct MoELayer: Sendable {
         _ outputGradient: Tensor, expertOutputs: [Tensor], routing: RoutingDecision
     ) throws -> (expertOutputGradients: [Tensor], weightGradients: [Float]) {
         let width = try combineWidth(expertOutputs, routing: routing)
-        let dy = try outputGradient.values()
-        let rows = try expertOutputs.map { try $0.values() }
+        let dy = try outputGradient.scalars()
+        let rows = try expertOutputs.map { try $0.scalars() }
         var expertGradients = rows.map { [Float](repeating: 0, count: $0.count) }
         var weightGradients = [Float](repeating: 0, count: routing.experts.count)
         for (slot, expert) in routing.experts.enumerated() {

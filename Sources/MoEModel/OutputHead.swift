@@ -34,7 +34,7 @@ public struct OutputHead: Sendable {
                 "\(targets.count) targets for \(logits.rowCount) tokens, vocabulary \(vocabulary)")
         }
         let probabilities = try logits.softmaxLastDimension()
-        let values = try probabilities.values()
+        let values = try probabilities.scalars()
         var total: Float = 0
         for (token, target) in targets.enumerated() {
             total -= Foundation.log(max(values[token * vocabulary + target], .leastNormalMagnitude))
@@ -45,7 +45,7 @@ public struct OutputHead: Sendable {
 
     /// B with d(loss) = 1: dlogits = (softmax - onehot) / tokens; the LM head and norm gradients are W tasks.
     public func backwardInput(cache: Cache, parameters: ParameterSet) throws -> InputBackward {
-        var gradient = try cache.probabilities.values()
+        var gradient = try cache.probabilities.scalars()
         let vocabulary = cache.probabilities.shape[1]
         let scale = 1 / Float(cache.targets.count)
         for (token, target) in cache.targets.enumerated() { gradient[token * vocabulary + target] -= 1 }

@@ -21,7 +21,7 @@ public struct NamedTensor: Sendable, Equatable {
 public struct ParameterSet: Sendable, Equatable {
     /// The tensors in canonical order.
     public private(set) var entries: [NamedTensor] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [String: Int] = [:]  // lookup only, never iterated
 
     /// An empty set.
     public init() {}
@@ -76,7 +76,7 @@ public struct ParameterSet: Sendable, Equatable {
     public func flattened() throws -> [Float] {
         var flat: [Float] = []
         flat.reserveCapacity(elementCount)
-        for entry in entries { flat.append(contentsOf: try entry.tensor.values()) }
+        for entry in entries { flat.append(contentsOf: try entry.tensor.scalars()) }
         return flat
     }
 

@@ -31,9 +31,9 @@ public struct RMSNormLayer: Sendable {
         _ outputGradient: Tensor, cache: Cache, parameters: ParameterSet
     ) throws -> InputBackward {
         let normalizedGradient = try outputGradient.multiplyingLastDimension(by: parameters.tensor(weightName))
-        let dn = try normalizedGradient.values()
-        let n = try cache.normalized.values()
-        let inverse = try cache.inverseRMS.values()
+        let dn = try normalizedGradient.scalars()
+        let n = try cache.normalized.scalars()
+        let inverse = try cache.inverseRMS.scalars()
         let width = cache.normalized.rowWidth
         var dx = [Float](repeating: 0, count: dn.count)
         for row in 0..<inverse.count {

@@ -32,8 +32,8 @@ public struct Router: Sendable {
         let scores = try gateKind == .softmax ? logits.softmaxLastDimension() : logits.sigmoid()
         let chosen = try scores.topK(topK)
         var weights: [Float] = []
-        for start in stride(from: 0, to: chosen.values.count, by: topK) {
-            let selected = chosen.values[start..<(start + topK)]
+        for start in stride(from: 0, to: chosen.largestValues.count, by: topK) {
+            let selected = chosen.largestValues[start..<(start + topK)]
             let total = selected.reduce(0, +)
             weights.append(contentsOf: selected.map { $0 / total })
         }
@@ -54,7 +54,7 @@ public struct Router: Sendable {
             throw TensorError.shapeMismatch(
                 operation: "router backward", shapes: [[routing.experts.count], [weightGradients.count]])
         }
-        let scores = try cache.scores.values()
+        let scores = try cache.scores.scalars()
         var scoreGradients = [Float](repeating: 0, count: scores.count)
         for token in 0..<routing.tokenCount {
             let slots = (token * topK)..<((token + 1) * topK)

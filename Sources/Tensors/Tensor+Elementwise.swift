@@ -93,7 +93,7 @@ extension Tensor {
 
     /// Sum of all elements in row-major order (a Float, so a phantom tensor throws).
     public func sum() throws -> Float {
-        try values().reduce(0, +)
+        try scalars().reduce(0, +)
     }
 
     static func sigmoid(_ x: Float) -> Float {

@@ -50,11 +50,11 @@ extension Tensor {
             throw TensorError.invalidArgument(operation: "topK", detail: "k = \(k) with last dimension \(width)")
         }
         guard case .real(let values) = storage else { throw TensorError.phantomValues(operation: "topK", shape: shape) }
-        var result = TopK(k: k, indices: [], values: [])
+        var result = TopK(k: k, indices: [], largestValues: [])
         for start in stride(from: 0, to: values.count, by: width) {
             let chosen = Self.largest(k, in: values[start..<(start + width)])
             result.indices.append(contentsOf: chosen)
-            result.values.append(contentsOf: chosen.map { values[start + $0] })
+            result.largestValues.append(contentsOf: chosen.map { values[start + $0] })
         }
         return result
     }
@@ -90,5 +90,5 @@ public struct TopK: Sendable, Equatable {
     /// Column indices, k per row, row after row.
     public var indices: [Int]
     /// The values at those indices.
-    public var values: [Float]
+    public var largestValues: [Float]
 }

@@ -2,7 +2,7 @@
 ///
 /// Tensors are values (the `[Float]` inside is copy-on-write). Math on a phantom operand checks shapes as usual
 /// and returns a phantom result of the right shape, so cost-only runs can push shapes through the same code;
-/// operations whose result is not a tensor (top-k, `values()`) throw `TensorError.phantomValues` instead.
+/// operations whose result is not a tensor (top-k, `scalars()`) throw `TensorError.phantomValues` instead.
 public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     /// Where the elements live: real values, or none at all.
     public enum Storage: Sendable, Equatable {
@@ -67,9 +67,9 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public var rowWidth: Int { Self.product(shape.dropFirst()) }
 
     /// The element values in row-major order; throws for a phantom tensor.
-    public func values() throws -> [Float] {
+    public func scalars() throws -> [Float] {
         guard case .real(let values) = storage else {
-            throw TensorError.phantomValues(operation: "values", shape: shape)
+            throw TensorError.phantomValues(operation: "scalars", shape: shape)
         }
         return values
     }

@@ -35,7 +35,7 @@ struct ModelBenchmark: ParsableCommand {
         }
         let gflops = Double(Tensor.matmulFLOPs(m: size, k: size, n: size)) / Self.seconds(best) / 1e9
         print(
-            "matmul \(size)x\(size)x\(size): \(Self.format(gflops)) GFLOP/s (best of runs; c[0] = \(try product.values()[0]))"
+            "matmul \(size)x\(size)x\(size): \(Self.format(gflops)) GFLOP/s (best of runs; c[0] = \(try product.scalars()[0]))"
         )
     }
 

@@ -27,12 +27,12 @@ struct GradientCheck {
     func objective(_ input: Tensor, _ parameters: ParameterSet) throws -> Double {
         let (output, routing) = try forward(input, parameters)
         #expect(routing?.experts == baselineRouting?.experts, "routing flipped under perturbation")
-        return zip(try output.values(), try projection.values()).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        return zip(try output.scalars(), try projection.scalars()).reduce(0) { $0 + Double($1.0) * Double($1.1) }
     }
 
     /// Central differences of the objective with respect to every element of `tensor`.
     func numericGradient(of tensor: Tensor, objective: (Tensor) throws -> Double) throws -> [Float] {
-        let values = try tensor.values()
+        let values = try tensor.scalars()
         return try values.indices.map { index in
             var plus = values
             var minus = values
@@ -49,7 +49,7 @@ struct GradientCheck {
     func verify(names: [String], backward: (Tensor) throws -> InputBackward) throws {
         let result = try backward(projection)
         let inputNumeric = try numericGradient(of: input) { try objective($0, parameters) }
-        Self.expectClose(try result.inputGradient.values(), inputNumeric, label: "input")
+        Self.expectClose(try result.inputGradient.scalars(), inputNumeric, label: "input")
         var gradients = try parameters.zeros()
         try result.weightTasks.accumulate(into: &gradients)
         for name in names {
@@ -58,7 +58,7 @@ struct GradientCheck {
                 try changed.update(name, to: tensor)
                 return try objective(input, changed)
             }
-            Self.expectClose(try gradients.tensor(name).values(), numeric, label: name)
+            Self.expectClose(try gradients.tensor(name).scalars(), numeric, label: name)
         }
     }
 

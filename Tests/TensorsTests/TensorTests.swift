@@ -21,18 +21,18 @@ import Testing
         let phantom = try Tensor(phantom: [4, 2], dtype: .fp8e4m3)
         #expect(phantom.isPhantom)
         #expect(phantom.byteCount == 8)
-        #expect(throws: TensorError.phantomValues(operation: "values", shape: [4, 2])) { try phantom.values() }
+        #expect(throws: TensorError.phantomValues(operation: "scalars", shape: [4, 2])) { try phantom.scalars() }
     }
 
     @Test func elementwiseOperations() throws {
         let a = try Tensor(shape: [2, 2], values: [1, 2, 3, 4])
         let b = try Tensor(shape: [2, 2], values: [10, 20, 30, 40])
-        #expect(try a.adding(b).values() == [11, 22, 33, 44])
-        #expect(try b.subtracting(a).values() == [9, 18, 27, 36])
-        #expect(try a.multiplying(b).values() == [10, 40, 90, 160])
-        #expect(try a.scaled(by: 0.5).values() == [0.5, 1, 1.5, 2])
-        #expect(try a.sumOverRows().values() == [4, 6])
-        #expect(try a.multiplyingLastDimension(by: Tensor(shape: [2], values: [2, 3])).values() == [2, 6, 6, 12])
+        #expect(try a.adding(b).scalars() == [11, 22, 33, 44])
+        #expect(try b.subtracting(a).scalars() == [9, 18, 27, 36])
+        #expect(try a.multiplying(b).scalars() == [10, 40, 90, 160])
+        #expect(try a.scaled(by: 0.5).scalars() == [0.5, 1, 1.5, 2])
+        #expect(try a.sumOverRows().scalars() == [4, 6])
+        #expect(try a.multiplyingLastDimension(by: Tensor(shape: [2], values: [2, 3])).scalars() == [2, 6, 6, 12])
     }
 
     @Test func mismatchedShapesThrowWithBothShapes() throws {
@@ -45,11 +45,11 @@ import Testing
 
     @Test func siluAndItsDerivative() throws {
         let x = try Tensor(shape: [3], values: [0, 1, -2])
-        let silu = try x.silu().values()
+        let silu = try x.silu().scalars()
         #expect(silu[0] == 0)
         #expect(abs(silu[1] - 0.731_058_6) < 1e-6)
         #expect(abs(silu[2] - -0.238_405_8) < 1e-6)
-        let derivative = try x.siluDerivative().values()
+        let derivative = try x.siluDerivative().scalars()
         #expect(derivative[0] == 0.5)
         #expect(abs(derivative[1] - 0.927_670_7) < 1e-6)
     }
@@ -73,7 +73,7 @@ import Testing
 
     @Test func reshapeKeepsValues() throws {
         let a = try Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
-        #expect(try a.reshaped([3, 2]).values() == [1, 2, 3, 4, 5, 6])
+        #expect(try a.reshaped([3, 2]).scalars() == [1, 2, 3, 4, 5, 6])
         #expect(throws: TensorError.shapeMismatch(operation: "reshape", shapes: [[2, 3], [4, 2]])) {
             try a.reshaped([4, 2])
         }
