@@ -32,11 +32,17 @@ let package = Package(
         ),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
 
+        // MARK: - Parallelism
+        .target(name: "Parallelism", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .testTarget(
+            name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
+
         // MARK: - Executables
         .executableTarget(
             name: "moesim-bench",
             dependencies: [
                 "SimCore",
+                "Parallelism",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simulatedActorSettings
