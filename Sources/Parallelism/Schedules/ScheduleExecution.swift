@@ -82,7 +82,9 @@ struct ScheduleExecution {
 
     private func awaited(by op: PipelineOp) -> [PipelineTransfer] {
         let own = schedule.remoteInputs(of: op)
-        return timing == .reference ? pendingReceives[op.device] + own : own
+        guard timing == .reference else { return own }
+        let posted = pendingReceives[op.device]
+        return posted + own.filter { !posted.contains($0) }
     }
 
     private func blockedOps() -> [String] {
