@@ -92,4 +92,48 @@ struct ScheduleValidatorTests {
         schedule.devices[0].insert(stray, at: 0)
         expectRejected(schedule, saying: "runs mb 0 up, stage 0, which lives on device 3", op: stray)
     }
+
+    @Test func missingReceiveIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.gpipe, stages: 2, microBatches: 1)
+        let receive = PipelineOp.Kind.receive(PipelineTransfer(.activation, of: PipelineChunk(stage: 0, microBatch: 0)))
+        #expect(schedule.devices[1].first?.kind == receive)
+        schedule.devices[1].removeFirst()
+        expectRejected(
+            schedule,
+            saying: "F(mb 0, stage 1) on device 1 (op #0) needs the activation of mb 0, stage 0 but posts no receive")
+    }
+
+    @Test func opNamingAnotherDeviceIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.gpipe, stages: 2, microBatches: 1)
+        schedule.devices[1][1].device = 0
+        expectRejected(schedule, saying: "F(mb 0, stage 1) on device 0 (op #1) is listed on device 1")
+    }
+
+    @Test func chunkOutsideTheScheduleIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.gpipe, stages: 2, microBatches: 1)
+        let stray = PipelineOp(device: 0, .forward(PipelineChunk(stage: 0, microBatch: 1)))
+        schedule.devices[0].append(stray)
+        expectRejected(schedule, saying: "names mb 1, stage 0, which the schedule does not have", op: stray)
+    }
+
+    @Test func sendToItselfIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.dualPipeV, stages: 4, microBatches: 4)
+        let local = PipelineOp(
+            device: 1, .send(PipelineTransfer(.activation, of: PipelineChunk(stage: 1, microBatch: 0))))
+        schedule.devices[1].append(local)
+        expectRejected(schedule, saying: "talks to its own device", op: local)
+    }
+
+    @Test func deviceWithoutStagesIsNamed() throws {
+        let chunk = PipelineChunk(stage: 0, microBatch: 0)
+        let ops = [PipelineOp(device: 0, .forward(chunk)), PipelineOp(device: 0, .backwardFull(chunk))]
+        var alone = PipelineSchedule(
+            name: "one device", stageDevices: [[0]], microBatchesPerDirection: 1, deviceCount: 1)
+        alone.devices[0] = ops
+        try alone.validate()
+        var schedule = PipelineSchedule(
+            name: "idle device", stageDevices: [[0]], microBatchesPerDirection: 1, deviceCount: 2)
+        schedule.devices[0] = ops
+        expectRejected(schedule, saying: "device 1 holds 0 stages; expected 1 or 2")
+    }
 }

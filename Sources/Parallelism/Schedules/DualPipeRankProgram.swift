@@ -49,33 +49,26 @@ struct DualPipeRankProgram {
 
     private mutating func post(_ kind: PipelineOp.Kind) { builder.append(kind, on: device) }
 
+    /// Posts the send (or receive) of `payload` for the phase's next chunk, when it crosses devices.
+    private mutating func post(
+        _ payload: TransferPayload, send: Bool, _ phase: Int, counter: WritableKeyPath<Self, [Int]>
+    ) {
+        let own = chunk(phase, self[keyPath: counter][phase])
+        let peer = payload == .activation ? own.previous : own.next
+        let transfer = PipelineTransfer(payload, of: send ? own : peer)
+        guard isRemote(send ? transfer.consumer : peer) else { return }
+        post(send ? .send(transfer) : .receive(transfer))
+        self[keyPath: counter][phase] += 1
+    }
+
     private mutating func receiveForward(_ phase: Int) {
-        let consumer = chunk(phase, receivedForward[phase])
-        guard isRemote(consumer.previous) else { return }
-        post(.receive(PipelineTransfer(.activation, of: consumer.previous)))
-        receivedForward[phase] += 1
+        post(.activation, send: false, phase, counter: \.receivedForward)
     }
-
-    private mutating func sendForward(_ phase: Int) {
-        let producer = chunk(phase, sentForward[phase])
-        guard isRemote(producer.next) else { return }
-        post(.send(PipelineTransfer(.activation, of: producer)))
-        sentForward[phase] += 1
-    }
-
+    private mutating func sendForward(_ phase: Int) { post(.activation, send: true, phase, counter: \.sentForward) }
     private mutating func receiveBackward(_ phase: Int) {
-        let consumer = chunk(phase, receivedBackward[phase])
-        guard isRemote(consumer.next) else { return }
-        post(.receive(PipelineTransfer(.gradient, of: consumer.next)))
-        receivedBackward[phase] += 1
+        post(.gradient, send: false, phase, counter: \.receivedBackward)
     }
-
-    private mutating func sendBackward(_ phase: Int) {
-        let producer = chunk(phase, sentBackward[phase])
-        guard isRemote(producer.previous) else { return }
-        post(.send(PipelineTransfer(.gradient, of: producer)))
-        sentBackward[phase] += 1
-    }
+    private mutating func sendBackward(_ phase: Int) { post(.gradient, send: true, phase, counter: \.sentBackward) }
 
     private mutating func nextForward(_ phase: Int) -> PipelineChunk {
         defer { forwardCount[phase] += 1 }

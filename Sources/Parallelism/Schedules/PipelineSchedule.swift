@@ -14,7 +14,7 @@ public struct PipelineSchedule: Sendable {
     /// An empty schedule over `deviceCount` devices; `stageDevices` has one row per direction, `.down` first.
     public init(name: String, stageDevices: [[Int]], microBatchesPerDirection: Int, deviceCount: Int) {
         self.name = name
-        self.stageCount = stageDevices.first?.count ?? 0
+        self.stageCount = stageDevices.map(\.count).min() ?? 0
         self.microBatchesPerDirection = microBatchesPerDirection
         self.stageDevices = stageDevices
         self.devices = Array(repeating: [], count: deviceCount)

@@ -31,6 +31,7 @@ extension PipelineSchedule {
     public func validate() throws {
         var validator = ScheduleValidator(self)
         try validator.check()
+        // Whether a device waits forever depends on the order of ops only, so any durations will do.
         var execution = ScheduleExecution(
             self, durations: .uniform(.nanoseconds(1)), sendTime: .zero, timing: .reference)
         try execution.run()

@@ -34,21 +34,21 @@ struct ScheduleExecution {
         while next.indices.contains(where: { next[$0] < schedule.devices[$0].count }) {
             var progressed = false
             for device in 0..<schedule.deviceCount {
-                while try step(device) { progressed = true }
+                while step(device) { progressed = true }
             }
             guard progressed else { throw ScheduleValidationError("deadlock: " + blockedOps().joined(separator: "; ")) }
         }
     }
 
     /// Runs `device`'s next op if its inputs are known; returns whether it did.
-    private mutating func step(_ device: Int) throws -> Bool {
+    private mutating func step(_ device: Int) -> Bool {
         guard next[device] < schedule.devices[device].count else { return false }
         let op = schedule.devices[device][next[device]]
         switch op.kind {
         case .receive(let transfer):
             if timing == .reference { pendingReceives[device].append(transfer) }
         case .send(let transfer):
-            arrivals[transfer] = try departure(of: transfer, by: op) + sendTime
+            arrivals[transfer] = departure(of: transfer, by: op) + sendTime
         default:
             guard let ready = readyTime(of: op) else { return false }
             let start = max(clock[device], ready)
@@ -62,12 +62,9 @@ struct ScheduleExecution {
         return true
     }
 
-    private func departure(of transfer: PipelineTransfer, by op: PipelineOp) throws -> SimInstant {
-        if timing == .reference { return clock[op.device] }
-        guard let end = produced[transfer] else {
-            throw ScheduleValidationError("\(op) sends before the op that produces it", op: op)
-        }
-        return end
+    /// When a send posted by `op` leaves; eager sends leave when their producer (earlier on the device) ended.
+    private func departure(of transfer: PipelineTransfer, by op: PipelineOp) -> SimInstant {
+        timing == .reference ? clock[op.device] : produced[transfer, default: clock[op.device]]
     }
 
     /// When every message `op` waits for has arrived, or nil while one has not been sent yet.

@@ -25,7 +25,6 @@ struct ScheduleValidator {
     }
 
     private static func name(_ op: PipelineOp, _ index: Int) -> String { "\(op) (op #\(index))" }
-    private func name(_ op: PipelineOp, _ index: Int) -> String { Self.name(op, index) }
 
     private mutating func indexOps() throws {
         for (device, ops) in schedule.devices.enumerated() {
@@ -37,7 +36,7 @@ struct ScheduleValidator {
     }
 
     private func checkPlacement(_ op: PipelineOp, at location: Location) throws {
-        let here = name(op, location.index)
+        let here = Self.name(op, location.index)
         guard op.device == location.device else {
             throw ScheduleValidationError("\(here) is listed on device \(location.device)", op: op)
         }
@@ -85,7 +84,7 @@ struct ScheduleValidator {
             where workAt[ChunkWork(role: role, chunk: chunk)] == nil {
                 let work = ChunkWork(role: role, chunk: chunk)
                 let owner = role == .weight ? workAt[ChunkWork(role: .backward, chunk: chunk)] : nil
-                let context = owner.map { " for \(name(op(at: $0), $0.index))" } ?? ""
+                let context = owner.map { " for \(Self.name(op(at: $0), $0.index))" } ?? ""
                 throw ScheduleValidationError("missing \(work)\(context)", op: owner.map { op(at: $0) })
             }
         }
@@ -105,7 +104,7 @@ struct ScheduleValidator {
 
     private func checkInput(_ input: ChunkWork, of work: ChunkWork, op: PipelineOp, at location: Location) throws {
         guard let source = workAt[input] else { return }
-        let here = name(op, location.index)
+        let here = Self.name(op, location.index)
         let sameOp = source == location && work.role == .weight
         guard source.device != location.device || source.index < location.index || sameOp else {
             throw ScheduleValidationError("\(here) runs before its input \(input) (op #\(source.index))", op: op)
@@ -116,7 +115,7 @@ struct ScheduleValidator {
         }
         guard let send = sendAt[transfer], send.index > source.index else {
             throw ScheduleValidationError(
-                "\(name(self.op(at: source), source.index)) produces the \(transfer) but posts no send for it after",
+                "\(Self.name(self.op(at: source), source.index)) produces the \(transfer) but posts no send for it after",
                 op: self.op(at: source))
         }
     }
@@ -131,7 +130,7 @@ struct ScheduleValidator {
                 guard queue.first == chunk else {
                     let oldest = queue.first.map { "\($0)" } ?? "none"
                     throw ScheduleValidationError(
-                        "\(name(op, index)) pops the weight-gradient FIFO out of order (oldest entry: \(oldest))",
+                        "\(Self.name(op, index)) pops the weight-gradient FIFO out of order (oldest entry: \(oldest))",
                         op: op)
                 }
                 queue.removeFirst()
