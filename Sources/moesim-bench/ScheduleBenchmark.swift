@@ -31,7 +31,7 @@ struct ScheduleBenchmark: ParsableCommand {
                 row(
                     kind.description, "\(schedule.deviceCount)", "\(analysis.makespan)", "\(analysis.bubble)",
                     "\(percent)", "\(analysis.peakActivations.max() ?? 0)", "\(analysis.parameterCopies.max() ?? 0)x"))
-            if gantt { print(GanttChart(cellDuration: durations.forward).render(analysis)) }
+            if gantt { print(try GanttChart(cellDuration: durations.forward).render(analysis)) }
         }
     }
 

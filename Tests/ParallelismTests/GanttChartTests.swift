@@ -9,7 +9,7 @@ struct GanttChartTests {
     private func chart(_ kind: PipelineScheduleKind, stages: Int, microBatches: Int) throws -> String {
         let schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
         let analysis = try schedule.analyze(durations: .uniform(Self.unit))
-        return GanttChart(cellDuration: Self.unit).render(analysis)
+        return try GanttChart(cellDuration: Self.unit).render(analysis)
     }
 
     /// Upper case travels down, lower case up; `F3b1` is an F&B pair; `.` is idle; `|` closes each op.
@@ -39,5 +39,12 @@ struct GanttChartTests {
         let bands = lines.filter { $0.hasPrefix("cells ") }.count
         #expect(bands >= 2)
         #expect(lines.count == bands * (devices + 1))
+    }
+
+    @Test func cellsMustLastMoreThanZero() {
+        #expect(throws: GanttChart.Failure.nonPositiveCellDuration(.zero)) { try GanttChart(cellDuration: .zero) }
+        #expect(
+            GanttChart.Failure.nonPositiveCellDuration(.nanoseconds(-5)).description
+                == "a Gantt cell must last more than 0, got -5ns")
     }
 }

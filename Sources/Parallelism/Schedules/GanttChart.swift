@@ -7,12 +7,25 @@ import SimCore
 /// `BW3`, `F3b1` for an F&B pair); upper case travels down, lower case up; `.` is idle time.
 public struct GanttChart: Sendable {
     /// The time one cell stands for.
-    public var cellDuration: SimDuration
+    public let cellDuration: SimDuration
     /// The widest line, in characters.
-    public var width: Int
+    public let width: Int
 
-    /// A chart with `cellDuration` per cell, wrapped at `width` columns.
-    public init(cellDuration: SimDuration, width: Int = 80) {
+    /// Why a chart cannot be drawn.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// Cells must stand for a positive time.
+        case nonPositiveCellDuration(SimDuration)
+
+        public var description: String {
+            switch self {
+            case .nonPositiveCellDuration(let duration): "a Gantt cell must last more than 0, got \(duration)"
+            }
+        }
+    }
+
+    /// A chart with `cellDuration` (> 0) per cell, wrapped at `width` columns.
+    public init(cellDuration: SimDuration, width: Int = 80) throws {
+        guard cellDuration > .zero else { throw Failure.nonPositiveCellDuration(cellDuration) }
         self.cellDuration = cellDuration
         self.width = width
     }
