@@ -41,7 +41,7 @@ public struct PipelineSchedule: Sendable {
         }
     }
 
-    /// How many stages' parameters `device` holds (1 for 1F1B, 2 for DualPipe).
+    /// How many stages' parameters `device` holds (1 for 1F1B, 2 for DualPipe, v for interleaved 1F1B).
     public func parameterCopies(device: Int) -> Int {
         let stages = stageDevices.flatMap { row in row.indices.filter { row[$0] == device } }
         return Set(stages).count

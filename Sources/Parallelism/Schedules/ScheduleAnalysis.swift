@@ -27,7 +27,7 @@ extension PipelineSchedule {
     /// Checks, in order: ops sit on the device of their stage; each chunk gets F once and either BW once or
     /// B and W once; local inputs come earlier in the list, remote ones have a receive before the consumer
     /// and a send after the producer; W pops the weight-gradient FIFO in order (so it ends empty); each
-    /// device holds 1 or 2 stages; and the ops can run without a deadlock.
+    /// device holds at least one stage; and the ops can run without a deadlock.
     public func validate() throws {
         var validator = ScheduleValidator(self)
         try validator.check()

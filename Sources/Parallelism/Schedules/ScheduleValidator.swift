@@ -72,8 +72,8 @@ struct ScheduleValidator {
     ) throws {
         if let first = table[key] {
             throw ScheduleValidationError(
-                "\(name(op, location.index)) repeats \(what) already done at op #\(first.index) on device \(first.device)",
-                op: op)
+                "\(name(op, location.index)) repeats \(what) already done at op #\(first.index) on device "
+                    + "\(first.device)", op: op)
         }
         table[key] = location
     }
@@ -114,9 +114,10 @@ struct ScheduleValidator {
             throw ScheduleValidationError("\(here) needs the \(transfer) but posts no receive for it before", op: op)
         }
         guard let send = sendAt[transfer], send.index > source.index else {
+            let producer = self.op(at: source)
             throw ScheduleValidationError(
-                "\(Self.name(self.op(at: source), source.index)) produces the \(transfer) but posts no send for it after",
-                op: self.op(at: source))
+                "\(Self.name(producer, source.index)) produces the \(transfer) but posts no send for it after",
+                op: producer)
         }
     }
 
@@ -139,10 +140,10 @@ struct ScheduleValidator {
         }
     }
 
+    /// Every device holds at least one stage (1 for 1F1B, 2 for DualPipe, v for interleaved 1F1B).
     private func checkParameters(device: Int) throws {
-        let copies = schedule.parameterCopies(device: device)
-        guard (1...2).contains(copies) else {
-            throw ScheduleValidationError("device \(device) holds \(copies) stages; expected 1 or 2")
+        guard schedule.parameterCopies(device: device) >= 1 else {
+            throw ScheduleValidationError("device \(device) holds no stage")
         }
     }
 }
