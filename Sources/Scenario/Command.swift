@@ -8,21 +8,21 @@ public struct Command {
     /// Further lines for `help NAME`.
     public var details: [String]
     /// Words completion offers after the command name (sub-commands, keywords).
-    public var words: [String]
+    public var completionWords: [String]
     /// Argument keys completion offers (`key=`).
-    public var keys: [String]
+    public var argumentKeys: [String]
     public var perform: (CommandLine) throws -> Void
 
     public init(
-        _ name: String, synopsis: String, summary: String, details: [String] = [], words: [String] = [],
-        keys: [String] = [], perform: @escaping (CommandLine) throws -> Void
+        _ name: String, synopsis: String, summary: String, details: [String] = [], completionWords: [String] = [],
+        argumentKeys: [String] = [], perform: @escaping (CommandLine) throws -> Void
     ) {
         self.name = name
         self.synopsis = synopsis
         self.summary = summary
         self.details = details
-        self.words = words
-        self.keys = keys
+        self.completionWords = completionWords
+        self.argumentKeys = argumentKeys
         self.perform = perform
     }
 }

@@ -24,7 +24,7 @@ extension ScenarioSession {
                 summary: "advance virtual time until done, or to/for a time; prints why it stopped",
                 details: ["run            until every process ends (or deadlocks)", "run until 2ms  stop at t=2ms",
                           "run for 500us  stop 500µs from now"],
-                words: ["until", "for"]
+                completionWords: ["until", "for"]
             ) { [unowned self] line in try performRun(line) })
         register(
             Command(
@@ -65,7 +65,7 @@ extension ScenarioSession {
             Command(
                 "show", synopsis: "show TOPIC [ARGS]", summary: "inspect state without advancing time",
                 details: ["topics: time, trace, and those the cluster and schedule commands add"],
-                words: ["time", "trace"]
+                completionWords: ["time", "trace"]
             ) { [unowned self] line in try performShow(line) })
         registerShow(Command("time", synopsis: "show time", summary: "virtual time and event count") {
             [unowned self] line in
@@ -102,7 +102,7 @@ extension ScenarioSession {
             ) { [unowned self] line in try performExpect(line) })
         register(
             Command("list", synopsis: "list metrics|commands", summary: "list the metrics that exist now, or commands",
-                    words: ["metrics", "commands"]) { [unowned self] line in try performList(line) })
+                    completionWords: ["metrics", "commands"]) { [unowned self] line in try performList(line) })
     }
 
     private func performShow(_ line: CommandLine) throws {
@@ -144,7 +144,7 @@ extension ScenarioSession {
             output("seed \(value): world restarted at t=0")
         })
         register(Command("trace", synopsis: "trace export FILE.json", summary: "write the Chrome/Perfetto trace",
-                         words: ["export"]) { [unowned self] line in try performTraceExport(line) })
+                         completionWords: ["export"]) { [unowned self] line in try performTraceExport(line) })
         register(Command("source", synopsis: "source FILE", summary: "run the commands of a scenario file") {
             [unowned self] line in try performSource(line)
         })

@@ -17,7 +17,7 @@ extension ScenarioSession {
         }
         var lines = ["usage: \(command.synopsis)", "  \(command.summary)"]
         lines += command.details.map { "  " + $0 }
-        if !command.keys.isEmpty { lines.append("  arguments: " + command.keys.map { $0 + "=" }.joined(separator: " ")) }
+        if !command.argumentKeys.isEmpty { lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " ")) }
         if command.name == "show" {
             let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
             lines += showTopics.map { "  " + $0.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
@@ -33,7 +33,7 @@ extension ScenarioSession {
         let commandName = words[0]
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
-            candidates += command.words + command.keys.map { $0 + "=" }
+            candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
             if command.name == "show" { candidates += showTopics.map(\.name) }
             if command.name == "help" { candidates += commands.map(\.name) }
             if ["print", "expect"].contains(command.name) { candidates += metrics.flatMap { $0.concreteNames() } }
@@ -50,6 +50,6 @@ extension ScenarioSession {
 
     /// Value completions for `key=` of `command`, registered by components (e.g. presets).
     func valueCompletions(command: String, key: String) -> [String] {
-        valueCompleters.first { $0.command == command && $0.key == key }?.values() ?? []
+        valueCompleters.first { $0.command == command && $0.key == key }?.candidates() ?? []
     }
 }

@@ -19,7 +19,7 @@ public final class ScenarioSession {
     /// Called after the simulation is replaced, so components rebuild their state on it.
     private var resetHandlers: [(Simulation) -> Void] = []
     /// Completion sources for `command key=VALUE`.
-    var valueCompleters: [(command: String, key: String, values: () -> [String])] = []
+    var valueCompleters: [(command: String, key: String, candidates: () -> [String])] = []
     var sourceDepth = 0
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
@@ -52,8 +52,8 @@ public final class ScenarioSession {
     }
 
     /// Offers `values()` when completing `key=` of `command` (e.g. cluster presets).
-    public func registerValues(command: String, key: String, _ values: @escaping () -> [String]) {
-        valueCompleters.append((command, key, values))
+    public func registerValues(command: String, key: String, _ candidates: @escaping () -> [String]) {
+        valueCompleters.append((command, key, candidates))
     }
 
     /// Runs `handler` whenever the simulation is replaced.

@@ -47,7 +47,6 @@ struct DrivingTests {
         }
         #expect(stops > 20)
         #expect(pieces.trace.hash == whole.trace.hash)
-        #expect(pieces.now == whole.now)
         #expect(pieces.eventCount == whole.eventCount)
     }
 
