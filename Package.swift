@@ -47,6 +47,7 @@ let package = Package(
             ],
             swiftSettings: simulatedActorSettings
         ),
+        .testTarget(name: "MoesimCLITests", dependencies: ["moesim"], swiftSettings: simulatedActorSettings),
         .executableTarget(
             name: "moesim-bench",
             dependencies: [
