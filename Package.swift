@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SimCore", targets: ["SimCore"]),
+        .executable(name: "moesim", targets: ["moesim"]),
         .executable(name: "moesim-bench", targets: ["moesim-bench"]),
     ],
     dependencies: [
@@ -37,7 +38,21 @@ let package = Package(
         .testTarget(
             name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
 
+        // MARK: - Command language
+        .target(name: "Scenario", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: simulatedActorSettings),
+
         // MARK: - Executables
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .executableTarget(
+            name: "moesim",
+            dependencies: [
+                "Scenario", "SimCore", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
+        .testTarget(name: "MoesimCLITests", dependencies: ["moesim"], swiftSettings: simulatedActorSettings),
         .executableTarget(
             name: "moesim-bench",
             dependencies: [

@@ -14,6 +14,11 @@ public struct SimClock: Clock {
         try await executor.sleep(untilNs: deadline.nanosecondsSinceStart)
     }
 
+    /// Suspends until `deadline` without observing cancellation: the cheapest sleep, for hardware hot paths.
+    public func sleepUncancellable(until deadline: SimInstant) async {
+        await executor.sleepUncancellable(untilNs: deadline.nanosecondsSinceStart)
+    }
+
     /// Suspends for `duration` of virtual time (runs on the caller's executor, unlike the protocol default).
     public func sleep(for duration: SimDuration) async throws {
         try await executor.sleep(untilNs: executor.nowNs + duration.nanoseconds)

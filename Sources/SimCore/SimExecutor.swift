@@ -139,30 +139,50 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
             await Task.yield()
             return
         }
-        let sequence = nextTimerSequence
-        nextTimerSequence &+= 1
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                park(continuation, deadlineNs: deadlineNs, sequence: sequence)
+        // Taken before the handler is installed: the runtime may switch tasks before the operation starts.
+        let sequence = takeTimerSequence()
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    park(continuation, deadlineNs: deadlineNs, sequence: sequence)
+                }
             }
         } onCancel: {
             self.cancelTimer(sequence: sequence)
         }
+        try Task.checkCancellation()
     }
 
-    private func park(_ continuation: UnsafeContinuation<Void, any Error>, deadlineNs: Int64, sequence: UInt64) {
-        guard isOnDrivingThread() else {
-            reportForeignEnqueue()
+    /// Parks the current task until `deadlineNs` without observing cancellation: the cheapest sleep, for the
+    /// hot paths of hardware models (no cancellation record is registered with the runtime).
+    public func sleepUncancellable(untilNs deadlineNs: Int64) async {
+        guard deadlineNs > nowNs else {
+            await Task.yield()
             return
         }
-        if Task.isCancelled {
-            continuation.resume(throwing: CancellationError())
+        await withUnsafeContinuation { continuation in
+            park(continuation, deadlineNs: deadlineNs, sequence: takeTimerSequence())
+        }
+    }
+
+    @inline(__always)
+    private func takeTimerSequence() -> UInt64 {
+        defer { nextTimerSequence &+= 1 }
+        return nextTimerSequence
+    }
+
+    private func park(_ continuation: UnsafeContinuation<Void, Never>, deadlineNs: Int64, sequence: UInt64) {
+        guard isOnDrivingThread() else {
+            reportForeignEnqueue()
             return
         }
         liveTimerCount += 1
         timers.insert(Timer(deadlineNs: deadlineNs, sequence: sequence, continuation: continuation))
     }
 
+    /// Resumes the cancelled sleeper early; `sleep(untilNs:)` then sees the cancellation and throws.
     private func cancelTimer(sequence: UInt64) {
         guard isOnDrivingThread() else {
             reportForeignEnqueue()
@@ -170,7 +190,7 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
         }
         guard let continuation = timers.takeContinuation(sequence: sequence) else { return }
         liveTimerCount -= 1
-        continuation.resume(throwing: CancellationError())
+        continuation.resume()
     }
 
     private func dropCancelledTimers() {

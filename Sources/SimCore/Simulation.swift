@@ -61,7 +61,8 @@ public final class Simulation: @unchecked Sendable {
     /// Runs until nothing is left to do, a deadlock, a failure or a stop request.
     public func run() -> StopReason { drive(untilNs: nil, maxEvents: nil) }
 
-    /// Runs until virtual time `limit`; when it stops there, `now == limit`.
+    /// Runs until virtual time `limit`; `now == limit` afterwards unless it stopped early for another reason
+    /// (when everything finished before the limit, the idle clock still moves on to it).
     public func run(until limit: SimInstant) -> StopReason {
         drive(untilNs: limit.nanosecondsSinceStart, maxEvents: nil)
     }
@@ -96,7 +97,9 @@ public final class Simulation: @unchecked Sendable {
                     continue
                 }
                 guard let next = executor.nextDeadlineNs else {
-                    return processes.liveCount == 0 ? .finished : .blocked(processes.deadlockReport())
+                    guard processes.liveCount == 0 else { return .blocked(processes.deadlockReport()) }
+                    if let limit = untilNs, limit > executor.nowNs { executor.advanceIdle(toNs: limit) }
+                    return .finished
                 }
                 if let limit = untilNs, next > limit {
                     if limit > executor.nowNs { executor.advanceIdle(toNs: limit) }

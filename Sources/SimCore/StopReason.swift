@@ -39,8 +39,13 @@ public struct DeadlockReport: Equatable, Sendable, CustomStringConvertible {
     /// The names of the waiting processes.
     public var processNames: [String] { waiters.map(\.process) }
 
+    /// How many waiters `description` lists before summarising the rest.
+    public static let listedWaiterLimit = 16
+
     public var description: String {
-        let lines = waiters.map { "\($0.process) waits on \($0.waitsOn)" }
-        return "\(waiters.count) process(es) wait forever: " + lines.joined(separator: "; ")
+        let lines = waiters.prefix(Self.listedWaiterLimit).map { "\($0.process) waits on \($0.waitsOn)" }
+        let rest = waiters.count - lines.count
+        let more = rest > 0 ? "; and \(rest) more" : ""
+        return "\(waiters.count) process(es) wait forever: " + lines.joined(separator: "; ") + more
     }
 }

@@ -3,7 +3,7 @@ struct Timer {
     var deadlineNs: Int64
     var sequence: UInt64
     /// `nil` once the sleep was cancelled; the entry is then dropped without advancing time.
-    var continuation: UnsafeContinuation<Void, any Error>?
+    var continuation: UnsafeContinuation<Void, Never>?
 
     @inline(__always)
     func precedes(_ other: Timer) -> Bool {
@@ -35,7 +35,7 @@ struct TimerHeap {
     }
 
     /// Takes the continuation of the timer with `sequence` out of the heap (a linear scan: cancellation is rare).
-    mutating func takeContinuation(sequence: UInt64) -> UnsafeContinuation<Void, any Error>? {
+    mutating func takeContinuation(sequence: UInt64) -> UnsafeContinuation<Void, Never>? {
         guard let index = entries.firstIndex(where: { $0.sequence == sequence }) else { return nil }
         let continuation = entries[index].continuation
         entries[index].continuation = nil

@@ -102,6 +102,20 @@ struct VirtualTimeTests {
         #expect(simulation.executor.foreignEnqueueCount == 0)
     }
 
+    @Test("the uncancellable sleep ignores cancellation and sleeps its full time")
+    func uncancellableSleepIgnoresCancellation() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "stubborn") {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: 900))
+            await log.note("woke")
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.times(of: log) == [900])
+    }
+
     @Test("a sleep in an already cancelled task throws at once")
     func sleepInCancelledTaskThrows() {
         let simulation = makeSimulation()

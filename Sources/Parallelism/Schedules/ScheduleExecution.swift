@@ -13,8 +13,8 @@ struct ScheduleExecution {
     private var next: [Int]
     private var clock: [SimInstant]
     private var pendingReceives: [[PipelineTransfer]]
-    private var produced: [PipelineTransfer: SimInstant] = [:]
-    private var arrivals: [PipelineTransfer: SimInstant] = [:]
+    private var produced: [PipelineTransfer: SimInstant] = [:]  // lookup only, never iterated
+    private var arrivals: [PipelineTransfer: SimInstant] = [:]  // lookup only, never iterated
     /// The compute ops of each device, placed in time.
     private(set) var spans: [[OpSpan]]
 

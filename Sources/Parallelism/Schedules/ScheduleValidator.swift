@@ -7,9 +7,9 @@ struct ScheduleValidator {
     }
 
     let schedule: PipelineSchedule
-    private var workAt: [ChunkWork: Location] = [:]
-    private var sendAt: [PipelineTransfer: Location] = [:]
-    private var receiveAt: [PipelineTransfer: Location] = [:]
+    private var workAt: [ChunkWork: Location] = [:]  // lookup only, never iterated
+    private var sendAt: [PipelineTransfer: Location] = [:]  // lookup only, never iterated
+    private var receiveAt: [PipelineTransfer: Location] = [:]  // lookup only, never iterated
 
     init(_ schedule: PipelineSchedule) { self.schedule = schedule }
 
