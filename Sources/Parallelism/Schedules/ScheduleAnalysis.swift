@@ -29,23 +29,15 @@ extension PipelineSchedule {
     /// and a send after the producer; W pops the weight-gradient FIFO in order (so it ends empty); each
     /// device holds at least one stage; and the ops can run without a deadlock.
     public func validate() throws {
-        var validator = ScheduleValidator(self)
-        try validator.check()
         // Whether a device waits forever depends on the order of ops only, so any durations will do.
-        var execution = ScheduleExecution(
-            self, durations: .uniform(.nanoseconds(1)), sendTime: .zero, timing: .reference)
-        try execution.run()
+        _ = try execute(durations: .uniform(.nanoseconds(1)), sendTime: .zero, sendTiming: .reference)
     }
 
     /// Validates, then runs the schedule with `durations`, `sendTime` per hop and `sendTiming`.
     public func analyze(durations: OpDurations, sendTime: SimDuration = .zero, sendTiming: SendTiming = .reference)
         throws -> ScheduleAnalysis
     {
-        var validator = ScheduleValidator(self)
-        try validator.check()
-        var execution = ScheduleExecution(self, durations: durations, sendTime: sendTime, timing: sendTiming)
-        try execution.run()
-        let spans = execution.spans
+        let spans = try execute(durations: durations, sendTime: sendTime, sendTiming: sendTiming)
         let makespan = spans.joined().map { $0.end - .start }.max() ?? .zero
         let busy = spans.map { $0.reduce(SimDuration.zero) { $0 + ($1.end - $1.start) } }
         let idle = busy.map { makespan - $0 }
@@ -53,6 +45,15 @@ extension PipelineSchedule {
             spans: spans, makespan: makespan, busyTime: busy, idleTime: idle, bubble: idle.max() ?? .zero,
             peakActivations: devices.map(Self.peakActivations),
             parameterCopies: devices.indices.map { parameterCopies(device: $0) })
+    }
+
+    /// The structural checks, then the list-schedule run: each device's compute ops placed in time.
+    private func execute(durations: OpDurations, sendTime: SimDuration, sendTiming: SendTiming) throws -> [[OpSpan]] {
+        var validator = ScheduleValidator(self)
+        try validator.check()
+        var execution = ScheduleExecution(self, durations: durations, sendTime: sendTime, timing: sendTiming)
+        try execution.run()
+        return execution.spans
     }
 
     /// The most activations held at once: an F takes one when it starts, its weight gradient frees it at the end.
