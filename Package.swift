@@ -39,7 +39,7 @@ let package = Package(
             name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Command language
-        .target(name: "Scenario", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .target(name: "Scenario", dependencies: ["SimCore", "Parallelism"], swiftSettings: simulatedActorSettings),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables

@@ -21,6 +21,8 @@ public final class ScenarioSession {
     /// Completion sources for `command key=VALUE`.
     var valueCompleters: [(command: String, key: String, candidates: () -> [String])] = []
     var sourceDepth = 0
+    /// Components that add commands (kept alive by the session).
+    private var components: [AnyObject] = []
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
@@ -29,6 +31,7 @@ public final class ScenarioSession {
         self.output = output
         simulation = Simulation(seed: seed)
         registerBuiltins()
+        components.append(ScheduleCommands(session: self))
     }
 
     // MARK: - Extension points

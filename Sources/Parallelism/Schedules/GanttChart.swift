@@ -10,6 +10,8 @@ public struct GanttChart: Sendable {
     public let cellDuration: SimDuration
     /// The widest line, in characters.
     public let width: Int
+    /// How the header names one cell's length (default: the duration, e.g. `1µs`).
+    public var cellLabel: String?
 
     /// Why a chart cannot be drawn.
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -40,7 +42,7 @@ public struct GanttChart: Sendable {
         var lines: [String] = []
         for bandStart in stride(from: 0, to: cellCount, by: cellsPerBand) {
             let bandEnd = min(bandStart + cellsPerBand, cellCount)
-            lines.append("cells \(bandStart)..<\(bandEnd) (1 cell = \(cellDuration))")
+            lines.append("cells \(bandStart)..<\(bandEnd) (1 cell = \(cellLabel ?? cellDuration.description))")
             for (device, row) in rows.enumerated() {
                 let prefix = "d\(device)".padding(toLength: prefixWidth, withPad: " ", startingAt: 0)
                 lines.append(prefix + String(row[(bandStart * cellWidth)..<(bandEnd * cellWidth)]))
