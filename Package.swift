@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SimCore", targets: ["SimCore"]),
+        .executable(name: "moesim", targets: ["moesim"]),
         .executable(name: "moesim-bench", targets: ["moesim-bench"]),
     ],
     dependencies: [
@@ -38,13 +39,33 @@ let package = Package(
         .target(name: "MoEModel", dependencies: ["Tensors"]),
         .testTarget(name: "MoEModelTests", dependencies: ["MoEModel", "Tensors"]),
 
+        // MARK: - Parallelism
+        .target(name: "Parallelism", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .testTarget(
+            name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
+
+        // MARK: - Command language
+        .target(name: "Scenario", dependencies: ["SimCore", "Parallelism"], swiftSettings: simulatedActorSettings),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: simulatedActorSettings),
+
         // MARK: - Executables
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .executableTarget(
+            name: "moesim",
+            dependencies: [
+                "Scenario", "SimCore", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
+        .testTarget(name: "MoesimCLITests", dependencies: ["moesim"], swiftSettings: simulatedActorSettings),
         .executableTarget(
             name: "moesim-bench",
             dependencies: [
                 "SimCore",
                 "Tensors",
                 "MoEModel",
+                "Parallelism",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simulatedActorSettings

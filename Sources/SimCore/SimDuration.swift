@@ -20,7 +20,7 @@ public struct SimDuration: Hashable, Comparable, Sendable, DurationProtocol, Cus
     public static func seconds(_ value: Int64) -> SimDuration { SimDuration(nanoseconds: value * 1_000_000_000) }
 
     /// The duration closest to `seconds` (rounded to the nearest ns, saturating at the Int64 range).
-    public static func seconds(_ seconds: Double) -> SimDuration {
+    public static func rounded(seconds: Double) -> SimDuration {
         let ns = (seconds * 1e9).rounded()
         if ns >= Double(Int64.max) { return SimDuration(nanoseconds: .max) }
         if ns <= Double(Int64.min) { return SimDuration(nanoseconds: .min) }

@@ -9,6 +9,7 @@ struct MoesimBench: ParsableCommand {
         subcommands: [
             CoreBenchmark.self,
             ModelBenchmark.self,
+            ScheduleBenchmark.self,
         ]
     )
 }

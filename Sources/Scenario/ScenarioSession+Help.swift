@@ -1,0 +1,55 @@
+extension ScenarioSession {
+    /// The `help` overview: every command's synopsis and summary in aligned columns.
+    public func helpOverview() -> String {
+        let width = (commands.map(\.synopsis.count).max() ?? 0) + 2
+        var lines = ["Commands (type 'help COMMAND' for details):"]
+        for command in commands {
+            lines.append("  " + command.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + command.summary)
+        }
+        lines.append("Lines starting with # are comments; values take units: 64MiB 1.5GB 160GB/s 3us 2.5ms.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `help NAME`: the command's usage, summary and details (for `show`, every topic).
+    func help(for token: Token, in line: CommandLine) throws(ScenarioError) -> String {
+        guard let command = commands.first(where: { $0.name == token.text }) else {
+            throw line.error("no command '\(token.text)'; type 'help' for the list", at: token)
+        }
+        var lines = ["usage: \(command.synopsis)", "  \(command.summary)"]
+        lines += command.details.map { "  " + $0 }
+        if !command.argumentKeys.isEmpty { lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " ")) }
+        if command.name == "show" {
+            let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
+            lines += showTopics.map { "  " + $0.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Candidates for completing `prefix` at the end of `partialLine` (commands, words, keys, metrics).
+    public func completions(for partialLine: String) -> [String] {
+        let words = partialLine.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        let prefix = words.last ?? ""
+        guard words.count > 1 else { return commands.map(\.name).filter { $0.hasPrefix(prefix) } }
+        let commandName = words[0]
+        var candidates: [String] = []
+        if let command = commands.first(where: { $0.name == commandName }) {
+            candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
+            if command.name == "show" { candidates += showTopics.map(\.name) }
+            if command.name == "help" { candidates += commands.map(\.name) }
+            if ["print", "expect"].contains(command.name) { candidates += metrics.flatMap { $0.concreteNames() } }
+        }
+        if let equals = prefix.firstIndex(of: "=") {
+            let key = String(prefix[..<equals])
+            return valueCompletions(command: commandName, key: key).map { key + "=" + $0 }
+                .filter { $0.hasPrefix(prefix) }
+        }
+        var seen: [String] = []
+        for candidate in candidates where candidate.hasPrefix(prefix) && !seen.contains(candidate) { seen.append(candidate) }
+        return seen
+    }
+
+    /// Value completions for `key=` of `command`, registered by components (e.g. presets).
+    func valueCompletions(command: String, key: String) -> [String] {
+        valueCompleters.first { $0.command == command && $0.key == key }?.candidates() ?? []
+    }
+}

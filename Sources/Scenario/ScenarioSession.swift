@@ -1,0 +1,118 @@
+import Foundation
+import SimCore
+
+/// The interpreter of the command language: one emulated world, the commands and metrics that act on it, and
+/// the output they print. The REPL, scenario files and tests all drive it line by line.
+public final class ScenarioSession {
+    /// The current simulation (replaced by `seed` and by the cluster command).
+    public private(set) var simulation: Simulation
+    /// The root seed of the current simulation.
+    public private(set) var seed: UInt64
+    /// Receives every line the commands print.
+    public var output: (String) -> Void
+    /// Commands in help order.
+    public private(set) var commands: [Command] = []
+    /// Topics of `show`, in help order.
+    public private(set) var showTopics: [Command] = []
+    /// Metrics in `list metrics` order.
+    public private(set) var metrics: [Metric] = []
+    /// Called after the simulation is replaced, so components rebuild their state on it.
+    private var resetHandlers: [(Simulation) -> Void] = []
+    /// Completion sources for `command key=VALUE`.
+    var valueCompleters: [(command: String, key: String, candidates: () -> [String])] = []
+    var sourceDepth = 0
+    /// Components that add commands (kept alive by the session).
+    private var components: [AnyObject] = []
+    /// How deeply `source` may nest.
+    public static let maxSourceDepth = 8
+
+    public init(seed: UInt64 = 0, output: @escaping (String) -> Void = { print($0) }) {
+        self.seed = seed
+        self.output = output
+        simulation = Simulation(seed: seed)
+        registerBuiltins()
+        components.append(ScheduleCommands(session: self))
+    }
+
+    // MARK: - Extension points
+
+    /// Adds a command (a later one with the same name replaces it).
+    public func register(_ command: Command) {
+        commands.removeAll { $0.name == command.name }
+        commands.append(command)
+    }
+
+    /// Adds a topic of `show`.
+    public func registerShow(_ topic: Command) {
+        showTopics.removeAll { $0.name == topic.name }
+        showTopics.append(topic)
+    }
+
+    /// Adds a metric family.
+    public func register(_ metric: Metric) {
+        metrics.removeAll { $0.pattern == metric.pattern }
+        metrics.append(metric)
+    }
+
+    /// Offers `values()` when completing `key=` of `command` (e.g. cluster presets).
+    public func registerValues(command: String, key: String, _ candidates: @escaping () -> [String]) {
+        valueCompleters.append((command, key, candidates))
+    }
+
+    /// Runs `handler` whenever the simulation is replaced.
+    public func onReset(_ handler: @escaping (Simulation) -> Void) { resetHandlers.append(handler) }
+
+    /// Replaces the simulation with a fresh one at time zero, seeded with `seed`.
+    public func resetSimulation(seed newSeed: UInt64? = nil) {
+        seed = newSeed ?? seed
+        simulation = Simulation(seed: seed)
+        for handler in resetHandlers { handler(simulation) }
+    }
+
+    // MARK: - Executing
+
+    /// Executes one line; errors are returned, never thrown, so the REPL keeps running.
+    public func execute(_ source: String, file: String = "<repl>", line: Int = 1) -> LineOutcome {
+        do {
+            guard let commandLine = try Lexer.lex(source, file: file, line: line) else { return .done }
+            let name = commandLine.command.text == "exit" ? "quit" : commandLine.command.text
+            guard let command = commands.first(where: { $0.name == name }) else {
+                throw commandLine.error(unknownCommandMessage(commandLine.command.text), at: commandLine.command)
+            }
+            try command.perform(commandLine)
+            return .done
+        } catch let failure as ExpectationFailure {
+            return .expectationFailed(failure.error)
+        } catch let error as ScenarioError {
+            return .failed(error)
+        } catch is QuitRequest {
+            return .quit
+        } catch {
+            let location = SourceLocation(file: file, line: line, column: 1)
+            return .failed(ScenarioError(String(describing: error), at: location, sourceLine: source))
+        }
+    }
+
+    /// Runs a whole scenario text; stops at the first error or failed `expect` and returns it.
+    public func runScript(_ text: String, file: String) -> LineOutcome {
+        for (index, line) in text.components(separatedBy: "\n").enumerated() {
+            let outcome = execute(line.hasSuffix("\r") ? String(line.dropLast()) : line, file: file, line: index + 1)
+            if outcome != .done { return outcome }
+        }
+        return .done
+    }
+
+    /// Runs the scenario file at `path` (see `runScript`); unreadable or non-UTF-8 files are errors.
+    public func runFile(_ path: String) -> LineOutcome {
+        switch ScenarioFile.read(path) {
+        case .success(let text): return runScript(text, file: path)
+        case .failure(let error): return .failed(error)
+        }
+    }
+
+    private func unknownCommandMessage(_ name: String) -> String {
+        let close = commands.map(\.name).filter { $0.hasPrefix(String(name.prefix(2))) }
+        let hint = close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
+        return "unknown command '\(name)'\(hint); type 'help' for the list"
+    }
+}

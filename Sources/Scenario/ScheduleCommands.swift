@@ -1,0 +1,128 @@
+import Parallelism
+import SimCore
+
+/// The `schedule` command, `show schedule` and the `schedule.*` metrics: pipeline schedules analysed as data.
+/// Durations are plain numbers in schedule time units (f=1 b=1.2 …); one unit is held as 1 ms of `SimDuration`
+/// so fractions down to 1e-6 units stay exact.
+final class ScheduleCommands {
+    static let nanosecondsPerUnit: Double = 1_000_000
+    private(set) var analysis: ScheduleAnalysis?
+    private var cellUnits: Double = 1
+
+    init(session: ScenarioSession) {
+        session.register(
+            Command(
+                "schedule", synopsis: "schedule KIND pp=N microbatches=M [f= b= w= fb= send= sends=reference|eager]",
+                summary: "generate, validate and analyse a pipeline schedule (durations in time units)",
+                details: [
+                    "KIND: " + PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", "),
+                    "defaults: f=b=w=1, fb=f+b+w, send=0, sends=reference (a send leaves at the next",
+                    "communication point after its producer; eager: when the producer ends)",
+                ],
+                completionWords: PipelineScheduleKind.allCases.map(\.rawValue),
+                argumentKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"]
+            ) { [unowned self, unowned session] line in try analyse(line, session: session) })
+        session.registerValues(command: "schedule", key: "sends") { SendTiming.allCases.map(\.rawValue) }
+        session.registerShow(
+            Command("schedule", synopsis: "show schedule [width=80]", summary: "ASCII Gantt of the last schedule") {
+                [unowned self, unowned session] line in try draw(line, session: session)
+            })
+        registerMetrics(on: session)
+    }
+
+    private func units(_ line: CommandLine, _ key: String, default defaultValue: Double?) throws(ScenarioError)
+        -> SimDuration?
+    {
+        guard line.option(key) != nil || defaultValue != nil else { return nil }
+        let value = try line.quantity(key, .number, default: defaultValue)
+        guard value >= 0, value <= 1e9 else {
+            throw line.error("\(key) must be between 0 and 1e9 time units", at: line.option(key) ?? line.command)
+        }
+        return SimDuration(nanoseconds: Int64((value * Self.nanosecondsPerUnit).rounded()))
+    }
+
+    private func analyse(_ line: CommandLine, session: ScenarioSession) throws {
+        try line.check(allowedKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"], maxPositionals: 1)
+        guard let kindToken = line.positionals.first else {
+            throw line.error("missing schedule kind (gpipe, 1f1b, zb1p, dualpipe, dualpipev)", at: line.command)
+        }
+        guard let kind = PipelineScheduleKind(rawValue: kindToken.text) else {
+            let kinds = PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw line.error("unknown schedule '\(kindToken.text)' (one of \(kinds))", at: kindToken)
+        }
+        let stages = try line.integer("pp", in: 1...1024)
+        let microBatches = try line.integer("microbatches", in: 1...100_000)
+        let durations = try OpDurations(
+            forward: units(line, "f", default: 1) ?? .zero, backwardInput: units(line, "b", default: 1) ?? .zero,
+            backwardWeight: units(line, "w", default: 1) ?? .zero, forwardBackward: units(line, "fb", default: nil))
+        let send = try units(line, "send", default: 0) ?? .zero
+        let timing = SendTiming(rawValue: try line.choice("sends", SendTiming.allCases.map(\.rawValue), default: "reference"))
+        let schedule: PipelineSchedule
+        do {
+            schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
+            try schedule.validate()
+            analysis = try schedule.analyze(durations: durations, sendTime: send, sendTiming: timing ?? .reference)
+        } catch {
+            throw line.error(String(describing: error), at: kindToken)
+        }
+        let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }.min()
+        cellUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
+        report(kind: kind, stages: stages, microBatches: microBatches, session: session)
+    }
+
+    private func report(kind: PipelineScheduleKind, stages: Int, microBatches: Int, session: ScenarioSession) {
+        guard let analysis else { return }
+        session.output(
+            "\(kind) pp=\(stages) m=\(microBatches) on \(analysis.busyTime.count) devices: makespan "
+                + "\(format(analysis.makespan)), bubble \(format(analysis.bubble)) "
+                + "(\(Quantity.compactNumber(analysis.bubbleFraction * 100))%), peak activations "
+                + "\(analysis.peakActivations.max() ?? 0), parameter copies \(analysis.parameterCopies.max() ?? 0)x")
+    }
+
+    private func draw(_ line: CommandLine, session: ScenarioSession) throws {
+        try line.check(allowedKeys: ["width"], maxPositionals: 1)
+        guard let analysis else { throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command) }
+        let width = try line.integer("width", in: 20...1_000, default: 80)
+        let cell = SimDuration(nanoseconds: Int64((cellUnits * Self.nanosecondsPerUnit).rounded()))
+        var chart = try GanttChart(cellDuration: cell, width: width)
+        chart.cellLabel = Quantity.compactNumber(cellUnits) + " time unit" + (cellUnits == 1 ? "" : "s")
+        session.output(chart.render(analysis))
+    }
+
+    private func format(_ duration: SimDuration) -> String {
+        Quantity.compactNumber(Double(duration.nanoseconds) / Self.nanosecondsPerUnit)
+    }
+
+    private func registerMetrics(on session: ScenarioSession) {
+        let unit = Self.nanosecondsPerUnit
+        session.register(Metric("schedule.makespan", .number, "time units from first op to last") { [unowned self] _ in
+            analysis.map { Double($0.makespan.nanoseconds) / unit }
+        })
+        session.register(Metric("schedule.bubble", .number, "largest per-device idle time, time units") { [unowned self] _ in
+            analysis.map { Double($0.bubble.nanoseconds) / unit }
+        })
+        session.register(Metric("schedule.bubble_fraction", .number, "bubble / makespan") { [unowned self] _ in
+            analysis?.bubbleFraction
+        })
+        perDevice(session, "schedule.busy[r]", "device r's compute time, time units") { Double($0.busyTime[$1].nanoseconds) / unit }
+        perDevice(session, "schedule.idle[r]", "device r's idle time, time units") { Double($0.idleTime[$1].nanoseconds) / unit }
+        perDevice(session, "schedule.peak_activations[r]", "micro-batches device r holds at peak") { Double($0.peakActivations[$1]) }
+        perDevice(session, "schedule.parameter_copies[r]", "stage copies device r holds") { Double($0.parameterCopies[$1]) }
+    }
+
+    private func perDevice(
+        _ session: ScenarioSession, _ name: String, _ summary: String,
+        _ value: @escaping (ScheduleAnalysis, Int) -> Double
+    ) {
+        session.register(
+            Metric(
+                name, .number, summary,
+                instances: { [unowned self] in (0..<(analysis?.busyTime.count ?? 0)).map { [String($0)] } }
+            ) { [unowned self] selectors in
+                guard let analysis, let device = selectors.first.flatMap({ Int($0) }),
+                    analysis.busyTime.indices.contains(device)
+                else { return nil }
+                return value(analysis, device)
+            })
+    }
+}

@@ -1,0 +1,45 @@
+/// Identifies a process spawned on a simulation.
+public struct ProcessID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    public var description: String { "process#\(rawValue)" }
+
+    /// The simulated process the current task belongs to (inherited by its child tasks).
+    @TaskLocal public static var current: ProcessID?
+}
+
+/// The simulation's processes: names, liveness and what each one waits on, for the deadlock report.
+final class ProcessTable {
+    private struct Entry {
+        var name: String
+        var isAlive = true
+        var waitsOn: String?
+    }
+
+    private var entries: [Entry] = []
+    private(set) var liveCount = 0
+
+    func add(name: String) -> ProcessID {
+        entries.append(Entry(name: name))
+        liveCount += 1
+        return ProcessID(rawValue: entries.count - 1)
+    }
+
+    func finish(_ id: ProcessID) {
+        entries[id.rawValue].isAlive = false
+        entries[id.rawValue].waitsOn = nil
+        liveCount -= 1
+    }
+
+    func name(of id: ProcessID) -> String { entries[id.rawValue].name }
+
+    func setWait(_ id: ProcessID, on resource: String?) { entries[id.rawValue].waitsOn = resource }
+
+    func deadlockReport() -> DeadlockReport {
+        let waiters = entries.filter(\.isAlive).map { entry in
+            DeadlockReport.Waiter(
+                process: entry.name,
+                waitsOn: entry.waitsOn ?? "something outside the simulation's primitives (e.g. a child task)")
+        }
+        return DeadlockReport(waiters: waiters)
+    }
+}

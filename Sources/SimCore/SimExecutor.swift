@@ -1,0 +1,223 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// The single-threaded run loop of one simulation: serial executor of every simulated actor and task executor
+/// preferred by every simulated task. Jobs run in FIFO order; sleepers wait in a heap keyed (deadline, sequence).
+///
+/// All state is confined to the thread that drives the loop. An enqueue from any other thread, or from any
+/// thread while nobody drives, is a determinism bug: it is counted (and traps when `trapsOnForeignEnqueue` is
+/// set) and the job is never run.
+public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+    private var jobs = Deque<UnownedJob>()
+    private var timers = TimerHeap()
+    private var nextTimerSequence: UInt64 = 0
+    /// Live (not cancelled) timers in the heap.
+    private var liveTimerCount = 0
+
+    /// The current virtual time in nanoseconds since start.
+    public private(set) var nowNs: Int64 = 0
+    /// Jobs run so far: the simulation's event count.
+    public private(set) var jobsRun: UInt64 = 0
+
+    /// The thread allowed to enqueue right now (0 when none is driving).
+    private let drivingThread = Atomic<UInt>(0)
+    private let foreignEnqueues = Atomic<Int>(0)
+    private let trapFlag = Atomic<Bool>(false)
+    private let stopFlag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Enqueues and timer registrations that came from outside the driving thread (each one a determinism bug).
+    public var foreignEnqueueCount: Int { foreignEnqueues.load(ordering: .relaxed) }
+
+    /// When set, a foreign enqueue traps at once instead of only being counted (tests turn this on).
+    public var trapsOnForeignEnqueue: Bool {
+        get { trapFlag.load(ordering: .relaxed) }
+        set { trapFlag.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Whether a job is queued to run at the current instant.
+    public var hasRunnableJobs: Bool { !jobs.isEmpty }
+    /// Whether any sleeper is still parked.
+    public var hasPendingTimers: Bool { liveTimerCount > 0 }
+    /// The deadline of the earliest live sleeper, if any.
+    public var nextDeadlineNs: Int64? {
+        dropCancelledTimers()
+        return timers.first?.deadlineNs
+    }
+
+    // MARK: - Executor conformance
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unownedJob = UnownedJob(job)
+        guard isOnDrivingThread() else {
+            reportForeignEnqueue()
+            return
+        }
+        jobs.append(unownedJob)
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor { UnownedTaskExecutor(ordinary: self) }
+
+    /// Lets `assumeIsolated` read actor state between steps, from the thread that owns the simulation.
+    public func checkIsolated() {
+        let driver = drivingThread.load(ordering: .relaxed)
+        precondition(
+            driver == 0 || driver == currentThreadID(),
+            "simulated actor state read from a foreign thread while the simulation runs")
+    }
+
+    // MARK: - Driving
+
+    /// Runs `body` with the calling thread marked as the one allowed to enqueue.
+    public func drive<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = beginDriving()
+        defer { endDriving(restoring: previous) }
+        return try body()
+    }
+
+    /// Marks the calling thread as the driver; returns the previous marking for `endDriving`.
+    func beginDriving() -> UInt {
+        let thread = currentThreadID()
+        let previous = drivingThread.load(ordering: .relaxed)
+        precondition(previous == 0 || previous == thread, "a simulation is driven from two threads at once")
+        drivingThread.store(thread, ordering: .relaxed)
+        return previous
+    }
+
+    func endDriving(restoring previous: UInt) { drivingThread.store(previous, ordering: .relaxed) }
+
+    /// Runs the next queued job. Returns false when the queue is empty. Call only inside `drive`.
+    @inline(__always)
+    func runNextJob() -> Bool {
+        guard let job = jobs.popFirst() else { return false }
+        jobsRun &+= 1
+        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        return true
+    }
+
+    /// Advances `now` to the earliest live deadline and resumes every sleeper due then, in scheduling order.
+    /// Returns false when no live timer is left. Call only inside `drive` with an empty job queue.
+    func fireNextTimers() -> Bool {
+        dropCancelledTimers()
+        guard let first = timers.first else { return false }
+        nowNs = first.deadlineNs
+        while let next = timers.first, next.deadlineNs == nowNs {
+            let timer = timers.removeFirst()
+            if let continuation = timer.continuation {
+                liveTimerCount -= 1
+                continuation.resume()
+            }
+        }
+        return true
+    }
+
+    /// Moves `now` forward to `instantNs` (used when a run stops at a time limit before the next timer).
+    func advanceIdle(toNs instantNs: Int64) {
+        precondition(jobs.isEmpty && instantNs >= nowNs, "time advanced with runnable jobs or backwards")
+        if let next = nextDeadlineNs { precondition(instantNs <= next, "time advanced past a pending timer") }
+        nowNs = instantNs
+    }
+
+    /// Asks the driving loop to stop at the next job boundary (safe from any thread, e.g. a signal handler).
+    public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
+
+    /// Consumes a pending stop request.
+    func takeStopRequest() -> Bool {
+        stopFlag.load(ordering: .relaxed) && stopFlag.exchange(false, ordering: .relaxed)
+    }
+
+    // MARK: - Sleeping
+
+    /// Parks the current task until `deadlineNs`; a deadline at or before now yields (FIFO).
+    /// Cancellation resumes it at once with `CancellationError` and leaves the clock where it is.
+    public func sleep(untilNs deadlineNs: Int64) async throws {
+        try Task.checkCancellation()
+        guard deadlineNs > nowNs else {
+            await Task.yield()
+            return
+        }
+        // Taken before the handler is installed: the runtime may switch tasks before the operation starts.
+        let sequence = takeTimerSequence()
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    park(continuation, deadlineNs: deadlineNs, sequence: sequence)
+                }
+            }
+        } onCancel: {
+            self.cancelTimer(sequence: sequence)
+        }
+        try Task.checkCancellation()
+    }
+
+    /// Parks the current task until `deadlineNs` without observing cancellation: the cheapest sleep, for the
+    /// hot paths of hardware models (no cancellation record is registered with the runtime).
+    public func sleepUncancellable(untilNs deadlineNs: Int64) async {
+        guard deadlineNs > nowNs else {
+            await Task.yield()
+            return
+        }
+        await withUnsafeContinuation { continuation in
+            park(continuation, deadlineNs: deadlineNs, sequence: takeTimerSequence())
+        }
+    }
+
+    @inline(__always)
+    private func takeTimerSequence() -> UInt64 {
+        defer { nextTimerSequence &+= 1 }
+        return nextTimerSequence
+    }
+
+    private func park(_ continuation: UnsafeContinuation<Void, Never>, deadlineNs: Int64, sequence: UInt64) {
+        guard isOnDrivingThread() else {
+            reportForeignEnqueue()
+            return
+        }
+        liveTimerCount += 1
+        timers.insert(Timer(deadlineNs: deadlineNs, sequence: sequence, continuation: continuation))
+    }
+
+    /// Resumes the cancelled sleeper early; `sleep(untilNs:)` then sees the cancellation and throws.
+    private func cancelTimer(sequence: UInt64) {
+        guard isOnDrivingThread() else {
+            reportForeignEnqueue()
+            return
+        }
+        guard let continuation = timers.takeContinuation(sequence: sequence) else { return }
+        liveTimerCount -= 1
+        continuation.resume()
+    }
+
+    private func dropCancelledTimers() {
+        while let first = timers.first, first.continuation == nil { _ = timers.removeFirst() }
+    }
+
+    // MARK: - Thread checks
+
+    @inline(__always)
+    private func isOnDrivingThread() -> Bool {
+        drivingThread.load(ordering: .relaxed) == currentThreadID()
+    }
+
+    private func reportForeignEnqueue() {
+        foreignEnqueues.add(1, ordering: .relaxed)
+        if trapFlag.load(ordering: .relaxed) {
+            preconditionFailure("determinism bug: work enqueued on the simulation from a foreign thread")
+        }
+    }
+}
+
+/// A nonzero identifier of the calling thread.
+@inline(__always)
+func currentThreadID() -> UInt {
+    #if canImport(Glibc)
+        UInt(pthread_self())
+    #else
+        UInt(bitPattern: pthread_self())
+    #endif
+}

@@ -1,0 +1,112 @@
+/// One emulated world: the owner of virtual time, its processes, random streams and trace.
+///
+/// Spawn processes, then drive the loop with `run()`, `run(until:)`, `run(for:)` or `step(events:)` on the
+/// calling thread; each returns why it stopped. Between calls the state can be read with `inspect` without
+/// advancing time, and driving can resume any number of times.
+public final class Simulation: @unchecked Sendable {
+    /// The run loop every simulated actor and task executes on.
+    public let executor: SimExecutor
+    /// The clock simulated code sleeps on.
+    public let clock: SimClock
+    /// Spans and instants recorded by the simulated actors.
+    public let trace: TraceRecorder
+    /// Independent random streams derived from the root seed.
+    public let random: RandomStreams
+
+    let processes = ProcessTable()
+    private var failure: (process: String, error: String)?
+
+    /// A new simulation at time zero; `seed` is the root of every random stream.
+    public init(seed: UInt64 = 0, storesTraceEvents: Bool = true) {
+        executor = SimExecutor()
+        clock = SimClock(executor: executor)
+        trace = TraceRecorder(storesEvents: storesTraceEvents)
+        random = RandomStreams(rootSeed: seed)
+    }
+
+    /// The current virtual time.
+    public var now: SimInstant { SimInstant(nanosecondsSinceStart: executor.nowNs) }
+    /// Events (jobs) run since the start.
+    public var eventCount: UInt64 { executor.jobsRun }
+    /// Processes spawned and not yet ended.
+    public var liveProcessCount: Int { processes.liveCount }
+
+    // MARK: - Processes
+
+    /// Starts a named simulated process; it runs when the simulation is next driven.
+    @discardableResult
+    public func spawn(name: String, _ body: sending @escaping () async throws -> Void) -> ProcessID {
+        let id = processes.add(name: name)
+        let previous = executor.beginDriving()
+        defer { executor.endDriving(restoring: previous) }
+        Task(executorPreference: executor) {
+            do {
+                try await ProcessID.$current.withValue(id) { try await body() }
+            } catch {
+                self.failure = self.failure ?? (self.processes.name(of: id), String(describing: error))
+            }
+            self.processes.finish(id)
+        }
+        return id
+    }
+
+    /// Records that the current process waits on `resource` (nil: waits no more). Used by the primitives.
+    public func noteWait(_ process: ProcessID?, on resource: String?) {
+        guard let process else { return }
+        processes.setWait(process, on: resource)
+    }
+
+    // MARK: - Driving
+
+    /// Runs until nothing is left to do, a deadlock, a failure or a stop request.
+    public func run() -> StopReason { drive(untilNs: nil, maxEvents: nil) }
+
+    /// Runs until virtual time `limit`; `now == limit` afterwards unless it stopped early for another reason
+    /// (when everything finished before the limit, the idle clock still moves on to it).
+    public func run(until limit: SimInstant) -> StopReason {
+        drive(untilNs: limit.nanosecondsSinceStart, maxEvents: nil)
+    }
+
+    /// Runs for `duration` of virtual time from now.
+    public func run(for duration: SimDuration) -> StopReason { run(until: now + duration) }
+
+    /// Runs exactly `events` events (jobs) unless it stops earlier for another reason.
+    public func step(events: UInt64 = 1) -> StopReason { drive(untilNs: nil, maxEvents: events) }
+
+    /// Asks a running drive call to stop at the next event boundary (thread-safe).
+    public func requestStop() { executor.requestStop() }
+
+    /// Reads (or changes) an actor's state between steps without advancing time.
+    public func inspect<A: Actor, Result: Sendable>(_ actor: A, _ read: (isolated A) throws -> Result) rethrows -> Result {
+        try actor.assumeIsolated(read)
+    }
+
+    private func drive(untilNs: Int64?, maxEvents: UInt64?) -> StopReason {
+        executor.drive {
+            let budget = maxEvents ?? .max
+            var used: UInt64 = 0
+            while true {
+                if let failed = failure {
+                    failure = nil
+                    return .processFailed(process: failed.process, error: failed.error)
+                }
+                if executor.takeStopRequest() { return .interrupted }
+                if used == budget { return .reachedEventCount(used) }
+                if executor.runNextJob() {
+                    used += 1
+                    continue
+                }
+                guard let next = executor.nextDeadlineNs else {
+                    guard processes.liveCount == 0 else { return .blocked(processes.deadlockReport()) }
+                    if let limit = untilNs, limit > executor.nowNs { executor.advanceIdle(toNs: limit) }
+                    return .finished
+                }
+                if let limit = untilNs, next > limit {
+                    if limit > executor.nowNs { executor.advanceIdle(toNs: limit) }
+                    return .reachedTime(now)
+                }
+                _ = executor.fireNextTimers()
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+extension TraceRecorder {
+    /// The stored events as Chrome trace event JSON (opens in Perfetto and chrome://tracing): one "process" per
+    /// actor, one "thread" per lane, named by metadata events; spans are complete (`X`) events, instants `i`;
+    /// `ts` and `dur` in microseconds.
+    public func chromeTraceJSON() -> String {
+        var out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
+        var first = true
+        func emit(_ line: String) {
+            if !first { out += ",\n" }
+            first = false
+            out += line
+        }
+        let pids = actorProcessIDs()
+        for (trackIndex, track) in tracks.enumerated() {
+            let pid = pids[Int(track.actor)]
+            if tracks.firstIndex(where: { $0.actor == track.actor }) == trackIndex {
+                emit(metadata("process_name", pid: pid, tid: nil, name: strings[Int(track.actor)]))
+                emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"args\":{\"sort_index\":\(pid)}}")
+            }
+            emit(metadata("thread_name", pid: pid, tid: trackIndex + 1, name: strings[Int(track.lane)]))
+        }
+        for record in records { emit(eventJSON(record, pid: pids[Int(tracks[Int(record.track)].actor)])) }
+        out += "\n]}\n"
+        return out
+    }
+
+    /// Writes `chromeTraceJSON()` to `path`.
+    public func writeChromeTrace(toPath path: String) throws {
+        try chromeTraceJSON().write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Chrome pids for actor string indices: 1, 2, … in order of first appearance.
+    private func actorProcessIDs() -> [Int] {
+        var pids = [Int](repeating: 0, count: strings.count)
+        var nextPid = 1
+        for track in tracks where pids[Int(track.actor)] == 0 {
+            pids[Int(track.actor)] = nextPid
+            nextPid += 1
+        }
+        return pids
+    }
+
+    private func metadata(_ kind: String, pid: Int, tid: Int?, name: String) -> String {
+        let tidField = tid.map { ",\"tid\":\($0)" } ?? ""
+        return "{\"ph\":\"M\",\"name\":\"\(kind)\",\"pid\":\(pid)\(tidField),\"args\":{\"name\":\(jsonString(name))}}"
+    }
+
+    private func eventJSON(_ record: Record, pid: Int) -> String {
+        let tid = Int(record.track) + 1
+        var line = "{\"name\":\(jsonString(strings[Int(record.name)])),\"pid\":\(pid),\"tid\":\(tid),"
+        line += "\"ts\":\(microseconds(record.startNs))"
+        if record.isSpan {
+            line += ",\"ph\":\"X\",\"dur\":\(microseconds(record.endNs - record.startNs))"
+        } else {
+            line += ",\"ph\":\"i\",\"s\":\"t\""
+        }
+        if record.argsCount > 0 {
+            let args = (0..<Int(record.argsCount)).map { offset -> String in
+                let arg = storedArgs[Int(record.argsStart) + offset]
+                return "\(jsonString(strings[Int(arg.key)])):\(jsonValue(arg.value))"
+            }
+            line += ",\"args\":{" + args.joined(separator: ",") + "}"
+        }
+        return line + "}"
+    }
+
+    private func jsonValue(_ stored: StoredValue) -> String {
+        switch stored {
+        case .int(let value): String(value)
+        case .double(let value): value.isFinite ? String(value) : jsonString(String(value))
+        case .string(let index): jsonString(strings[Int(index)])
+        }
+    }
+
+    /// Nanoseconds as a microsecond decimal with exactly three fraction digits (no rounding).
+    private func microseconds(_ ns: Int64) -> String {
+        let sign = ns < 0 ? "-" : ""
+        let magnitude = ns.magnitude
+        let fraction = String(magnitude % 1000)
+        return sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}
+
+/// `text` as a JSON string literal.
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@Suite("moesim binary", .serialized)
+struct ReplTests {
+    @Test("the REPL on a terminal prompts, completes on Tab, keeps history and survives a bad line")
+    func interactiveRepl() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-home-\(UUID())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let terminal = try PseudoTerminal(
+            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": home.path, "TERM": "xterm"])
+        #expect(terminal.waitFor("moesim> "))
+        var mark = terminal.screen.count
+        // Tab completes "sho" to "show " (libedit redraws with cursor escapes, so check the effect).
+        terminal.type("sho\t")
+        terminal.type("time\n")
+        #expect(terminal.waitFor("now t=0ns", after: mark))
+        mark = terminal.screen.count
+        terminal.type("frobnicate 3\n")
+        #expect(terminal.waitFor("unknown command 'frobnicate'", after: mark))
+        mark = terminal.screen.count
+        terminal.type("print sim.now\n")
+        #expect(terminal.waitFor("sim.now = 0ns", after: mark))
+        mark = terminal.screen.count
+        terminal.type("\u{1b}[A")
+        #expect(terminal.waitFor("print sim.now", after: mark))
+        terminal.type("\u{15}quit\n")
+        #expect(terminal.waitForExit() == 0)
+        // libedit's history file escapes spaces as \040.
+        let history = try String(contentsOf: home.appendingPathComponent(".moesim_history"), encoding: .utf8)
+            .replacingOccurrences(of: "\\040", with: " ")
+        #expect(history.contains("show time"))
+        #expect(history.contains("print sim.now"))
+    }
+
+    @Test("commands piped on standard input run without prompts")
+    func pipedInput() throws {
+        let result = try MoesimBinary.run([], input: "run until 3us\nprint sim.now\n")
+        #expect(result.status == 0)
+        #expect(result.out == "t=3µs: finished (0 events so far)\nsim.now = 3µs\n")
+    }
+
+    @Test("a failing expect exits non-zero and names file:line")
+    func failingScenario() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("failing-\(UUID()).moesim")
+        try "# a scenario that fails on line 3\nrun until 1us\nexpect sim.now == 2us\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try MoesimBinary.run(["run", file.path])
+        #expect(result.status != 0)
+        #expect(result.err.hasPrefix("\(file.path):3:8: error: expectation failed: sim.now is 1µs, expected == 2µs"))
+    }
+
+    @Test("moesim run - reads a scenario from standard input")
+    func scenarioFromStdin() throws {
+        let result = try MoesimBinary.run(["run", "-"], input: "run until 5us\nexpect sim.now == 5us\n")
+        #expect(result.status == 0)
+        #expect(result.out.hasSuffix("-: ok\n"))
+    }
+
+    @Test("every scenario in scenarios/ passes")
+    func shippedScenarios() throws {
+        let directory = MoesimBinary.repositoryRoot.appendingPathComponent("scenarios")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".moesim") }.sorted().map { "scenarios/" + $0 }
+        #expect(files.count >= 4)
+        let result = try MoesimBinary.run(["run"] + files)
+        #expect(result.status == 0, "\(result.err)")
+    }
+
+    @Test("--version and --help answer")
+    func versionAndHelp() throws {
+        #expect(try MoesimBinary.run(["--version"]).out == "0.1.0\n")
+        #expect(try MoesimBinary.run(["--help"]).out.contains("USAGE: moesim <subcommand>"))
+    }
+}

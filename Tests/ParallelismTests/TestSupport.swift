@@ -1,0 +1,37 @@
+import Parallelism
+import SimCore
+
+/// Durations f, b, w (and optionally fb) in nanoseconds: integer ticks keep the closed forms exact.
+struct Durations: Sendable, CustomStringConvertible {
+    var f: Int64
+    var b: Int64
+    var w: Int64
+    var fb: Int64?
+
+    init(_ f: Int64, _ b: Int64, _ w: Int64, fb: Int64? = nil) {
+        (self.f, self.b, self.w, self.fb) = (f, b, w, fb)
+    }
+
+    /// fb as the analyser uses it: the given value or f + b + w.
+    var pair: Int64 { fb ?? f + b + w }
+
+    var ops: OpDurations {
+        OpDurations(
+            forward: .nanoseconds(f), backwardInput: .nanoseconds(b), backwardWeight: .nanoseconds(w),
+            forwardBackward: fb.map { .nanoseconds($0) })
+    }
+
+    var description: String { "f=\(f) b=\(b) w=\(w)" + (fb.map { " fb=\($0)" } ?? "") }
+}
+
+/// Analyses `kind` at `stages` x `microBatches` with `durations` and no send time.
+func analyse(_ kind: PipelineScheduleKind, stages: Int, microBatches: Int, _ durations: Durations) throws
+    -> ScheduleAnalysis
+{
+    try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches).analyze(durations: durations.ops)
+}
+
+extension ScheduleAnalysis {
+    /// The idle time of every device, in ns.
+    var idleNs: [Int64] { idleTime.map(\.nanoseconds) }
+}

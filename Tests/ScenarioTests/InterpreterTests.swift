@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+@testable import Scenario
+
+@Suite("Interpreter")
+struct InterpreterTests {
+    private func session() -> (ScenarioSession, () -> [String]) {
+        final class Sink { var lines: [String] = [] }
+        let sink = Sink()
+        return (ScenarioSession(output: { sink.lines.append($0) }), { sink.lines })
+    }
+
+    @Test(
+        "expect passes and fails as it should, with every tolerance form",
+        arguments: [
+            ("expect sim.now == 2ms", true), ("expect sim.now == 2.1ms", false),
+            ("expect sim.now == 2.1ms ± 5%", true), ("expect sim.now == 2.1ms ± 4%", false),
+            ("expect sim.now == 2.001ms ±1us", true), ("expect sim.now == 2.001ms +- 0.5us", false),
+            ("expect sim.now != 2.001ms ± 0.5us", true), ("expect sim.now != 2ms", false),
+            ("expect sim.now < 3ms", true), ("expect sim.now < 2ms", false), ("expect sim.now <= 2ms", true),
+            ("expect sim.now > 1999999ns", true), ("expect sim.now >= 2.5ms", false),
+            ("expect sim.events == 0", true),
+        ])
+    func expectations(line: String, holds: Bool) {
+        let (session, _) = session()
+        #expect(session.execute("run until 2ms") == .done)
+        let outcome = session.execute(line, file: "e.moesim", line: 9)
+        if holds {
+            #expect(outcome == .done)
+        } else {
+            guard case .expectationFailed(let error) = outcome else {
+                Issue.record("\(line) should fail its expectation, got \(outcome)")
+                return
+            }
+            #expect(error.location.line == 9)
+            #expect(error.message.hasPrefix("expectation failed: sim."))
+        }
+    }
+
+    @Test("a failed expect prints both values")
+    func failedExpectMessage() {
+        let (session, _) = session()
+        _ = session.execute("run until 2ms")
+        guard case .expectationFailed(let error) = session.execute("expect sim.now == 3ms ± 1%") else {
+            Issue.record("should fail")
+            return
+        }
+        #expect(error.message == "expectation failed: sim.now is 2ms, expected == 3ms ± 1%")
+    }
+
+    @Test("run, step and show report where the world stopped")
+    func drivingCommands() {
+        let (session, lines) = session()
+        _ = session.execute("run for 1.5us")
+        _ = session.execute("run for 500ns")
+        _ = session.execute("show time")
+        #expect(lines() == [
+            "t=1.5µs: finished (0 events so far)", "t=2µs: finished (0 events so far)",
+            "now t=2µs, 0 events, 0 live processes",
+        ])
+    }
+
+    @Test("a script stops at the first failure and names its line")
+    func scriptStopsAtFailure() {
+        let (session, _) = session()
+        let outcome = session.runScript("run until 1us\nexpect sim.now == 1us\nexpect sim.now == 2us\nbogus", file: "s")
+        guard case .expectationFailed(let error) = outcome else {
+            Issue.record("expected the third line to fail, got \(outcome)")
+            return
+        }
+        #expect(error.location.line == 3)
+    }
+
+    @Test("source runs files relative to the including one, and bounds nesting")
+    func sourceNesting() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-source-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "run until 4us\n".write(to: directory.appendingPathComponent("inner.moesim"), atomically: true, encoding: .utf8)
+        try "source inner.moesim\nexpect sim.now == 4us\n".write(
+            to: directory.appendingPathComponent("outer.moesim"), atomically: true, encoding: .utf8)
+        try "source loop.moesim\n".write(to: directory.appendingPathComponent("loop.moesim"), atomically: true, encoding: .utf8)
+        let (session, _) = session()
+        #expect(session.runFile(directory.appendingPathComponent("outer.moesim").path) == .done)
+        guard case .failed(let error) = session.runFile(directory.appendingPathComponent("loop.moesim").path) else {
+            Issue.record("self-sourcing must fail")
+            return
+        }
+        #expect(error.message.contains("nested more than 8 deep"))
+    }
+
+    @Test("seed restarts the world; quit and exit stop")
+    func seedAndQuit() {
+        let (session, _) = session()
+        _ = session.execute("run until 1ms")
+        #expect(session.execute("seed 42") == .done)
+        #expect(session.seed == 42 && session.simulation.now == .start)
+        #expect(session.execute("quit") == .quit)
+        #expect(session.execute("exit") == .quit)
+    }
+
+    @Test("completion offers commands, words, keys and metric names")
+    func completion() {
+        let (session, _) = session()
+        #expect(session.completions(for: "ru") == ["run"])
+        #expect(session.completions(for: "run u") == ["until"])
+        #expect(session.completions(for: "print sim.n") == ["sim.now"])
+        #expect(session.completions(for: "show t") == ["time", "trace"])
+        #expect(session.completions(for: "help se") == ["seed"])
+    }
+}

@@ -1,0 +1,161 @@
+import Testing
+
+@testable import SimCore
+
+@Suite("Virtual time")
+struct VirtualTimeTests {
+    @Test("sleepers wake at their exact deadlines, earliest first")
+    func sleepersWakeInDeadlineOrder() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "five") {
+            try await clock.sleep(for: .microseconds(5))
+            await log.note("five")
+        }
+        simulation.spawn(name: "three") {
+            try await clock.sleep(for: .microseconds(3))
+            await log.note("three")
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log) == ["three", "five"])
+        #expect(simulation.times(of: log) == [3_000, 5_000])
+        #expect(simulation.now == SimInstant(nanosecondsSinceStart: 5_000))
+    }
+
+    @Test("equal deadlines wake in the order the sleeps were scheduled")
+    func equalDeadlinesKeepSchedulingOrder() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        for index in 0..<8 {
+            simulation.spawn(name: "p\(index)") {
+                try await clock.sleep(until: SimInstant(nanosecondsSinceStart: 700))
+                await log.note("p\(index)")
+            }
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log) == (0..<8).map { "p\($0)" })
+        #expect(Set(simulation.times(of: log)) == [700])
+    }
+
+    @Test("a sleep of zero or into the past is a FIFO yield that keeps the clock still")
+    func zeroSleepYields() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "a") {
+            await log.note("a1")
+            try await clock.sleep(for: .zero)
+            await log.note("a2")
+            try await clock.sleep(until: SimInstant(nanosecondsSinceStart: -5))
+            await log.note("a3")
+        }
+        simulation.spawn(name: "b") {
+            await log.note("b1")
+            await log.note("b2")
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log) == ["a1", "b1", "b2", "a2", "a3"])
+        #expect(simulation.now == .start)
+    }
+
+    @Test("actor messages with modelled latency arrive at exact instants")
+    func actorMessagesArriveOnTime() {
+        let simulation = makeSimulation()
+        let receiver = EventLog(in: simulation)
+        let link = DelayLine(latency: .nanoseconds(1_250), to: receiver, in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "sender") {
+            for index in 0..<3 {
+                await link.send("m\(index)")
+                try await clock.sleep(for: .nanoseconds(400))
+            }
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: receiver) == ["m0", "m1", "m2"])
+        #expect(simulation.times(of: receiver) == [1_250, 1_650, 2_050])
+    }
+
+    @Test("a cancelled sleeper is dropped and does not move the clock")
+    func cancelledSleepDoesNotAdvanceTime() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "canceller") {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await clock.sleep(for: .seconds(10))
+                        await log.note("woke")
+                    } catch {
+                        await log.note("cancelled")
+                    }
+                }
+                try? await clock.sleep(for: .microseconds(2))
+                group.cancelAll()
+            }
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log) == ["cancelled"])
+        #expect(simulation.now == SimInstant(nanosecondsSinceStart: 2_000))
+        #expect(simulation.executor.foreignEnqueueCount == 0)
+    }
+
+    @Test("the uncancellable sleep ignores cancellation and sleeps its full time")
+    func uncancellableSleepIgnoresCancellation() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "stubborn") {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: 900))
+            await log.note("woke")
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.times(of: log) == [900])
+    }
+
+    @Test("a sleep in an already cancelled task throws at once")
+    func sleepInCancelledTaskThrows() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "self-cancel") {
+            withUnsafeCurrentTask { $0?.cancel() }
+            do {
+                try await clock.sleep(for: .milliseconds(1))
+            } catch is CancellationError {
+                await log.note("threw")
+            }
+        }
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log) == ["threw"])
+        #expect(simulation.now == .start)
+    }
+}
+
+/// Forwards each message to a log after a fixed latency, the way a link would.
+actor DelayLine: SimulatedActor {
+    nonisolated let simulation: Simulation
+    let latency: SimDuration
+    let receiver: EventLog
+    private var inFlight = 0
+
+    init(latency: SimDuration, to receiver: EventLog, in simulation: Simulation) {
+        self.latency = latency
+        self.receiver = receiver
+        self.simulation = simulation
+    }
+
+    func send(_ message: String) {
+        let arrival = simulation.now + latency
+        let clock = simulation.clock
+        let receiver = receiver
+        inFlight += 1
+        simulation.spawn(name: "deliver \(message)") {
+            try await clock.sleep(until: arrival)
+            await receiver.note(message)
+        }
+    }
+}
