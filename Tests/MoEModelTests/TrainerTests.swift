@@ -32,6 +32,23 @@ import Testing
         #expect(try a.train() != b.train())
     }
 
+    /// Averaging two micro-batches' gradients equals the gradient of one batch holding both (to fp32 rounding).
+    @Test func accumulationMatchesOneLargeBatch() throws {
+        var training = Self.training
+        training.sequencesPerMicroBatch = 2
+        let trainer = try ReferenceTrainer(config: Self.config, training: training)
+        let (loss, gradients) = try trainer.lossAndGradients(step: 0)
+        let parts = try trainer.batches(step: 0)
+        let whole = try TokenBatch(
+            tokens: parts.flatMap(\.tokens), targets: parts.flatMap(\.targets), sequenceLength: training.sequenceLength)
+        let pass = try trainer.model.forward(whole, parameters: trainer.parameters)
+        let direct = try trainer.model.backward(pass, parameters: trainer.parameters)
+        #expect(abs(pass.loss - loss) < 1e-5)
+        let (a, b) = (try gradients.flattened(), try direct.flattened())
+        let difference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        #expect(difference < 1e-5 * (b.map(abs).max() ?? 0))
+    }
+
     @Test func markovDataIsDeterministicAndShifted() throws {
         let data = try MarkovDataset(vocabularySize: 16, sequenceLength: 8, seed: 5)
         let batch = try data.batch(step: 3, microBatch: 1, sequences: 2)
