@@ -116,7 +116,7 @@ public struct MoEConfig: Sendable, Hashable {
         guard (0...layerCount).contains(denseLayerCount) else {
             throw ModelError.invalidConfig("denseLayerCount \(denseLayerCount) outside 0...\(layerCount)")
         }
-        guard denseLayerCount == layerCount || (1...max(routedExpertCount, 1)).contains(topK) else {
+        guard denseLayerCount == layerCount || (routedExpertCount >= 1 && (1...routedExpertCount).contains(topK)) else {
             throw ModelError.invalidConfig("topK \(topK) with \(routedExpertCount) routed experts")
         }
         guard sharedExpertCount >= 0 else {

@@ -98,6 +98,9 @@ import Tensors
             try MoETransformer(config: config)
         }
         #expect(throws: ModelError.self) { try MoETransformer(config: .deepSeekV3) }
+        config = TestModels.tiny()
+        config.routedExpertCount = 0
+        #expect(throws: ModelError.invalidConfig("topK 2 with 0 routed experts")) { try MoETransformer(config: config) }
         #expect(throws: ModelError.invalidBatch("3 tokens, 3 targets, sequence length 2")) {
             try TokenBatch(tokens: [1, 2, 3], targets: [2, 3, 4], sequenceLength: 2)
         }
