@@ -20,7 +20,7 @@ struct MalformedLineTests {
         ("print sim.nope", "t.moesim:1:7: error: unknown metric 'sim.nope' (did you mean sim.now, sim.events, sim.processes?); see 'list metrics'"),
         ("expect sim.now ~ 3us", "t.moesim:1:16: error: '~' is not a comparison (== != < <= > >=)"),
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
-        ("show", "t.moesim:1:1: error: missing topic: show time|trace"),
+        ("show", "t.moesim:1:1: error: missing topic: show time|trace|schedule"),
         (#"trace export "unterminated.json"#, "t.moesim:1:14: error: unterminated quote: add a closing \""),
         ("seed -4", "t.moesim:1:6: error: '-4' is not a seed (a whole number 0…18446744073709551615)"),
         ("step 3 extra", "t.moesim:1:8: error: unexpected 'extra' after 'step' (see 'help step')"),
