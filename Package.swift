@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SimCore", targets: ["SimCore"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Hardware", targets: ["Hardware"]),
         .executable(name: "moesim-bench", targets: ["moesim-bench"]),
     ],
     dependencies: [
@@ -32,11 +34,30 @@ let package = Package(
         ),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
 
+        // MARK: - Tensors
+        .target(name: "Tensors"),
+
+        // MARK: - Hardware
+        .target(
+            name: "Hardware",
+            dependencies: [
+                "SimCore",
+                "Tensors",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
+        .testTarget(
+            name: "HardwareTests", dependencies: ["Hardware", "SimCore", "Tensors"],
+            swiftSettings: simulatedActorSettings),
+
         // MARK: - Executables
         .executableTarget(
             name: "moesim-bench",
             dependencies: [
                 "SimCore",
+                "Hardware",
+                "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simulatedActorSettings
