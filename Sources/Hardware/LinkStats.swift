@@ -11,6 +11,9 @@ public struct LinkStats: Sendable, Equatable {
     /// Busy periods in time order, back-to-back chunks merged: (start, end) in ns.
     private var intervals: [(startNs: Int64, endNs: Int64)] = []
 
+    /// The statistics of a link that has carried nothing.
+    public init() {}
+
     public static func == (lhs: LinkStats, rhs: LinkStats) -> Bool {
         lhs.bytes == rhs.bytes && lhs.chunkCount == rhs.chunkCount && lhs.busyTime == rhs.busyTime
             && lhs.intervals.elementsEqual(rhs.intervals, by: { $0 == $1 })

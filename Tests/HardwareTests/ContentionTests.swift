@@ -1,0 +1,82 @@
+import Hardware
+import SimCore
+import Testing
+
+/// Flows that share an egress link split its bandwidth round-robin; flows on disjoint links do not interact.
+///
+/// Messages are 1.6 MB in 4 chunks of 400 kB: 2.5 µs per chunk on a 160 GB/s NVLink hop, 10 µs per message.
+@Suite("Contention on shared links")
+struct ContentionTests {
+    let bytes = 1_600_000
+    let chunkNsOnNVLink: Int64 = 2_500
+    let messageNsOnNVLink: Int64 = 10_000
+
+    func aloneNs(from source: Int, to destination: Int) throws -> Int64 {
+        let cluster = try Cluster.singleNode(in: makeSimulation())
+        return try cluster.arrivalTimes([TestSend(from: source, to: destination, bytes: bytes)])[0]
+    }
+
+    @Test("two flows on one egress link each take twice as long, within one chunk")
+    func twoFlowsShareEgress() throws {
+        let alone = try aloneNs(from: 0, to: 1)
+        let cluster = try Cluster.singleNode(in: makeSimulation())
+        // Both leave gpu0 through gpu0.comm.out and gpu0.nvlink.out.
+        let times = try cluster.arrivalTimes([
+            TestSend(from: 0, to: 1, bytes: bytes), TestSend(from: 0, to: 2, bytes: bytes),
+        ])
+        // Fixed part (latency and fill) plus twice the bandwidth term.
+        let shared = alone + messageNsOnNVLink
+        for time in times {
+            #expect(time <= shared && time >= shared - chunkNsOnNVLink, "arrived at \(time) ns, alone \(alone) ns")
+        }
+        #expect(times.max() == shared)
+        #expect(try cluster.stats("gpu0.nvlink.out").bytes == 2 * bytes)
+    }
+
+    @Test("7-to-1 incast on an NVSwitch port takes 7x the bandwidth term")
+    func incastSevenToOne() throws {
+        let alone = try aloneNs(from: 1, to: 0)
+        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let times = try cluster.arrivalTimes((1...7).map { TestSend(from: $0, to: 0, bytes: bytes) })
+        let incast = alone + 6 * messageNsOnNVLink
+        #expect(times.max() == incast)
+        // Round-robin: the seven last chunks leave the port one after another in the final round.
+        #expect(times.sorted() == (0..<7).map { incast - Int64(6 - $0) * chunkNsOnNVLink })
+        let port = try cluster.stats("node0.nvswitch.port0.out")
+        #expect(port.bytes == 7 * bytes)
+        #expect(port.busyTime == .nanoseconds(7 * messageNsOnNVLink))
+    }
+
+    @Test("flows on disjoint links do not slow each other")
+    func disjointFlows() throws {
+        let alone = try aloneNs(from: 0, to: 1)
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let times = try cluster.arrivalTimes([
+            TestSend(from: 0, to: 1, bytes: bytes), TestSend(from: 2, to: 3, bytes: bytes),
+            TestSend(from: 9, to: 8, bytes: bytes), TestSend(from: 4, to: 12, bytes: 400_000),
+        ])
+        #expect(Array(times.prefix(3)) == [alone, alone, alone])
+        let sameRail = storeAndForwardNs(
+            chunks: 4, chunkNs: [chunkNs(100_000, 20 * GPUSpec.h800.bytesPerSecondPerSM), 2_000, 2_000],
+            latencyNs: [0, 1_400, 1_400])
+        #expect(times[3] == sameRail)
+    }
+
+    @Test("link statistics: bytes, busy time and utilisation over a window")
+    func linkStatistics() throws {
+        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let arrival = try cluster.arrivalTimes([TestSend(from: 0, to: 1, bytes: bytes)])[0]
+        let port = try cluster.stats("node0.nvswitch.port1.out")
+        #expect(port.bytes == bytes)
+        #expect(port.chunkCount == 4)
+        #expect(port.busyTime == .nanoseconds(messageNsOnNVLink))
+        let lastChunkEnd = arrival - 1_650
+        #expect(port.lastBusyEnd == SimInstant(nanosecondsSinceStart: lastChunkEnd))
+        let busyStart = lastChunkEnd - messageNsOnNVLink
+        #expect(port.utilisation(from: .start, to: SimInstant(nanosecondsSinceStart: arrival)) == 10_000 / Double(arrival))
+        let window = (SimInstant(nanosecondsSinceStart: busyStart + 1_000), SimInstant(nanosecondsSinceStart: lastChunkEnd + 1_000))
+        #expect(port.utilisation(from: window.0, to: window.1) == 0.9)
+        #expect(try cluster.stats("gpu3.nvlink.out") == LinkStats())
+        #expect(throws: HardwareError.unknownLink(name: "leaf9.down0")) { try cluster.link(named: "leaf9.down0") }
+    }
+}
