@@ -27,6 +27,8 @@ public actor GPU: SimulatedActor {
     private let fabric: Fabric
     private var inbox: [MessageKey: Deque<Transfer>] = [:]  // lookup only, never iterated
     private var receivers: [MessageKey: Deque<Receiver>] = [:]  // lookup only, never iterated
+    /// Messages whose last chunk is on its final wire, by arrival instant.
+    private var deliveries = TimedQueue<Transfer>()
 
     private struct MessageKey: Hashable {
         let source: Int
@@ -94,9 +96,10 @@ public actor GPU: SimulatedActor {
             tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
         await target.expect(transfer)
         if let first = route.links.first {
-            for _ in 0..<chunkCount { await first.accept(transfer, hop: 0) }
+            let nowNs = simulation.executor.nowNs
+            for _ in 0..<chunkCount { await first.accept(transfer, hop: 0, readyAtNs: nowNs) }
         } else {
-            await target.chunkArrived(transfer)
+            await target.chunkArrived(transfer, atNs: simulation.executor.nowNs)
         }
         return SendHandle(transfer: transfer, simulation: simulation)
     }
@@ -127,9 +130,30 @@ public actor GPU: SimulatedActor {
         inbox[MessageKey(source: transfer.source.index, tag: transfer.tag), default: []].append(transfer)
     }
 
-    /// Counts in one chunk; the last one completes the message.
-    func chunkArrived(_ transfer: Transfer) {
+    /// Counts in one chunk that gets here at `atNs`; the last one completes the message then.
+    func chunkArrived(_ transfer: Transfer, atNs: Int64) {
         guard transfer.noteChunkArrived() else { return }
+        if atNs <= simulation.executor.nowNs { return complete(transfer) }
+        guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
+        Task(executorPreference: simulation.executor) { await self.deliver(token: token) }
+    }
+
+    /// The GPU's delivery process: completes each message when its last chunk gets here.
+    private func deliver(token: Int) async {
+        while deliveries.isLive(token) {
+            while let transfer = deliveries.popReady(nowNs: simulation.executor.nowNs) { complete(transfer) }
+            guard let readyNs = deliveries.firstReadyNs else {
+                deliveries.noteStopped()
+                return
+            }
+            deliveries.noteIdleSleep(until: readyNs)
+            // Delivery processes are never cancelled, so the sleep cannot throw.
+            try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+        }
+    }
+
+    /// Marks `transfer` delivered now and hands arrived messages to waiting receivers in send order.
+    private func complete(_ transfer: Transfer) {
         transfer.markDelivered(at: simulation.now, in: simulation)
         let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
         while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {

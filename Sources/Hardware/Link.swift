@@ -5,9 +5,9 @@ import SimCore
 /// or NIC port, a switch port).
 ///
 /// Chunks queue per flow (one flow per message); the link serialises one chunk at a time at its bandwidth,
-/// taking flows round-robin, then hands the chunk to the next hop after its latency. Two short-lived processes
-/// do the timing, each running only while it has work: the transmitter and the delay line (in-flight chunks
-/// in arrival order, which latency keeps monotonic).
+/// taking flows round-robin, and hands each finished chunk to the next hop marked with the instant it gets
+/// there (end plus this link's latency). One process per link does the timing, and only while it has chunks
+/// in flight towards it or queued: no task or timer per chunk beyond the one sleep that serialises it.
 public actor Link: SimulatedActor {
     public nonisolated let simulation: Simulation
     /// Stable lookup name: the owner's name, a dot, the port (`node1.nvswitch.port3.out`).
@@ -22,22 +22,16 @@ public actor Link: SimulatedActor {
     public private(set) var bytesPerSecond: Double
 
     private let track: TraceTrackID
+    /// Chunks on their way in, by the instant they reach this port.
+    private var arriving = TimedQueue<Flow>()
+    /// Flows with a chunk ready to go, in round-robin order.
     private var flows = Deque<Flow>()
     private var inService: Transfer?
-    private var isTransmitting = false
-    private var inFlight = Deque<InFlightChunk>()
-    private var isDelivering = false
     private var stats = LinkStats()
 
     private struct Flow {
         let transfer: Transfer
         let hop: Int
-    }
-
-    private struct InFlightChunk {
-        let transfer: Transfer
-        let hop: Int
-        let deliverAtNs: Int64
     }
 
     init(owner: String, port: String, bytesPerSecond: Double, latency: SimDuration, in simulation: Simulation) {
@@ -66,65 +60,54 @@ public actor Link: SimulatedActor {
 
     // MARK: - Transmitter
 
-    /// Queues the next chunk of `transfer`, which is at position `hop` of its route.
-    func accept(_ transfer: Transfer, hop: Int) {
-        transfer.queuedChunks[hop] += 1
-        if transfer.queuedChunks[hop] == 1 && inService !== transfer {
-            flows.append(Flow(transfer: transfer, hop: hop))
-        }
-        guard !isTransmitting else { return }
-        isTransmitting = true
-        Task(executorPreference: simulation.executor) { await self.transmit() }
+    /// Queues the next chunk of `transfer`, at position `hop` of its route; it reaches the port at `readyAtNs`.
+    func accept(_ transfer: Transfer, hop: Int, readyAtNs: Int64) {
+        guard let token = arriving.insert(Flow(transfer: transfer, hop: hop), readyAtNs: readyAtNs) else { return }
+        Task(executorPreference: simulation.executor) { await self.transmit(token: token) }
     }
 
-    private func transmit() async {
-        while let flow = flows.popFirst() {
-            let transfer = flow.transfer
-            transfer.queuedChunks[flow.hop] -= 1
-            let bytes = transfer.takeChunk(atHop: flow.hop)
-            let startNs = simulation.executor.nowNs
-            let endNs = startNs + transmissionTime(bytes: bytes).nanoseconds
-            inService = transfer
-            // Link processes are never cancelled, so the sleep cannot throw.
-            if endNs > startNs { try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: endNs)) }
-            inService = nil
-            record(transfer, bytes: bytes, startNs: startNs, endNs: endNs)
-            if transfer.queuedChunks[flow.hop] > 0 { flows.append(flow) }
-            if latency == .zero {
-                await transfer.forward(fromHop: flow.hop)
+    /// The port's process: serialises ready chunks round-robin across flows, sleeping while none is ready.
+    private func transmit(token: Int) async {
+        while arriving.isLive(token) {
+            let nowNs = simulation.executor.nowNs
+            while let flow = arriving.popReady(nowNs: nowNs) { admit(flow) }
+            if let flow = flows.popFirst() {
+                await send(flow, startNs: nowNs)
+            } else if let readyNs = arriving.firstReadyNs {
+                arriving.noteIdleSleep(until: readyNs)
+                // Link processes are never cancelled, so the sleeps cannot throw.
+                try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+                if arriving.isLive(token) { arriving.noteIdleSleep(until: nil) }
             } else {
-                inFlight.append(InFlightChunk(transfer: transfer, hop: flow.hop, deliverAtNs: endNs + latency.nanoseconds))
-                startDelayLine()
+                arriving.noteStopped()
+                return
             }
         }
-        isTransmitting = false
     }
 
-    private func record(_ transfer: Transfer, bytes: Int, startNs: Int64, endNs: Int64) {
+    /// Counts one arrived chunk into its flow, which joins the round-robin if it had none waiting.
+    private func admit(_ flow: Flow) {
+        flow.transfer.queuedChunks[flow.hop] += 1
+        if flow.transfer.queuedChunks[flow.hop] == 1 && inService !== flow.transfer { flows.append(flow) }
+    }
+
+    private func send(_ flow: Flow, startNs: Int64) async {
+        let transfer = flow.transfer
+        transfer.queuedChunks[flow.hop] -= 1
+        let bytes = transfer.takeChunk(atHop: flow.hop)
+        let endNs = startNs + transmissionTime(bytes: bytes).nanoseconds
+        inService = transfer
+        if endNs > startNs { try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: endNs)) }
+        inService = nil
         stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
         simulation.trace.span(
             track, "chunk", start: SimInstant(nanosecondsSinceStart: startNs),
             end: SimInstant(nanosecondsSinceStart: endNs),
-            args: ["bytes": .int(Int64(bytes)), "src": .int(Int64(transfer.source.index)),
-                "dst": .int(Int64(transfer.destinationID.index))])
-    }
-
-    // MARK: - Delay line
-
-    private func startDelayLine() {
-        guard !isDelivering else { return }
-        isDelivering = true
-        Task(executorPreference: simulation.executor) { await self.deliver() }
-    }
-
-    private func deliver() async {
-        while let chunk = inFlight.first {
-            if chunk.deliverAtNs > simulation.executor.nowNs {
-                try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: chunk.deliverAtNs))
-            }
-            inFlight.removeFirst()
-            await chunk.transfer.forward(fromHop: chunk.hop)
-        }
-        isDelivering = false
+            args: [
+                "bytes": .int(Int64(bytes)), "src": .int(Int64(transfer.source.index)),
+                "dst": .int(Int64(transfer.destinationID.index)),
+            ])
+        if transfer.queuedChunks[flow.hop] > 0 { flows.append(flow) }
+        transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
     }
 }

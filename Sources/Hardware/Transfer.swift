@@ -49,13 +49,17 @@ final class Transfer: @unchecked Sendable {
         return bytes / chunkCount + (index < bytes % chunkCount ? 1 : 0)
     }
 
-    /// Hands a chunk that finished crossing `hop` to the next link, or to the destination after the last one.
-    func forward(fromHop hop: Int) async {
+    /// Hands a chunk that finished crossing `hop` to the next link, or to the destination after the last one;
+    /// it gets there at `arrivingAtNs`.
+    ///
+    /// Every simulated actor runs on the simulation's one executor, so the caller (a link or GPU on it) may
+    /// enter the next actor synchronously: no task switch per chunk.
+    func forward(fromHop hop: Int, arrivingAtNs: Int64) {
         let next = hop + 1
         if next < route.links.count {
-            await route.links[next].accept(self, hop: next)
+            route.links[next].assumeIsolated { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
         } else {
-            await destination.chunkArrived(self)
+            destination.assumeIsolated { $0.chunkArrived(self, atNs: arrivingAtNs) }
         }
     }
 
