@@ -78,5 +78,23 @@ struct ContentionTests {
         #expect(port.utilisation(from: window.0, to: window.1) == 0.9)
         #expect(try cluster.stats("gpu3.nvlink.out") == LinkStats())
         #expect(throws: HardwareError.unknownLink(name: "leaf9.down0")) { try cluster.link(named: "leaf9.down0") }
+        let busiest = cluster.busiestLinks(4)
+        #expect(busiest.map(\.name) == ["gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu0.nic.out"])
+        #expect(busiest.map(\.stats.bytes) == [bytes, bytes, bytes, 0])
+        #expect(cluster.linkReports().count == cluster.links.count)
+    }
+
+    @Test("every chunk is a span on the lane of the port that sent it, with its bytes and endpoints")
+    func chunkSpans() throws {
+        let simulation = makeSimulation()
+        let cluster = try Cluster.singleNode(in: simulation)
+        _ = try cluster.arrivalTimes([TestSend(from: 2, to: 5, bytes: bytes)])
+        let spans = simulation.trace.events.filter { $0.actor == "node0.nvswitch" }
+        #expect(spans.count == 4)
+        #expect(spans.allSatisfy { $0.lane == "port5.out" && $0.name == "chunk" && $0.duration == .nanoseconds(2_500) })
+        #expect(spans[0].args.map(\.0) == ["bytes", "src", "dst"])
+        #expect(spans[0].args.map(\.1) == [.int(400_000), .int(2), .int(5)])
+        let lanes = simulation.trace.events.map { "\($0.actor)/\($0.lane)" }
+        #expect(Set(lanes) == ["gpu2/comm.out", "gpu2/nvlink.out", "node0.nvswitch/port5.out"])
     }
 }
