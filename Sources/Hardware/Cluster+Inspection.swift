@@ -16,7 +16,9 @@ extension Cluster {
     /// Every link's statistics in `links` order; call between steps, not from simulated code.
     public func linkReports() -> [LinkReport] {
         links.map { link in
-            simulation.inspect(link) { LinkReport(name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics) }
+            simulation.inspect(link) {
+                LinkReport(name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics)
+            }
         }
     }
 

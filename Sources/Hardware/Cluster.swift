@@ -39,19 +39,22 @@ public final class Cluster: Sendable {
         let spineCount = fabric.spineCount
         nvswitches = (0..<nodes).map { node in
             NVSwitch(
-                name: "node\(node).nvswitch", outPorts: Array(fabric.nvswitchOut[(node * rails)..<((node + 1) * rails)]),
+                name: "node\(node).nvswitch",
+                outPorts: Array(fabric.nvswitchOut[(node * rails)..<((node + 1) * rails)]),
                 in: simulation)
         }
         nics = (0..<spec.gpuCount).map { NIC(name: "gpu\($0).nic", out: fabric.nicOut[$0], in: simulation) }
         leaves = (0..<rails).map { rail in
             IBSwitch(
-                name: "leaf\(rail)", tier: .leaf, downPorts: Array(fabric.leafDown[(rail * nodes)..<((rail + 1) * nodes)]),
+                name: "leaf\(rail)", tier: .leaf,
+                downPorts: Array(fabric.leafDown[(rail * nodes)..<((rail + 1) * nodes)]),
                 upPorts: Array(fabric.leafUp[(rail * spineCount)..<((rail + 1) * spineCount)]), in: simulation)
         }
         spines = (0..<spineCount).map { spine in
             IBSwitch(
                 name: "spine\(spine)", tier: .spine,
-                downPorts: Array(fabric.spineDown[(spine * rails)..<((spine + 1) * rails)]), upPorts: [], in: simulation)
+                downPorts: Array(fabric.spineDown[(spine * rails)..<((spine + 1) * rails)]), upPorts: [], in: simulation
+            )
         }
         let perGPU = (0..<spec.gpuCount).flatMap { [fabric.commOut[$0], fabric.nvlinkOut[$0], fabric.nicOut[$0]] }
         links = perGPU + fabric.nvswitchOut + fabric.leafDown + fabric.leafUp + fabric.spineDown

@@ -102,7 +102,8 @@ final class Fabric: @unchecked Sendable {
             return make(
                 .spine,
                 [
-                    first, nicOut[source.index], leafUp[srcRail * spineCount + spine], spineDown[spine * rails + dstRail],
+                    first, nicOut[source.index], leafUp[srcRail * spineCount + spine],
+                    spineDown[spine * rails + dstRail],
                     arrival,
                 ])
         }

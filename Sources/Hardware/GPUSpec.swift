@@ -51,11 +51,14 @@ public struct GPUSpec: Sendable, Equatable {
 
     /// H800 SXM: 132 SMs, 80 GB at 3.35 TB/s, ~989/1979 dense BF16/FP8 TFLOP/s, ~160 GB/s NVLink achieved one
     /// way, 50 GB/s ConnectX-7.
-    public static let h800 = GPUSpec.hopper(name: "H800", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 160e9)
+    public static let h800 = GPUSpec.hopper(
+        name: "H800", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 160e9)
     /// H100 SXM: as H800 but 900 GB/s NVLink (taken as 360 GB/s achieved one way, the H800's 80 % of nominal).
-    public static let h100 = GPUSpec.hopper(name: "H100", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 360e9)
+    public static let h100 = GPUSpec.hopper(
+        name: "H100", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 360e9)
     /// H200 SXM: H100 with 141 GB at 4.8 TB/s.
-    public static let h200 = GPUSpec.hopper(name: "H200", hbmBytes: 141_000_000_000, hbmBytesPerSecond: 4.8e12, nvlink: 360e9)
+    public static let h200 = GPUSpec.hopper(
+        name: "H200", hbmBytes: 141_000_000_000, hbmBytesPerSecond: 4.8e12, nvlink: 360e9)
 
     /// The presets by lower-case name, in a fixed order.
     public static let presets: [(name: String, spec: GPUSpec)] = [("h800", .h800), ("h100", .h100), ("h200", .h200)]
@@ -106,7 +109,8 @@ public struct GPUSpec: Sendable, Equatable {
     /// How long `kernel` runs on `smCount` SMs:
     /// `max(flops / (SMs · peakPerSM · efficiency), bytes / HBM bandwidth) + launch overhead`.
     public func duration(of kernel: Kernel, onSMs smCount: Int) -> SimDuration {
-        let computeSeconds = kernel.flops / (Double(smCount) * flopsPerSecondPerSM(kernel.precision) * kernel.efficiency)
+        let computeSeconds =
+            kernel.flops / (Double(smCount) * flopsPerSecondPerSM(kernel.precision) * kernel.efficiency)
         let memorySeconds = Double(kernel.hbmBytes) / hbmBytesPerSecond
         return .rounded(seconds: max(computeSeconds, memorySeconds)) + kernelLaunchOverhead
     }

@@ -39,7 +39,8 @@ public struct Kernel: Sendable, Equatable {
     /// Throws `invalidParameter` naming a negative cost or an efficiency outside (0, 1].
     public func validate() throws {
         guard flops >= 0, flops.isFinite else {
-            throw HardwareError.invalidParameter(name: "kernel '\(name)' flops", value: "\(flops)", reason: "must be >= 0")
+            throw HardwareError.invalidParameter(
+                name: "kernel '\(name)' flops", value: "\(flops)", reason: "must be >= 0")
         }
         guard hbmBytes >= 0 else {
             throw HardwareError.invalidParameter(

@@ -17,7 +17,9 @@ struct FabricBenchmark: ParsableCommand {
     @Option(help: "Seed of the destination pattern.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard nodes >= 2 else { throw ValidationError("--nodes must be at least 2 (messages go to other nodes), got \(nodes)") }
+        guard nodes >= 2 else {
+            throw ValidationError("--nodes must be at least 2 (messages go to other nodes), got \(nodes)")
+        }
         guard messages >= 1, bytes >= 4, bytes % 4 == 0 else {
             throw ValidationError("--messages must be >= 1 and --bytes a positive multiple of 4")
         }
@@ -51,7 +53,9 @@ struct FabricBenchmark: ParsableCommand {
             simulation.spawn(name: gpu.name) {
                 var handles: [SendHandle] = []
                 handles.reserveCapacity(messages)
-                for j in 0..<messages { handles.append(try await gpu.startSend(message, to: peer(of: index, j, 1), tag: j)) }
+                for j in 0..<messages {
+                    handles.append(try await gpu.startSend(message, to: peer(of: index, j, 1), tag: j))
+                }
                 for j in 0..<messages { _ = await gpu.receive(from: peer(of: index, j, -1), tag: j) }
                 for handle in handles { await handle.wait() }
             }
@@ -62,7 +66,8 @@ struct FabricBenchmark: ParsableCommand {
         let runSeconds = seconds(wallClock.now - runStart)
         guard reason == .finished else { throw ValidationError("simulation stopped early: \(reason)") }
         let totalBytes = Double(gpuCount * messages * bytes)
-        let virtualSeconds = simulation.now.nanosecondsSinceStart == 0 ? 0 : Double(simulation.now.nanosecondsSinceStart) / 1e9
+        let virtualSeconds =
+            simulation.now.nanosecondsSinceStart == 0 ? 0 : Double(simulation.now.nanosecondsSinceStart) / 1e9
         let events = simulation.eventCount
         print("fabric: \(gpuCount) GPUs x \(messages) messages of \(bytes) bytes (phantom), routing \(routing)")
         print("  build \(format(buildSeconds)) s, run \(format(runSeconds)) s wall")

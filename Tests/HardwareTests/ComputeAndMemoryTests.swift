@@ -15,7 +15,9 @@ struct ComputeAndMemoryTests {
         #expect(all == .rounded(seconds: 2 * 8192.0 * 8192 * 8192 / 989e12))
         #expect(abs(reserved / all - 132.0 / 112.0) < 1e-6)
         let fp8 = Kernel.gemm(m: 8192, n: 8192, k: 8192, precision: .fp8, efficiency: 0.5)
-        #expect(spec.duration(of: fp8, onSMs: 132) - launch == .rounded(seconds: 2 * 8192.0 * 8192 * 8192 / (1979e12 * 0.5)))
+        #expect(
+            spec.duration(of: fp8, onSMs: 132) - launch == .rounded(seconds: 2 * 8192.0 * 8192 * 8192 / (1979e12 * 0.5))
+        )
     }
 
     @Test("a memory-bound kernel follows HBM bandwidth whatever the SM count", arguments: [8, 112, 132])
@@ -55,12 +57,17 @@ struct ComputeAndMemoryTests {
 
     @Test("invalid kernels and specs are refused with the bad value named")
     func invalidInput() throws {
-        #expect(throws: HardwareError.invalidParameter(name: "kernel 'k' efficiency", value: "1.5", reason: "must be in (0, 1]")) {
+        #expect(
+            throws: HardwareError.invalidParameter(
+                name: "kernel 'k' efficiency", value: "1.5", reason: "must be in (0, 1]")
+        ) {
             try Kernel(name: "k", flops: 1, hbmBytes: 0, efficiency: 1.5).validate()
         }
         var bad = ClusterSpec()
         bad.gpu.nicBytesPerSecond = 0
-        #expect(throws: HardwareError.invalidParameter(name: "nicBytesPerSecond", value: "0.0", reason: "must be positive")) {
+        #expect(
+            throws: HardwareError.invalidParameter(name: "nicBytesPerSecond", value: "0.0", reason: "must be positive")
+        ) {
             try Cluster(bad, in: makeSimulation())
         }
         #expect(throws: HardwareError.self) { try GPUSpec.preset(named: "B300") }
@@ -80,8 +87,10 @@ struct ComputeAndMemoryTests {
                 == "out of memory on gpu3: requested 20000000000 bytes of activations with 70000000000 of "
                 + "80000000000 bytes in use (10000000000 free)")
         #expect(hbm.usedBytes == 70_000_000_000)
-        #expect(throws: HardwareError.freeExceedsAllocation(
-            gpu: "gpu3", kind: .gradients, requestedBytes: 1, allocatedBytes: 0)) { try hbm.free(1, .gradients) }
+        #expect(
+            throws: HardwareError.freeExceedsAllocation(
+                gpu: "gpu3", kind: .gradients, requestedBytes: 1, allocatedBytes: 0)
+        ) { try hbm.free(1, .gradients) }
     }
 
     @Test("peaks are exact per kind and in total")

@@ -73,13 +73,18 @@ struct ContentionTests {
         let lastChunkEnd = arrival - 1_650
         #expect(port.lastBusyEnd == SimInstant(nanosecondsSinceStart: lastChunkEnd))
         let busyStart = lastChunkEnd - messageNsOnNVLink
-        #expect(port.utilisation(from: .start, to: SimInstant(nanosecondsSinceStart: arrival)) == 10_000 / Double(arrival))
-        let window = (SimInstant(nanosecondsSinceStart: busyStart + 1_000), SimInstant(nanosecondsSinceStart: lastChunkEnd + 1_000))
+        #expect(
+            port.utilisation(from: .start, to: SimInstant(nanosecondsSinceStart: arrival)) == 10_000 / Double(arrival))
+        let window = (
+            SimInstant(nanosecondsSinceStart: busyStart + 1_000),
+            SimInstant(nanosecondsSinceStart: lastChunkEnd + 1_000)
+        )
         #expect(port.utilisation(from: window.0, to: window.1) == 0.9)
         #expect(try cluster.stats("gpu3.nvlink.out") == LinkStats())
         #expect(throws: HardwareError.unknownLink(name: "leaf9.down0")) { try cluster.link(named: "leaf9.down0") }
         let busiest = cluster.busiestLinks(4)
-        #expect(busiest.map(\.name) == ["gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu0.nic.out"])
+        #expect(
+            busiest.map(\.name) == ["gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu0.nic.out"])
         #expect(busiest.map(\.stats.bytes) == [bytes, bytes, bytes, 0])
         #expect(cluster.linkReports().count == cluster.links.count)
     }

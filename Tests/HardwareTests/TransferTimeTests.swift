@@ -15,9 +15,10 @@ struct TransferTimeTests {
         let cluster = try Cluster.singleNode(in: makeSimulation())
         let bytes = 640_000
         let chunk = bytes / 4
-        #expect(try cluster.route(from: GPUID(0), to: GPUID(3)).linkNames == [
-            "gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port3.out",
-        ])
+        #expect(
+            try cluster.route(from: GPUID(0), to: GPUID(3)).linkNames == [
+                "gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port3.out",
+            ])
         let expected = storeAndForwardNs(
             chunks: 4, chunkNs: [chunkNs(chunk, commRate), 1_000, 1_000], latencyNs: [0, 1_650, 1_650])
         #expect(expected == 3_300 + 4_000 + 762 + 1_000)
@@ -28,9 +29,10 @@ struct TransferTimeTests {
     func sameRailClosedForm() throws {
         let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
         let bytes = 400_000
-        #expect(try cluster.route(from: GPUID(2), to: GPUID(10)).linkNames == [
-            "gpu2.comm.out", "gpu2.nic.out", "leaf2.down1",
-        ])
+        #expect(
+            try cluster.route(from: GPUID(2), to: GPUID(10)).linkNames == [
+                "gpu2.comm.out", "gpu2.nic.out", "leaf2.down1",
+            ])
         let expected = storeAndForwardNs(
             chunks: 4, chunkNs: [chunkNs(100_000, commRate), 2_000, 2_000], latencyNs: [0, 1_400, 1_400])
         #expect(try cluster.arrivalTimes([TestSend(from: 2, to: 10, bytes: bytes)]) == [expected])
@@ -55,9 +57,10 @@ struct TransferTimeTests {
         let cluster = try Cluster.railOptimized(nodeCount: 2, crossRailRouting: .pxn, in: makeSimulation())
         let route = try cluster.route(from: GPUID(0), to: GPUID(9))
         #expect(route.kind == .pxn)
-        #expect(route.linkNames == [
-            "gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu1.nic.out", "leaf1.down1",
-        ])
+        #expect(
+            route.linkNames == [
+                "gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu1.nic.out", "leaf1.down1",
+            ])
         let expected = storeAndForwardNs(
             chunks: 4, chunkNs: [chunkNs(100_000, commRate), 625, 625, 2_000, 2_000],
             latencyNs: [0, 1_650, 1_650, 1_400, 1_400])
@@ -71,8 +74,9 @@ struct TransferTimeTests {
         let small = 1_600
         let expected = storeAndForwardNs(
             chunks: 1, chunkNs: [chunkNs(small, commRate), 10, 10], latencyNs: [0, 1_650, 1_650])
-        #expect(try cluster.arrivalTimes([TestSend(from: 5, to: 5, bytes: 4_000), TestSend(from: 5, to: 6, bytes: small)])
-            == [0, expected])
+        #expect(
+            try cluster.arrivalTimes([TestSend(from: 5, to: 5, bytes: 4_000), TestSend(from: 5, to: 6, bytes: small)])
+                == [0, expected])
     }
 
     @Test("comm-SM cap: with 4 communication SMs the comm egress (42 GB/s), not NVLink, is the bottleneck")
