@@ -30,6 +30,32 @@ extension Cluster {
         return reports.prefix(max(0, count)).map(\.element)
     }
 
+    /// One GPU's partitions and memory, as read between simulation steps.
+    public struct GPUReport: Sendable {
+        public let name: String
+        public let spec: GPUSpec
+        public let computeSMCount: Int
+        public let commSMCount: Int
+        /// Kernels issued on the compute and comm partitions.
+        public let computeKernelCount: Int
+        public let commKernelCount: Int
+        /// Time the compute and comm partitions spent running kernels.
+        public let computeBusyTime: SimDuration
+        public let commBusyTime: SimDuration
+        public let hbm: HBM
+    }
+
+    /// The state of GPU `index`; call between steps.
+    public func gpuReport(_ index: Int) throws -> GPUReport {
+        let gpu = try gpu(index)
+        let compute = simulation.inspect(gpu.compute) { ($0.smCount, $0.kernelCount, $0.busyTime) }
+        let comm = simulation.inspect(gpu.comm) { ($0.smCount, $0.kernelCount, $0.busyTime) }
+        return GPUReport(
+            name: gpu.name, spec: gpu.spec, computeSMCount: compute.0, commSMCount: comm.0,
+            computeKernelCount: compute.1, commKernelCount: comm.1, computeBusyTime: compute.2, commBusyTime: comm.2,
+            hbm: simulation.inspect(gpu) { $0.hbm })
+    }
+
     /// Every GPU's HBM accounting in GPU order; call between steps.
     public func memoryReports() -> [HBM] { gpus.map { gpu in simulation.inspect(gpu) { $0.hbm } } }
 }

@@ -78,12 +78,12 @@ public actor GPU: SimulatedActor {
 
     /// Sends `tensor` to `destination` and returns once it has fully arrived there.
     public func send(_ tensor: Tensor, to destination: GPUID, tag: Int) async throws {
-        let handle = try await startSend(tensor, to: destination, tag: tag)
+        let handle = try startSend(tensor, to: destination, tag: tag)
         await handle.wait()
     }
 
     /// Starts sending `tensor` to `destination` and returns at once; `wait()` on the handle for delivery.
-    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int) async throws -> SendHandle {
+    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int) throws -> SendHandle {
         let target = try fabric.gpu(destination)
         let route = try fabric.route(from: id, to: destination)
         let spec = fabric.spec
@@ -92,14 +92,17 @@ public actor GPU: SimulatedActor {
             ? 1
             : Transfer.chunkCount(
                 bytes: tensor.byteCount, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
+        let nowNs = simulation.executor.nowNs
         let transfer = Transfer(
             tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
-        await target.expect(transfer)
+        // The destination and the links share this GPU's executor: enter them synchronously.
+        target.assumeIsolated { $0.expect(transfer) }
         if let first = route.links.first {
-            let nowNs = simulation.executor.nowNs
-            for _ in 0..<chunkCount { await first.accept(transfer, hop: 0, readyAtNs: nowNs) }
+            first.assumeIsolated { link in
+                for _ in 0..<chunkCount { link.accept(transfer, hop: 0, readyAtNs: nowNs) }
+            }
         } else {
-            await target.chunkArrived(transfer, atNs: simulation.executor.nowNs)
+            target.assumeIsolated { $0.chunkArrived(transfer, atNs: nowNs) }
         }
         return SendHandle(transfer: transfer, simulation: simulation)
     }

@@ -44,6 +44,10 @@ struct ComputeAndMemoryTests {
         #expect(values[0] == SimInstant(nanosecondsSinceStart: 2 * kernelNs))
         #expect(values[1] == SimInstant(nanosecondsSinceStart: kernelNs))
         #expect(simulation.now == SimInstant(nanosecondsSinceStart: 2 * kernelNs))
+        let report = try cluster.gpuReport(2)
+        #expect(report.computeSMCount == 112 && report.commSMCount == 20)
+        #expect(report.computeKernelCount == 2 && report.commKernelCount == 1)
+        #expect(report.computeBusyTime == .nanoseconds(2 * kernelNs) && report.commBusyTime == .nanoseconds(kernelNs))
         let spans = simulation.trace.events.filter { $0.actor == "gpu2" }.sorted {
             ($0.lane, $0.start) < ($1.lane, $1.start)
         }
@@ -130,6 +134,9 @@ struct ComputeAndMemoryTests {
         #expect(process == "alloc")
         #expect(error.hasPrefix("out of memory on gpu7: requested 100000000000 bytes of commBuffers"))
         #expect(simulation.inspect(gpu) { $0.hbm.peakBytes } == 100_000_000_000)
+        let memory = cluster.memoryReports()
+        #expect(memory.map(\.usedBytes) == [0, 0, 0, 0, 0, 0, 0, 60_000_000_000])
+        #expect(memory[7].peakBytes(.parameters) == 100_000_000_000 && memory[7].capacityBytes == 141_000_000_000)
         #expect(throws: HardwareError.unknownGPU(index: 8, gpuCount: 8)) { try cluster.gpu(8) }
     }
 }
