@@ -5,7 +5,8 @@ import Tensors
 /// One GPU: a compute and a communication `SMPartition`, HBM accounting, and tensor messages to other GPUs.
 ///
 /// Sends are carried by the communication partition: every chunk leaves through `commOut`, whose rate is the
-/// partition's SM count times the spec's `bytesPerSecondPerSM`. Messages between one pair of GPUs with one tag
+/// partition's SM count times the spec's `bytesPerSecondPerSM`. Each send is a trace instant on lane `sends`
+/// whose `path` argument prints the route. Messages between one pair of GPUs with one tag
 /// are received in the order they were sent.
 public actor GPU: SimulatedActor {
     public nonisolated let simulation: Simulation
@@ -25,6 +26,8 @@ public actor GPU: SimulatedActor {
     public private(set) var hbm: HBM
 
     private let fabric: Fabric
+    /// The trace lane where every send is an instant carrying its printed path.
+    private let sendTrack: TraceTrackID
     private var inbox: [MessageKey: Deque<Transfer>] = [:]  // lookup only, never iterated
     private var receivers: [MessageKey: Deque<Receiver>] = [:]  // lookup only, never iterated
     /// Messages whose last chunk is on its final wire, by arrival instant.
@@ -52,6 +55,7 @@ public actor GPU: SimulatedActor {
         commOut = fabric.commOut[id.index]
         nvlinkOut = fabric.nvlinkOut[id.index]
         hbm = HBM(gpuName: name, capacityBytes: spec.hbmBytes)
+        sendTrack = simulation.trace.track(actor: name, lane: "sends")
     }
 
     // MARK: - SM split and memory
@@ -95,6 +99,12 @@ public actor GPU: SimulatedActor {
         let nowNs = simulation.executor.nowNs
         let transfer = Transfer(
             tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
+        simulation.trace.instant(
+            sendTrack, "send", at: simulation.now,
+            args: [
+                "bytes": .int(Int64(transfer.bytes)), "dst": .int(Int64(destination.index)), "tag": .int(Int64(tag)),
+                "chunks": .int(Int64(chunkCount)), "path": .string(route.description),
+            ])
         // The destination and the links share this GPU's executor: enter them synchronously.
         target.assumeIsolated { $0.expect(transfer) }
         if let first = route.links.first {

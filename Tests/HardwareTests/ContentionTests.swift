@@ -100,6 +100,11 @@ struct ContentionTests {
         #expect(spans[0].args.map(\.0) == ["bytes", "src", "dst"])
         #expect(spans[0].args.map(\.1) == [.int(400_000), .int(2), .int(5)])
         let lanes = simulation.trace.events.map { "\($0.actor)/\($0.lane)" }
-        #expect(Set(lanes) == ["gpu2/comm.out", "gpu2/nvlink.out", "node0.nvswitch/port5.out"])
+        #expect(Set(lanes) == ["gpu2/sends", "gpu2/comm.out", "gpu2/nvlink.out", "node0.nvswitch/port5.out"])
+        let sends = simulation.trace.events.filter { $0.lane == "sends" }
+        #expect(sends.count == 1 && sends[0].kind == .instant)
+        #expect(
+            sends[0].args.first { $0.0 == "path" }?.1
+                == .string("gpu2 -> gpu2.comm.out -> gpu2.nvlink.out -> node0.nvswitch.port5.out -> gpu5 (nvlink)"))
     }
 }
