@@ -14,11 +14,14 @@ extension Cluster {
     }
 
     /// Every link's statistics in `links` order; call between steps, not from simulated code.
-    public func linkReports() -> [LinkReport] {
-        links.map { link in
-            simulation.inspect(link) {
-                LinkReport(name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics)
-            }
+    public func linkReports() -> [LinkReport] { links.map(report(of:)) }
+
+    /// The statistics of the link called `name` (`leaf3.down7`); call between steps.
+    public func linkReport(named name: String) throws -> LinkReport { report(of: try link(named: name)) }
+
+    private func report(of link: Link) -> LinkReport {
+        simulation.inspect(link) {
+            LinkReport(name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics)
         }
     }
 

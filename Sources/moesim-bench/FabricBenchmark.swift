@@ -72,7 +72,7 @@ struct FabricBenchmark: ParsableCommand {
         print("fabric: \(gpuCount) GPUs x \(messages) messages of \(bytes) bytes (phantom), routing \(routing)")
         print("  build \(format(buildSeconds)) s, run \(format(runSeconds)) s wall")
         print("  \(events) events, \(format(Double(events) / runSeconds / 1e6)) M events/s")
-        print("  \(simulation.trace.eventCount) trace spans, trace hash \(String(simulation.trace.hash, radix: 16))")
+        print("  \(simulation.trace.eventCount) trace events, trace hash \(String(simulation.trace.hash, radix: 16))")
         print("  virtual time \(simulation.now), aggregate \(format(totalBytes / virtualSeconds / 1e12)) TB/s")
         print("  peak RSS \(peakResidentMiB().map { "\($0) MiB" } ?? "unknown")")
     }

@@ -87,6 +87,10 @@ struct ContentionTests {
             busiest.map(\.name) == ["gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port1.out", "gpu0.nic.out"])
         #expect(busiest.map(\.stats.bytes) == [bytes, bytes, bytes, 0])
         #expect(cluster.linkReports().count == cluster.links.count)
+        let report = try cluster.linkReport(named: "node0.nvswitch.port1.out")
+        #expect(report.stats == port && report.bytesPerSecond == 160e9)
+        #expect(
+            report.utilisation(to: SimInstant(nanosecondsSinceStart: lastChunkEnd)) == 10_000 / Double(lastChunkEnd))
     }
 
     @Test("every chunk is a span on the lane of the port that sent it, with its bytes and endpoints")
