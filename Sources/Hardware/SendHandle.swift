@@ -19,9 +19,9 @@ public struct SendHandle: Sendable, CustomStringConvertible {
     /// Returns once the whole message has reached the destination GPU.
     public func wait() async { await transfer.waitDelivered(in: simulation) }
 
-    /// `gpu0 -> gpu3: 1048576 bytes in 4 chunks via gpu0.comm.out -> ...`.
+    /// `gpu0 -> gpu3 tag 1: 1048576 bytes in 4 chunks, path gpu0 -> gpu0.comm.out -> … -> gpu3 (nvlink)`.
     public var description: String {
-        "\(transfer.source) -> \(transfer.destinationID) tag \(transfer.tag): \(bytes) bytes in \(chunkCount) chunks, "
-            + "path \(route)"
+        "\(transfer.source) -> \(transfer.destinationID) tag \(transfer.tag): \(bytes) bytes in \(chunkCount) "
+            + (chunkCount == 1 ? "chunk" : "chunks") + ", path \(route)"
     }
 }

@@ -60,6 +60,11 @@ struct TensorMessageTests {
             await second.wait()
             await first.wait()
             #expect((second.deliveredAt ?? .start) < (first.deliveredAt ?? .start))
+            #expect(
+                second.description
+                    == "gpu0 -> gpu1 tag 0: 4 bytes in 1 chunk, path "
+                    + "gpu0 -> gpu0.comm.out -> gpu0.nvlink.out -> node0.nvswitch.port1.out -> gpu1 (nvlink)")
+            #expect(first.chunkCount == 4 && first.bytes == 16_000_000)
         }
         simulation.spawn(name: "receiver") {
             let a = await gpu1.receive(from: GPUID(0), tag: 0)
