@@ -62,6 +62,35 @@ struct ContentionTests {
         #expect(times[3] == sameRail)
     }
 
+    @Test("a chunk that reaches an idle port before the one it waits for is sent first, on time")
+    func earlierArrivalOvertakesIdleWait() throws {
+        // Into leaf0.down1: A from gpu0.nic.out (1.4 µs wire), B from spine1.down0 (0.45 µs wire). A reaches the
+        // leaf's queue first (at 1600 ns, ready at 3000 ns), B later (2110 ns) but ready earlier (2560 ns).
+        let simulation = makeSimulation()
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let message = try phantomMessage(bytes: 4_000)
+        let arrivals = Collector<SimInstant>(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "B") {
+            try await cluster.gpus[1].send(message, to: GPUID(8), tag: 0)
+            await arrivals.set(1, clock.now)
+        }
+        simulation.spawn(name: "A") {
+            try await clock.sleep(until: SimInstant(nanosecondsSinceStart: 1_500))
+            try await cluster.gpus[0].send(message, to: GPUID(8), tag: 0)
+            await arrivals.set(0, clock.now)
+        }
+        #expect(simulation.run() == .finished)
+        // Uncontended: comm 20 ns, then 80 ns per IB hop plus its wire.
+        let aloneA: Int64 = 20 + (80 + 1_400) * 2
+        let aloneB: Int64 = 20 + (80 + 1_400) * 2 + (80 + 450) * 2
+        let values = simulation.inspect(arrivals) { $0.values }
+        #expect(values[0] == SimInstant(nanosecondsSinceStart: 1_500 + aloneA))
+        #expect(values[1] == SimInstant(nanosecondsSinceStart: aloneB))
+        let port = simulation.trace.events.filter { $0.actor == "leaf0" && $0.lane == "down1" }
+        #expect(port.map(\.start.nanosecondsSinceStart) == [2_560, 3_000])
+    }
+
     @Test("link statistics: bytes, busy time and utilisation over a window")
     func linkStatistics() throws {
         let cluster = try Cluster.singleNode(in: makeSimulation())
