@@ -91,6 +91,30 @@ struct ContentionTests {
         #expect(port.map(\.start.nanosecondsSinceStart) == [2_560, 3_000])
     }
 
+    @Test("a GPU completes a message whose last chunk lands before one it was already waiting for")
+    func earlierDeliveryOvertakesWait() throws {
+        // gpu9 -> gpu8 on NVLink lands at 3370 ns (last chunk on its wire from 1720 ns); gpu0 -> gpu8 on IB, sent
+        // at 200 ns, is on its last wire from 1780 ns and lands at 3180 ns.
+        let simulation = makeSimulation()
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let message = try phantomMessage(bytes: 4_000)
+        let arrivals = Collector<SimInstant>(in: simulation)
+        let clock = simulation.clock
+        simulation.spawn(name: "nvlink") {
+            try await cluster.gpus[9].send(message, to: GPUID(8), tag: 0)
+            await arrivals.set(0, clock.now)
+        }
+        simulation.spawn(name: "ib") {
+            try await clock.sleep(until: SimInstant(nanosecondsSinceStart: 200))
+            try await cluster.gpus[0].send(message, to: GPUID(8), tag: 0)
+            await arrivals.set(1, clock.now)
+        }
+        #expect(simulation.run() == .finished)
+        let values = simulation.inspect(arrivals) { $0.values }
+        #expect(values[0] == SimInstant(nanosecondsSinceStart: 20 + (25 + 1_650) * 2))
+        #expect(values[1] == SimInstant(nanosecondsSinceStart: 200 + 20 + (80 + 1_400) * 2))
+    }
+
     @Test("link statistics: bytes, busy time and utilisation over a window")
     func linkStatistics() throws {
         let cluster = try Cluster.singleNode(in: makeSimulation())
