@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SimCore", targets: ["SimCore"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Hardware", targets: ["Hardware"]),
         .executable(name: "moesim", targets: ["moesim"]),
         .executable(name: "moesim-bench", targets: ["moesim-bench"]),
     ],
@@ -39,13 +41,29 @@ let package = Package(
         .target(name: "MoEModel", dependencies: ["Tensors"]),
         .testTarget(name: "MoEModelTests", dependencies: ["MoEModel", "Tensors"]),
 
+        // MARK: - Hardware
+        .target(
+            name: "Hardware",
+            dependencies: [
+                "SimCore",
+                "Tensors",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: simulatedActorSettings
+        ),
+        .testTarget(
+            name: "HardwareTests", dependencies: ["Hardware", "SimCore", "Tensors"],
+            swiftSettings: simulatedActorSettings),
+
         // MARK: - Parallelism
         .target(name: "Parallelism", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
         .testTarget(
             name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Command language
-        .target(name: "Scenario", dependencies: ["SimCore", "Parallelism"], swiftSettings: simulatedActorSettings),
+        .target(
+            name: "Scenario", dependencies: ["SimCore", "Hardware", "Parallelism"],
+            swiftSettings: simulatedActorSettings),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables
@@ -65,6 +83,7 @@ let package = Package(
                 "SimCore",
                 "Tensors",
                 "MoEModel",
+                "Hardware",
                 "Parallelism",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

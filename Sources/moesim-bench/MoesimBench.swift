@@ -8,6 +8,7 @@ struct MoesimBench: ParsableCommand {
         abstract: "Benchmarks of moesim's layers (build with -c release).",
         subcommands: [
             CoreBenchmark.self,
+            FabricBenchmark.self,
             ModelBenchmark.self,
             ScheduleBenchmark.self,
         ]

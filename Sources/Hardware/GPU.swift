@@ -1,0 +1,185 @@
+import DequeModule
+import SimCore
+import Tensors
+
+/// One GPU: a compute and a communication `SMPartition`, HBM accounting, and tensor messages to other GPUs.
+///
+/// Sends are carried by the communication partition: every chunk leaves through `commOut`, whose rate is the
+/// partition's SM count times the spec's `bytesPerSecondPerSM`. Each send is a trace instant on lane `sends`
+/// whose `path` argument prints the route. Messages between one pair of GPUs with one tag
+/// are received in the order they were sent.
+public actor GPU: SimulatedActor {
+    public nonisolated let simulation: Simulation
+    public nonisolated let id: GPUID
+    /// `gpu9`.
+    public nonisolated let name: String
+    public nonisolated let spec: GPUSpec
+    /// Runs the model's kernels.
+    public nonisolated let compute: SMPartition
+    /// Runs communication kernels and pushes every outgoing chunk.
+    public nonisolated let comm: SMPartition
+    /// The comm partition's egress (`gpu9.comm.out`): the SM cap on what this GPU sends.
+    public nonisolated let commOut: Link
+    /// NVLink from this GPU into its node's NVSwitch (`gpu9.nvlink.out`).
+    public nonisolated let nvlinkOut: Link
+    /// Byte accounting of this GPU's memory.
+    public private(set) var hbm: HBM
+
+    private let fabric: Fabric
+    /// The trace lane where every send is an instant carrying its printed path.
+    private let sendTrack: TraceTrackID
+    private var inbox: [MessageKey: Deque<Transfer>] = [:]  // lookup only, never iterated
+    private var receivers: [MessageKey: Deque<Receiver>] = [:]  // lookup only, never iterated
+    /// Messages whose last chunk is on its final wire, by arrival instant.
+    private var deliveries = TimedQueue<Transfer>()
+
+    private struct MessageKey: Hashable {
+        let source: Int
+        let tag: Int
+    }
+
+    private struct Receiver {
+        let continuation: UnsafeContinuation<Tensor, Never>
+        let process: ProcessID?
+    }
+
+    init(id: GPUID, spec: GPUSpec, commSMCount: Int, fabric: Fabric, in simulation: Simulation) {
+        self.simulation = simulation
+        self.id = id
+        self.name = id.description
+        self.spec = spec
+        self.fabric = fabric
+        compute = SMPartition(
+            gpuName: name, role: .compute, smCount: spec.smCount - commSMCount, spec: spec, in: simulation)
+        comm = SMPartition(gpuName: name, role: .comm, smCount: commSMCount, spec: spec, in: simulation)
+        commOut = fabric.commOut[id.index]
+        nvlinkOut = fabric.nvlinkOut[id.index]
+        hbm = HBM(gpuName: name, capacityBytes: spec.hbmBytes)
+        sendTrack = simulation.trace.track(actor: name, lane: "sends")
+    }
+
+    // MARK: - SM split and memory
+
+    /// Moves the compute/communication split to `commSMCount` SMs for communication (the rest compute); the
+    /// comm egress rate follows. Affects kernels and chunks that start afterwards.
+    public func reserveCommSMs(_ commSMCount: Int) async throws {
+        guard commSMCount >= 1, commSMCount < spec.smCount else {
+            throw HardwareError.invalidParameter(
+                name: "\(name) commSMCount", value: "\(commSMCount)", reason: "must be in 1...\(spec.smCount - 1)")
+        }
+        await compute.setSMCount(spec.smCount - commSMCount)
+        await comm.setSMCount(commSMCount)
+        try await commOut.setBytesPerSecond(Double(commSMCount) * spec.bytesPerSecondPerSM)
+    }
+
+    /// Allocates `bytes` of `kind` in HBM; throws `outOfMemory` past capacity.
+    public func allocate(_ bytes: Int, _ kind: MemoryKind) throws { try hbm.allocate(bytes, kind) }
+
+    /// Frees `bytes` of `kind`; throws when more than is allocated.
+    public func free(_ bytes: Int, _ kind: MemoryKind) throws { try hbm.free(bytes, kind) }
+
+    // MARK: - Sending
+
+    /// Sends `tensor` to `destination` and returns once it has fully arrived there.
+    public func send(_ tensor: Tensor, to destination: GPUID, tag: Int) async throws {
+        let handle = try startSend(tensor, to: destination, tag: tag)
+        await handle.wait()
+    }
+
+    /// Starts sending `tensor` to `destination` and returns at once; `wait()` on the handle for delivery.
+    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int) throws -> SendHandle {
+        let target = try fabric.gpu(destination)
+        let route = try fabric.route(from: id, to: destination)
+        let spec = fabric.spec
+        let chunkCount =
+            route.links.isEmpty
+            ? 1
+            : Transfer.chunkCount(
+                bytes: tensor.byteCount, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
+        let nowNs = simulation.executor.nowNs
+        let transfer = Transfer(
+            tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
+        simulation.trace.instant(
+            sendTrack, "send", at: simulation.now,
+            args: [
+                "bytes": .int(Int64(transfer.bytes)), "dst": .int(Int64(destination.index)), "tag": .int(Int64(tag)),
+                "chunks": .int(Int64(chunkCount)), "path": .string(route.description),
+            ])
+        // The destination and the links share this GPU's executor: enter them synchronously.
+        target.assumeIsolated { $0.expect(transfer) }
+        if let first = route.links.first {
+            first.assumeIsolated { link in
+                for _ in 0..<chunkCount { link.accept(transfer, hop: 0, readyAtNs: nowNs) }
+            }
+        } else {
+            target.assumeIsolated { $0.chunkArrived(transfer, atNs: nowNs) }
+        }
+        return SendHandle(transfer: transfer, simulation: simulation)
+    }
+
+    // MARK: - Receiving
+
+    /// The next tensor `source` sent with `tag`, waiting until it has fully arrived.
+    public func receive(from source: GPUID, tag: Int) async -> Tensor {
+        let key = MessageKey(source: source.index, tag: tag)
+        if receivers[key] == nil, let head = inbox[key]?.first, head.deliveredAt != nil {
+            popInbox(key)
+            return head.tensor
+        }
+        return await withUnsafeContinuation { continuation in
+            let process = ProcessID.current
+            simulation.noteWait(process, on: "\(name) receive from \(source) tag \(tag)")
+            receivers[key, default: []].append(Receiver(continuation: continuation, process: process))
+        }
+    }
+
+    /// Messages from `source` with `tag` that were sent here and not yet received (arrived or not).
+    public func pendingMessageCount(from source: GPUID, tag: Int) -> Int {
+        inbox[MessageKey(source: source.index, tag: tag)]?.count ?? 0
+    }
+
+    /// Registers a message that was just sent here, fixing its place in the receive order.
+    func expect(_ transfer: Transfer) {
+        inbox[MessageKey(source: transfer.source.index, tag: transfer.tag), default: []].append(transfer)
+    }
+
+    /// Counts in one chunk that gets here at `atNs`; the last one completes the message then.
+    func chunkArrived(_ transfer: Transfer, atNs: Int64) {
+        guard transfer.noteChunkArrived() else { return }
+        if atNs <= simulation.executor.nowNs { return complete(transfer) }
+        guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
+        Task(executorPreference: simulation.executor) { await self.deliver(token: token) }
+    }
+
+    /// The GPU's delivery process: completes each message when its last chunk gets here.
+    private func deliver(token: Int) async {
+        while deliveries.isLive(token) {
+            while let transfer = deliveries.popReady(nowNs: simulation.executor.nowNs) { complete(transfer) }
+            guard let readyNs = deliveries.firstReadyNs else {
+                deliveries.noteStopped()
+                return
+            }
+            deliveries.noteIdleSleep(until: readyNs)
+            // Delivery processes are never cancelled, so the sleep cannot throw.
+            try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+        }
+    }
+
+    /// Marks `transfer` delivered now and hands arrived messages to waiting receivers in send order.
+    private func complete(_ transfer: Transfer) {
+        transfer.markDelivered(at: simulation.now, in: simulation)
+        let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
+        while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {
+            popInbox(key)
+            receivers[key]?.removeFirst()
+            if receivers[key]?.isEmpty == true { receivers[key] = nil }
+            simulation.noteWait(receiver.process, on: nil)
+            receiver.continuation.resume(returning: head.tensor)
+        }
+    }
+
+    private func popInbox(_ key: MessageKey) {
+        inbox[key]?.removeFirst()
+        if inbox[key]?.isEmpty == true { inbox[key] = nil }
+    }
+}

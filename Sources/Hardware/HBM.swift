@@ -1,0 +1,72 @@
+/// What an HBM allocation holds, for per-kind accounting.
+public enum MemoryKind: String, Sendable, CaseIterable {
+    case parameters
+    case gradients
+    case optimizerState
+    case activations
+    case commBuffers
+}
+
+/// Byte accounting of one GPU's HBM: current and peak bytes per kind and in total, against a capacity.
+public struct HBM: Sendable, Equatable {
+    /// The GPU's name, used in errors.
+    public let gpuName: String
+    /// Total capacity in bytes.
+    public let capacityBytes: Int
+    private var currentByKind = [Int](repeating: 0, count: MemoryKind.allCases.count)
+    private var peakByKind = [Int](repeating: 0, count: MemoryKind.allCases.count)
+    /// Bytes allocated now, all kinds together.
+    public private(set) var usedBytes = 0
+    /// The most bytes ever allocated at once, all kinds together.
+    public private(set) var peakBytes = 0
+
+    /// Empty HBM of `capacityBytes` on the GPU called `gpuName`.
+    public init(gpuName: String, capacityBytes: Int) {
+        self.gpuName = gpuName
+        self.capacityBytes = capacityBytes
+    }
+
+    /// Bytes free now.
+    public var freeBytes: Int { capacityBytes - usedBytes }
+    /// Bytes of `kind` allocated now.
+    public func currentBytes(_ kind: MemoryKind) -> Int { currentByKind[kind.index] }
+    /// The most bytes of `kind` ever allocated at once.
+    public func peakBytes(_ kind: MemoryKind) -> Int { peakByKind[kind.index] }
+
+    /// Allocates `bytes` of `kind`; throws `outOfMemory` (naming GPU, request and usage) past capacity.
+    public mutating func allocate(_ bytes: Int, _ kind: MemoryKind) throws {
+        guard bytes >= 0 else {
+            throw HardwareError.invalidParameter(name: "allocation size", value: "\(bytes)", reason: "must be >= 0")
+        }
+        guard bytes <= freeBytes else {
+            throw HardwareError.outOfMemory(
+                gpu: gpuName, kind: kind, requestedBytes: bytes, usedBytes: usedBytes, capacityBytes: capacityBytes)
+        }
+        currentByKind[kind.index] += bytes
+        peakByKind[kind.index] = max(peakByKind[kind.index], currentByKind[kind.index])
+        usedBytes += bytes
+        peakBytes = max(peakBytes, usedBytes)
+    }
+
+    /// Frees `bytes` of `kind`; throws when more than is allocated of that kind.
+    public mutating func free(_ bytes: Int, _ kind: MemoryKind) throws {
+        guard bytes >= 0, bytes <= currentByKind[kind.index] else {
+            throw HardwareError.freeExceedsAllocation(
+                gpu: gpuName, kind: kind, requestedBytes: bytes, allocatedBytes: currentByKind[kind.index])
+        }
+        currentByKind[kind.index] -= bytes
+        usedBytes -= bytes
+    }
+}
+
+extension MemoryKind {
+    fileprivate var index: Int {
+        switch self {
+        case .parameters: 0
+        case .gradients: 1
+        case .optimizerState: 2
+        case .activations: 3
+        case .commBuffers: 4
+        }
+    }
+}

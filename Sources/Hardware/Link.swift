@@ -1,0 +1,113 @@
+import DequeModule
+import SimCore
+
+/// One direction of a wire: the egress queue of the actor that sends on it (a GPU's comm partition, an NVLink
+/// or NIC port, a switch port).
+///
+/// Chunks queue per flow (one flow per message); the link serialises one chunk at a time at its bandwidth,
+/// taking flows round-robin, and hands each finished chunk to the next hop marked with the instant it gets
+/// there (end plus this link's latency). One process per link does the timing, and only while it has chunks
+/// in flight towards it or queued: no task or timer per chunk beyond the one sleep that serialises it.
+public actor Link: SimulatedActor {
+    public nonisolated let simulation: Simulation
+    /// Stable lookup name: the owner's name, a dot, the port (`node1.nvswitch.port3.out`).
+    public nonisolated let name: String
+    /// The actor that owns (sends on) this link; its trace "process".
+    public nonisolated let owner: String
+    /// The port's name on its owner; its trace lane.
+    public nonisolated let port: String
+    /// Propagation and switching latency added to every chunk after it is serialised.
+    public nonisolated let latency: SimDuration
+    /// Serialisation rate in bytes per second.
+    public private(set) var bytesPerSecond: Double
+
+    private let track: TraceTrackID
+    /// Chunks on their way in, by the instant they reach this port.
+    private var arriving = TimedQueue<Flow>()
+    /// Flows with a chunk ready to go, in round-robin order.
+    private var flows = Deque<Flow>()
+    private var inService: Transfer?
+    private var stats = LinkStats()
+
+    private struct Flow {
+        let transfer: Transfer
+        let hop: Int
+    }
+
+    init(owner: String, port: String, bytesPerSecond: Double, latency: SimDuration, in simulation: Simulation) {
+        self.simulation = simulation
+        self.owner = owner
+        self.port = port
+        self.name = owner + "." + port
+        self.bytesPerSecond = bytesPerSecond
+        self.latency = latency
+        self.track = simulation.trace.track(actor: owner, lane: port)
+    }
+
+    /// Bytes, busy time and busy intervals so far.
+    public var statistics: LinkStats { stats }
+
+    /// Changes the serialisation rate for chunks that start from now on.
+    func setBytesPerSecond(_ value: Double) throws {
+        try HardwareError.requirePositive(value, "\(name) bytesPerSecond")
+        bytesPerSecond = value
+    }
+
+    /// The time one chunk of `bytes` occupies the link, rounded up to whole nanoseconds.
+    public func transmissionTime(bytes: Int) -> SimDuration {
+        SimDuration(nanoseconds: Int64((Double(bytes) * 1e9 / bytesPerSecond).rounded(.up)))
+    }
+
+    // MARK: - Transmitter
+
+    /// Queues the next chunk of `transfer`, at position `hop` of its route; it reaches the port at `readyAtNs`.
+    func accept(_ transfer: Transfer, hop: Int, readyAtNs: Int64) {
+        guard let token = arriving.insert(Flow(transfer: transfer, hop: hop), readyAtNs: readyAtNs) else { return }
+        Task(executorPreference: simulation.executor) { await self.transmit(token: token) }
+    }
+
+    /// The port's process: serialises ready chunks round-robin across flows, sleeping while none is ready.
+    private func transmit(token: Int) async {
+        while arriving.isLive(token) {
+            let nowNs = simulation.executor.nowNs
+            while let flow = arriving.popReady(nowNs: nowNs) { admit(flow) }
+            if let flow = flows.popFirst() {
+                await send(flow, startNs: nowNs)
+            } else if let readyNs = arriving.firstReadyNs {
+                arriving.noteIdleSleep(until: readyNs)
+                // Link processes are never cancelled, so the sleeps cannot throw.
+                try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+                if arriving.isLive(token) { arriving.noteIdleSleep(until: nil) }
+            } else {
+                arriving.noteStopped()
+                return
+            }
+        }
+    }
+
+    /// Counts one arrived chunk into its flow, which joins the round-robin if it had none waiting.
+    private func admit(_ flow: Flow) {
+        flow.transfer.queuedChunks[flow.hop] += 1
+        if flow.transfer.queuedChunks[flow.hop] == 1 && inService !== flow.transfer { flows.append(flow) }
+    }
+
+    private func send(_ flow: Flow, startNs: Int64) async {
+        let transfer = flow.transfer
+        transfer.queuedChunks[flow.hop] -= 1
+        let bytes = transfer.takeChunk(atHop: flow.hop)
+        let endNs = startNs + transmissionTime(bytes: bytes).nanoseconds
+        inService = transfer
+        if endNs > startNs { try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: endNs)) }
+        inService = nil
+        stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
+        simulation.trace.span(
+            track, "chunk", start: SimInstant(nanosecondsSinceStart: startNs),
+            end: SimInstant(nanosecondsSinceStart: endNs),
+            args: [
+                "bytes": .int(Int64(bytes)), "src": .int(Int64(transfer.source.index)),
+                "dst": .int(Int64(transfer.destinationID.index)),
+            ])
+        if transfer.queuedChunks[flow.hop] > 0 { flows.append(flow) }
+        transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
+    }
+}

@@ -1,0 +1,30 @@
+/// The links one message crosses from its source GPU to its destination, in order.
+public struct Route: Sendable, CustomStringConvertible {
+    /// Which part of the fabric the message takes.
+    public enum Kind: String, Sendable {
+        /// Source and destination are the same GPU: nothing crosses a wire.
+        case local
+        /// Same node: NVLink into the NVSwitch and out to the destination.
+        case nvlink
+        /// Other node, same rail: NIC, rail leaf, destination NIC.
+        case sameRail
+        /// Other node, other rail: NIC, source rail leaf, spine, destination rail leaf, NIC.
+        case spine
+        /// Other node, other rail, PXN-style: NVLink to the same-rail GPU of the source node, then its NIC.
+        case pxn
+    }
+
+    public let source: GPUID
+    public let destination: GPUID
+    public let kind: Kind
+    /// The egress links in the order the message crosses them (empty for `local`).
+    public let links: [Link]
+
+    /// Link names in order, e.g. `["gpu0.comm.out", "gpu0.nvlink.out", "node0.nvswitch.port3.out"]`.
+    public var linkNames: [String] { links.map(\.name) }
+
+    /// `gpu0 -> gpu0.comm.out -> gpu0.nvlink.out -> node0.nvswitch.port3.out -> gpu3 (nvlink)`.
+    public var description: String {
+        ([source.description] + linkNames + [destination.description]).joined(separator: " -> ") + " (\(kind.rawValue))"
+    }
+}

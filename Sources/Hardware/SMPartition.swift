@@ -1,0 +1,66 @@
+import SimCore
+
+/// A group of a GPU's SMs that runs kernels one after another; a GPU's compute and communication partitions
+/// run concurrently.
+public actor SMPartition: SimulatedActor {
+    /// What the partition's SMs are reserved for.
+    public enum Role: String, Sendable {
+        case compute
+        case comm
+    }
+
+    public nonisolated let simulation: Simulation
+    /// The owning GPU's name.
+    public nonisolated let gpuName: String
+    public nonisolated let role: Role
+    /// The GPU's spec, for the kernel-time formula.
+    public nonisolated let spec: GPUSpec
+    /// SMs in this partition.
+    public private(set) var smCount: Int
+    /// Kernels issued so far.
+    public private(set) var kernelCount = 0
+    /// Total time kernels occupied the partition.
+    public private(set) var busyTime = SimDuration.zero
+    private var busyUntilNs: Int64 = 0
+    private let track: TraceTrackID
+
+    init(gpuName: String, role: Role, smCount: Int, spec: GPUSpec, in simulation: Simulation) {
+        self.simulation = simulation
+        self.gpuName = gpuName
+        self.role = role
+        self.spec = spec
+        self.smCount = smCount
+        self.track = simulation.trace.track(actor: gpuName, lane: role.rawValue)
+    }
+
+    func setSMCount(_ count: Int) { smCount = count }
+
+    /// When the last kernel issued so far ends.
+    public var busyUntil: SimInstant { SimInstant(nanosecondsSinceStart: busyUntilNs) }
+
+    /// How long `kernel` takes on this partition's SMs.
+    public func duration(of kernel: Kernel) -> SimDuration { spec.duration(of: kernel, onSMs: smCount) }
+
+    /// Queues `kernel` behind the ones issued before it and returns when it will end, without waiting.
+    @discardableResult
+    public func enqueue(_ kernel: Kernel) throws -> SimInstant {
+        try kernel.validate()
+        let startNs = max(simulation.executor.nowNs, busyUntilNs)
+        let time = duration(of: kernel)
+        busyUntilNs = startNs + time.nanoseconds
+        kernelCount += 1
+        busyTime = busyTime + time
+        simulation.trace.span(
+            track, kernel.name, start: SimInstant(nanosecondsSinceStart: startNs), end: busyUntil,
+            args: ["flops": .double(kernel.flops), "bytes": .int(Int64(kernel.hbmBytes)), "sms": .int(Int64(smCount))])
+        return busyUntil
+    }
+
+    /// Runs `kernel` after the kernels issued before it; returns when it ends.
+    @discardableResult
+    public func run(_ kernel: Kernel) async throws -> SimInstant {
+        let end = try enqueue(kernel)
+        try await simulation.clock.sleep(until: end)
+        return end
+    }
+}

@@ -1,0 +1,91 @@
+import SimCore
+import Tensors
+
+/// One tensor message in flight: its route, how its bytes split into chunks, and per-hop progress.
+///
+/// Confined to the simulation's executor: every access comes from simulated actors or processes, which all run
+/// on that one thread, so the mutable state needs no locking.
+final class Transfer: @unchecked Sendable {
+    let source: GPUID
+    let destinationID: GPUID
+    let destination: GPU
+    let tag: Int
+    let tensor: Tensor
+    let route: Route
+    let bytes: Int
+    let chunkCount: Int
+    let sentAt: SimInstant
+    /// Chunks waiting in the queue of each hop's link.
+    var queuedChunks: [Int]
+    /// Chunks each hop's link has started to serialise.
+    private var startedChunks: [Int]
+    private var arrivedChunks = 0
+    private(set) var deliveredAt: SimInstant?
+    private var waiters: [(continuation: UnsafeContinuation<Void, Never>, process: ProcessID?)] = []
+
+    init(tensor: Tensor, tag: Int, route: Route, destination: GPU, chunkCount: Int, sentAt: SimInstant) {
+        self.source = route.source
+        self.destinationID = route.destination
+        self.destination = destination
+        self.tag = tag
+        self.tensor = tensor
+        self.route = route
+        self.bytes = tensor.byteCount
+        self.chunkCount = chunkCount
+        self.sentAt = sentAt
+        queuedChunks = [Int](repeating: 0, count: route.links.count)
+        startedChunks = queuedChunks
+    }
+
+    /// The number of chunks a message of `bytes` splits into: one per `minChunkBytes`, at most `maxChunks`.
+    static func chunkCount(bytes: Int, minChunkBytes: Int, maxChunks: Int) -> Int {
+        min(maxChunks, max(1, (bytes + minChunkBytes - 1) / minChunkBytes))
+    }
+
+    /// The size of the next chunk the link at `hop` serialises (sizes differ by at most one byte).
+    func takeChunk(atHop hop: Int) -> Int {
+        let index = startedChunks[hop]
+        startedChunks[hop] += 1
+        return bytes / chunkCount + (index < bytes % chunkCount ? 1 : 0)
+    }
+
+    /// Hands a chunk that finished crossing `hop` to the next link, or to the destination after the last one;
+    /// it gets there at `arrivingAtNs`.
+    ///
+    /// Every simulated actor runs on the simulation's one executor, so the caller (a link or GPU on it) may
+    /// enter the next actor synchronously: no task switch per chunk.
+    func forward(fromHop hop: Int, arrivingAtNs: Int64) {
+        let next = hop + 1
+        if next < route.links.count {
+            route.links[next].assumeIsolated { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
+        } else {
+            destination.assumeIsolated { $0.chunkArrived(self, atNs: arrivingAtNs) }
+        }
+    }
+
+    /// Counts one chunk in at the destination; true when it was the last.
+    func noteChunkArrived() -> Bool {
+        arrivedChunks += 1
+        return arrivedChunks == chunkCount
+    }
+
+    /// Marks the message delivered at `time` and wakes everyone waiting for it.
+    func markDelivered(at time: SimInstant, in simulation: Simulation) {
+        deliveredAt = time
+        for waiter in waiters {
+            simulation.noteWait(waiter.process, on: nil)
+            waiter.continuation.resume()
+        }
+        waiters.removeAll()
+    }
+
+    /// Returns once the message is delivered.
+    func waitDelivered(in simulation: Simulation) async {
+        if deliveredAt != nil { return }
+        await withUnsafeContinuation { continuation in
+            let process = ProcessID.current
+            simulation.noteWait(process, on: "delivery of \(source)->\(destinationID) tag \(tag)")
+            waiters.append((continuation, process))
+        }
+    }
+}
