@@ -44,7 +44,7 @@ final class ClusterCommands {
                 summary: "build the emulated cluster (replaces the world, time restarts at 0)",
                 details: ClusterPreset.allCases.map { "preset=\($0.rawValue): \($0.summary)" } + [
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
-                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=4 min-chunk=64KiB",
+                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=64 min-chunk=512KiB",
                 ],
                 argumentKeys: keys
             ) { [unowned self] line in
