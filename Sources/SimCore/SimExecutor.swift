@@ -124,8 +124,9 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
     /// Asks the driving loop to stop at the next job boundary (safe from any thread, e.g. a signal handler).
     public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
 
-    /// Consumes a pending stop request.
-    func takeStopRequest() -> Bool {
+    /// Consumes a pending stop request; returns whether there was one.
+    @discardableResult
+    public func takeStopRequest() -> Bool {
         stopFlag.load(ordering: .relaxed) && stopFlag.exchange(false, ordering: .relaxed)
     }
 

@@ -20,12 +20,15 @@ struct ReplLoop {
         var lineNumber = 0
         while true {
             let line: String?
+            _ = InterruptHandler.takePending()
             if let editor { line = editor.readLine(prompt: "moesim> ") } else { line = Swift.readLine() }
-            guard let line else { break }
+            guard let line else {
+                // Ctrl-C at the prompt abandons the line; only Ctrl-D (end of input) quits.
+                if interactive && InterruptHandler.takePending() { continue }
+                break
+            }
             lineNumber += 1
-            InterruptHandler.target = session.simulation.executor
-            let outcome = session.execute(line, file: interactive ? "<repl>" : "<stdin>", line: lineNumber)
-            InterruptHandler.target = nil
+            let outcome = executeInterruptibly(line, lineNumber: lineNumber)
             switch outcome {
             case .done: continue
             case .quit: return anyFailed
@@ -36,5 +39,17 @@ struct ReplLoop {
         }
         if interactive { print("") }
         return anyFailed
+    }
+
+    /// Executes `line` with Ctrl-C routed to the simulation; a Ctrl-C pressed just after Enter stops it at once.
+    private func executeInterruptibly(_ line: String, lineNumber: Int) -> LineOutcome {
+        let executor = session.simulation.executor
+        InterruptHandler.target = executor
+        if InterruptHandler.takePending() { executor.requestStop() }
+        let outcome = session.execute(line, file: interactive ? "<repl>" : "<stdin>", line: lineNumber)
+        InterruptHandler.target = nil
+        // A Ctrl-C that lands after the run ended must not stop the next one.
+        session.simulation.executor.takeStopRequest()
+        return outcome
     }
 }

@@ -27,6 +27,9 @@ final class PseudoTerminal {
         close(primary)
     }
 
+    /// Delivers SIGINT, as Ctrl-C on the process's controlling terminal would.
+    func interrupt() { kill(process.processIdentifier, SIGINT) }
+
     /// Types `text` (may contain control characters such as Tab or Ctrl-D).
     func type(_ text: String) {
         let bytes = Array(text.utf8)

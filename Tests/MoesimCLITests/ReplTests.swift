@@ -34,6 +34,43 @@ struct ReplTests {
         #expect(history.contains("print sim.now"))
     }
 
+    @Test("Ctrl-C interrupts a run and returns to the prompt with the state kept; at the prompt it only drops the line")
+    func interruptKeepsState() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-ctrlc-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 3000 messages of 64 MiB: hundreds of thousands of events, seconds of work in a debug build.
+        let sends = (0..<3_000).map { "send from=gpu\($0 % 8) to=gpu\(($0 + 1 + $0 / 8 % 7) % 8) size=64MiB" }
+        let file = directory.appendingPathComponent("many.moesim")
+        try sends.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let terminal = try PseudoTerminal(
+            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": directory.path, "TERM": "xterm"])
+        #expect(terminal.waitFor("moesim> "))
+        var mark = terminal.screen.count
+        terminal.type("source \(file.path)\n")
+        terminal.type("print sim.processes\n")
+        #expect(terminal.waitFor("sim.processes = 6000", after: mark))
+        mark = terminal.screen.count
+        terminal.type("run\n")
+        #expect(terminal.waitFor("run", after: mark))
+        terminal.interrupt()
+        #expect(terminal.waitFor(": interrupted (", after: mark), "\(terminal.screen.suffix(400))")
+        mark = terminal.screen.count
+        terminal.type("show time\n")
+        #expect(terminal.waitFor(" live processes", after: mark))
+        #expect(!terminal.screen.dropFirst(mark).contains(" 0 live processes"))
+        mark = terminal.screen.count
+        terminal.type("half-typed")
+        #expect(terminal.waitFor("half-typed", after: mark))
+        mark = terminal.screen.count
+        terminal.interrupt()
+        #expect(terminal.waitFor("moesim> ", after: mark))
+        terminal.type("print sim.events\n")
+        #expect(terminal.waitFor("sim.events = ", after: mark))
+        terminal.type("\u{4}")
+        #expect(terminal.waitForExit() == 0)
+    }
+
     @Test("commands piped on standard input run without prompts")
     func pipedInput() throws {
         let result = try MoesimBinary.run([], input: "run until 3us\nprint sim.now\n")
