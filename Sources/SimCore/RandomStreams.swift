@@ -1,10 +1,10 @@
-/// SplitMix64: a tiny generator used to expand seeds.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: a tiny generator used to expand seeds (internal: the Tensors target has the public one).
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9

@@ -60,10 +60,10 @@ struct FabricBenchmark: ParsableCommand {
                 for handle in handles { await handle.wait() }
             }
         }
-        let buildSeconds = seconds(wallClock.now - buildStart)
+        let buildSeconds = (wallClock.now - buildStart).secondsValue
         let runStart = wallClock.now
         let reason = simulation.run()
-        let runSeconds = seconds(wallClock.now - runStart)
+        let runSeconds = (wallClock.now - runStart).secondsValue
         guard reason == .finished else { throw ValidationError("simulation stopped early: \(reason)") }
         let totalBytes = Double(gpuCount * messages * bytes)
         let virtualSeconds =
@@ -74,22 +74,8 @@ struct FabricBenchmark: ParsableCommand {
         print("  \(events) events, \(format(Double(events) / runSeconds / 1e6)) M events/s")
         print("  \(simulation.trace.eventCount) trace events, trace hash \(String(simulation.trace.hash, radix: 16))")
         print("  virtual time \(simulation.now), aggregate \(format(totalBytes / virtualSeconds / 1e12)) TB/s")
-        print("  peak RSS \(peakResidentMiB().map { "\($0) MiB" } ?? "unknown")")
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        print("  peak RSS \(ProcessMemory.peakDescription())")
     }
 
     private func format(_ value: Double) -> String { String(format: "%.3f", value) }
-
-    /// VmHWM from /proc/self/status, in MiB.
-    private func peakResidentMiB() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
-            return kilobytes.map { $0 / 1024 }
-        }
-        return nil
-    }
 }
