@@ -40,12 +40,16 @@ extension CollectivePlan {
             nodes[source] != nodes[rank] && localIndices[source] == localIndices[rank] && nodes[target] == nodes[rank]
                 && target != rank
         }
-        let nodeList = nodes.enumerated().filter { !nodes[..<$0.offset].contains($0.element) }.map(\.element).sorted()
+        let sortedNodes = nodes.sorted()
+        let nodeList = sortedNodes.indices.filter { $0 == 0 || sortedNodes[$0 - 1] != sortedNodes[$0] }.map {
+            sortedNodes[$0]
+        }
         let members = nodeList.map { node in (0..<p).filter { nodes[$0] == node } }
+        var rankAt: [Placement: Int] = [:]  // lookup only, never iterated
+        for rank in 0..<p { rankAt[Placement(node: nodes[rank], local: localIndices[rank])] = rank }
         /// The rank on `node` with `rank`'s in-node index.
         func proxy(of rank: Int, on node: Int) throws -> Int {
-            guard let match = (0..<p).first(where: { nodes[$0] == node && localIndices[$0] == localIndices[rank] })
-            else {
+            guard let match = rankAt[Placement(node: node, local: localIndices[rank])] else {
                 throw CollectiveError.unsupportedAlgorithm(
                     kind: "all-to-all", algorithm: "hierarchical",
                     reason: "node \(node) has no rank with in-node index \(localIndices[rank]) (rank \(rank) has it)")
@@ -97,6 +101,12 @@ extension CollectivePlan {
         }
         return CollectivePlan(name: "hierarchical all-to-all", programs: programs)
     }
+}
+
+/// A rank's node and in-node index.
+private struct Placement: Hashable {
+    let node: Int
+    let local: Int
 }
 
 /// Buffer blocks of an all-to-all: per rank, its pieces for each target, the pieces from each source, and

@@ -126,14 +126,14 @@ public struct CollectivePlan: Sendable, Equatable {
         }
         let sent = ordered(sends)
         let received = ordered(receives)
-        if let mismatch = zip(sent, received).first(where: { $0 != $1 })
-            ?? (sent.count == received.count
-                ? nil : (sent.last ?? [], received.last ?? []))
-        {
-            throw CollectiveError.invalidArgument(
-                name: "\(name) messages", value: "sent \(mismatch.0) vs received \(mismatch.1)",
-                reason: "sends and receives must pair up as [source, target, tag, elements]")
-        }
+        guard sent != received else { return }
+        let index =
+            zip(sent, received).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? min(sent.count, received.count)
+        func describe(_ list: [[Int]]) -> String { index < list.count ? "\(list[index])" : "nothing" }
+        throw CollectiveError.invalidArgument(
+            name: "\(name) message \(index)", value: "sent \(describe(sent)), received \(describe(received))",
+            reason: "sends and receives must pair up as [source, target, tag, elements]")
     }
 
     /// `count` elements cut into `parts` pieces whose sizes differ by at most one, the larger ones first.

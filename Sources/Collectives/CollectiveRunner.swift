@@ -48,6 +48,10 @@ public struct CollectiveRunner: Sendable {
     /// to run; call it from the driver (not from simulated code) while no other process is live.
     public func run(_ plan: CollectivePlan, inputs: [Tensor]) throws -> Outcome {
         let simulation = communicator.cluster.simulation
+        try CollectiveError.require(
+            simulation.liveProcessCount == 0, "live process count", simulation.liveProcessCount,
+            "run drives the whole simulation; from a simulated process call execute instead")
+        try check(plan, inputs)
         let box = OutcomeBox(simulation: simulation)
         simulation.spawn(name: plan.name) {
             let start = simulation.now

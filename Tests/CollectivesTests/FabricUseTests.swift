@@ -72,16 +72,23 @@ struct FabricUseTests {
         ) {
             try CollectiveRunner.run(.allReduce, sizeBytes: 1_024, on: communicator, algorithm: .hierarchical)
         }
-        #expect(throws: CollectiveError.self) {
+        #expect(throws: CollectiveError.invalidArgument(name: "root", value: "4", reason: "must be a rank in 0..<4")) {
             try CollectiveRunner.run(.broadcast, sizeBytes: 64, on: communicator, root: 4)
         }
         let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
         let uneven = try Communicator(cluster: cluster, ranks: [GPUID(0), GPUID(1), GPUID(8)])
-        #expect(throws: CollectiveError.self) {
+        #expect(
+            throws: CollectiveError.unsupportedAlgorithm(
+                kind: "all-to-all", algorithm: "hierarchical",
+                reason: "node 1 has no rank with in-node index 1 (rank 1 has it)")
+        ) {
             try CollectiveRunner.run(.allToAll, sizeBytes: 1_024, on: uneven, algorithm: .hierarchical)
         }
         let plan = try CollectivePlan.allReduce(rankCount: 4, elementCount: 8)
-        #expect(throws: CollectiveError.self) {
+        #expect(
+            throws: CollectiveError.invalidArgument(
+                name: "ring all-reduce rank 3 input", value: "Tensor([7], fp32)", reason: "needs 8 elements")
+        ) {
             try CollectiveRunner(communicator: communicator).run(plan, inputs: try testInputs([8, 8, 8, 7]))
         }
         let broken = CollectivePlan(
@@ -94,6 +101,10 @@ struct FabricUseTests {
                     blockElementCounts: [3], inputBlocks: [], outputBlocks: [0],
                     actions: [.receive(blocks: [0], fromRank: 0, tag: 0, combine: .store)]),
             ])
-        #expect(throws: CollectiveError.self) { try broken.validate() }
+        #expect(
+            throws: CollectiveError.invalidArgument(
+                name: "broken message 0", value: "sent [0, 1, 0, 4], received [0, 1, 0, 3]",
+                reason: "sends and receives must pair up as [source, target, tag, elements]")
+        ) { try broken.validate() }
     }
 }
