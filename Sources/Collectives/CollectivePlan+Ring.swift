@@ -6,13 +6,7 @@ extension CollectivePlan {
     public static func reduceScatter(
         rankCount: Int, elementCount: Int, op: ReduceOp = .sum, slicing: Slicing = .whole
     ) throws -> CollectivePlan {
-        let ring = try Ring(rankCount: rankCount, blockCounts: evenSplit(elementCount, into: rankCount), slicing)
-        let programs = (0..<rankCount).map { rank in
-            ring.program(
-                input: ring.allBlocks, output: ring.blocks(ofRing: rank),
-                actions: ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op))
-        }
-        return CollectivePlan(name: "ring reduce-scatter", programs: programs)
+        try ringReduction(rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: false)
     }
 
     /// Ring all-gather: rank r contributes `elementCounts[r]` elements and ends with everyone's, in rank order.
@@ -30,14 +24,21 @@ extension CollectivePlan {
     public static func allReduce(
         rankCount: Int, elementCount: Int, op: ReduceOp = .sum, slicing: Slicing = .whole
     ) throws -> CollectivePlan {
+        try ringReduction(rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: true)
+    }
+
+    /// A reduce-scatter, optionally followed by the all-gather that makes it an all-reduce.
+    private static func ringReduction(
+        rankCount: Int, elementCount: Int, op: ReduceOp, _ slicing: Slicing, thenAllGather: Bool
+    ) throws -> CollectivePlan {
         let ring = try Ring(rankCount: rankCount, blockCounts: evenSplit(elementCount, into: rankCount), slicing)
         let programs = (0..<rankCount).map { rank in
-            ring.program(
-                input: ring.allBlocks, output: ring.allBlocks,
-                actions: ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op)
-                    + ring.allGatherPhase(rank: rank))
+            let reduction = ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op)
+            return ring.program(
+                input: ring.allBlocks, output: thenAllGather ? ring.allBlocks : ring.blocks(ofRing: rank),
+                actions: thenAllGather ? reduction + ring.allGatherPhase(rank: rank) : reduction)
         }
-        return CollectivePlan(name: "ring all-reduce", programs: programs)
+        return CollectivePlan(name: thenAllGather ? "ring all-reduce" : "ring reduce-scatter", programs: programs)
     }
 }
 
