@@ -1,9 +1,14 @@
 /// The collectives the runner and the report know, with nccl-tests' size and bus-bandwidth conventions.
 public enum CollectiveKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Every rank ends with the reduction of every rank's buffer.
     case allReduce = "all-reduce"
+    /// Every rank ends with every rank's piece, in rank order.
     case allGather = "all-gather"
+    /// Rank r ends with the reduction of piece r of every rank's buffer.
     case reduceScatter = "reduce-scatter"
+    /// Rank r sends piece t of its buffer to rank t.
     case allToAll = "all-to-all"
+    /// Every rank ends with the root's buffer.
     case broadcast
 
     public var description: String { rawValue }

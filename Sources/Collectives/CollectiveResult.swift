@@ -3,7 +3,9 @@ import Tensors
 
 /// One collective's size, time and nccl-tests bandwidths.
 public struct CollectiveResult: Sendable {
+    /// The collective that ran.
     public let kind: CollectiveKind
+    /// How it moved its data.
     public let algorithm: CollectiveAlgorithm
     /// Ranks in the communicator.
     public let rankCount: Int
@@ -11,6 +13,7 @@ public struct CollectiveResult: Sendable {
     public let sizeBytes: Int
     /// S in elements of `dtype` (nccl-tests' "count").
     public let elementCount: Int
+    /// The element type on the wire.
     public let dtype: DType
     /// Virtual time from the start until the last rank finished.
     public let time: SimDuration
