@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "Scenario", dependencies: ["SimCore", "Hardware", "Parallelism"],
             swiftSettings: simulatedActorSettings),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: simulatedActorSettings),
+        .testTarget(
+            name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"], swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),

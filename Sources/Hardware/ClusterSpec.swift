@@ -34,10 +34,12 @@ public struct ClusterSpec: Sendable, Equatable {
     public var spineLinkBytesPerSecond: Double?
     /// How messages cross rails between nodes.
     public var crossRailRouting = CrossRailRouting.spine
-    /// The most chunks one message is split into.
-    public var maxChunksPerMessage = 4
-    /// Chunks are at least this large (a smaller message is one chunk).
-    public var minChunkBytes = 64 * 1024
+    /// The most chunks one message is split into. With `minChunkBytes` this keeps the store-and-forward
+    /// pipeline fill of a large message to a few percent (about 1/64 of the transfer per extra hop), while
+    /// bounding the events per message.
+    public var maxChunksPerMessage = 64
+    /// Chunks are at least this large (a smaller message is one chunk); 512 KiB is the order of NCCL's steps.
+    public var minChunkBytes = 512 * 1024
 
     /// The default spec: one node of 8 H800.
     public init() {}

@@ -161,7 +161,7 @@ public actor GPU: SimulatedActor {
             }
             deliveries.noteIdleSleep(until: readyNs)
             // Delivery processes are never cancelled, so the sleep cannot throw.
-            try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+            await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: readyNs))
         }
     }
 

@@ -76,7 +76,7 @@ public actor Link: SimulatedActor {
             } else if let readyNs = arriving.firstReadyNs {
                 arriving.noteIdleSleep(until: readyNs)
                 // Link processes are never cancelled, so the sleeps cannot throw.
-                try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: readyNs))
+                await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: readyNs))
                 if arriving.isLive(token) { arriving.noteIdleSleep(until: nil) }
             } else {
                 arriving.noteStopped()
@@ -97,7 +97,7 @@ public actor Link: SimulatedActor {
         let bytes = transfer.takeChunk(atHop: flow.hop)
         let endNs = startNs + transmissionTime(bytes: bytes).nanoseconds
         inService = transfer
-        if endNs > startNs { try? await simulation.clock.sleep(until: SimInstant(nanosecondsSinceStart: endNs)) }
+        if endNs > startNs { await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: endNs)) }
         inService = nil
         stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
         simulation.trace.span(

@@ -1,10 +1,24 @@
 extension ScenarioSession {
-    /// The `help` overview: every command's synopsis and summary in aligned columns.
+    /// How `help` groups the commands; a command missing here is listed under "Other".
+    static let helpGroups: [(title: String, names: [String])] = [
+        ("Build the world", ["cluster", "seed"]),
+        ("Queue work", ["send", "collective", "kernel", "alloc", "free", "schedule"]),
+        ("Drive virtual time", ["run", "step"]),
+        ("Inspect and check", ["show", "print", "expect", "list", "trace"]),
+        ("Session", ["source", "help", "quit"]),
+    ]
+
+    /// The `help` overview: every command by group, name and one-line summary.
     public func helpOverview() -> String {
-        let width = (commands.map(\.synopsis.count).max() ?? 0) + 2
-        var lines = ["Commands (type 'help COMMAND' for details):"]
-        for command in commands {
-            lines.append("  " + command.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + command.summary)
+        let width = (commands.map(\.name.count).max() ?? 0) + 2
+        let grouped = Set(Self.helpGroups.flatMap(\.names))  // lookup only, never iterated
+        let groups = Self.helpGroups + [("Other", commands.map(\.name).filter { !grouped.contains($0) })]
+        var lines = ["Commands ('help COMMAND' shows its arguments):"]
+        for group in groups {
+            let members = group.names.compactMap { name in commands.first { $0.name == name } }
+            guard !members.isEmpty else { continue }
+            lines.append(group.title + ":")
+            lines += members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
         }
         lines.append("Lines starting with # are comments; values take units: 64MiB 1.5GB 160GB/s 3us 2.5ms.")
         return lines.joined(separator: "\n")

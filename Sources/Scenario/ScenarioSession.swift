@@ -26,11 +26,13 @@ public final class ScenarioSession {
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
+    /// A session on a fresh world with the default cluster (one node of 8 H800).
     public init(seed: UInt64 = 0, output: @escaping (String) -> Void = { print($0) }) {
         self.seed = seed
         self.output = output
         simulation = Simulation(seed: seed)
         registerBuiltins()
+        components.append(ClusterCommands(session: self, spec: ClusterPreset.h800Node.spec))
         components.append(ScheduleCommands(session: self))
     }
 

@@ -43,29 +43,33 @@ struct TimerHeap {
     }
 
     private mutating func siftUp(from start: Int) {
-        var child = start
-        let moving = entries[child]
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard moving.precedes(entries[parent]) else { break }
-            entries[child] = entries[parent]
-            child = parent
+        entries.withUnsafeMutableBufferPointer { heap in
+            var child = start
+            let moving = heap[child]
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard moving.precedes(heap[parent]) else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = moving
         }
-        entries[child] = moving
     }
 
     private mutating func siftDown(from start: Int) {
-        var parent = start
-        let moving = entries[parent]
-        let count = entries.count
-        while true {
-            var child = 2 * parent + 1
-            if child >= count { break }
-            if child + 1 < count && entries[child + 1].precedes(entries[child]) { child += 1 }
-            guard entries[child].precedes(moving) else { break }
-            entries[parent] = entries[child]
-            parent = child
+        entries.withUnsafeMutableBufferPointer { heap in
+            var parent = start
+            let moving = heap[parent]
+            let count = heap.count
+            while true {
+                var child = 2 * parent + 1
+                if child >= count { break }
+                if child + 1 < count && heap[child + 1].precedes(heap[child]) { child += 1 }
+                guard heap[child].precedes(moving) else { break }
+                heap[parent] = heap[child]
+                parent = child
+            }
+            heap[parent] = moving
         }
-        entries[parent] = moving
     }
 }

@@ -27,8 +27,8 @@ actor BenchNode: SimulatedActor {
 
 /// The all-to-all workload on the actor kernel: one actor and one process per node.
 enum ActorKernelWorkload {
-    /// Runs every delivery and returns (stop reason, timeline checksum).
-    static func run(_ workload: AllToAllWorkload) -> (reason: StopReason, checksum: UInt64) {
+    /// Runs every delivery and returns (stop reason, timeline checksum, executor jobs run).
+    static func run(_ workload: AllToAllWorkload) -> (reason: StopReason, checksum: UInt64, jobs: UInt64) {
         let simulation = Simulation(storesTraceEvents: false)
         let nodes = (0..<workload.nodeCount).map { BenchNode(index: $0, in: simulation) }
         for node in nodes {
@@ -36,6 +36,6 @@ enum ActorKernelWorkload {
         }
         let reason = simulation.run()
         let checksums = nodes.map { node in simulation.inspect(node) { $0.checksum } }
-        return (reason, AllToAllWorkload.combine(checksums))
+        return (reason, AllToAllWorkload.combine(checksums), simulation.eventCount)
     }
 }

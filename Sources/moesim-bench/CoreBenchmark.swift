@@ -27,10 +27,12 @@ struct CoreBenchmark: ParsableCommand {
         print(line("plain loop", rate: plainRate, time: plainTime, checksum: plainResult.checksum))
 
         ProcessMemory.resetPeak()
-        var actorResult = (reason: StopReason.finished, checksum: UInt64(0))
+        var actorResult = (reason: StopReason.finished, checksum: UInt64(0), jobs: UInt64(0))
         let actorTime = clock.measure { actorResult = ActorKernelWorkload.run(workload) }
         let actorRate = Double(workload.messageCount) / actorTime.secondsValue
         print(line("actor kernel", rate: actorRate, time: actorTime, checksum: actorResult.checksum))
+        let jobsPerMessage = Double(actorResult.jobs) / Double(workload.messageCount)
+        print(String(format: "actor kernel: %.3f executor jobs per message", jobsPerMessage))
 
         print(String(format: "ratio: plain loop is %.2fx faster than the actor kernel", plainRate / actorRate))
         guard actorResult.reason == .finished, plainResult.events == workload.messageCount else {

@@ -11,6 +11,7 @@ struct ReplLoop {
         let editor = interactive ? LineEditor(session: session) : nil
         if interactive {
             print("moesim \(Moesim.configuration.version): an emulated GPU cluster in virtual time.")
+            print("Default cluster: one node of 8 H800 on an NVSwitch ('help cluster' to change it).")
             print("Type 'help' for commands, Tab to complete, Ctrl-C to interrupt a run, Ctrl-D to quit.")
         }
         InterruptHandler.install()

@@ -29,7 +29,7 @@ struct ComputeAndMemoryTests {
     @Test("kernels on one partition run in order; the two partitions run concurrently; spans carry FLOPs")
     func partitionsInOrderAndConcurrent() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         let gpu = cluster.gpus[2]
         let copy = Kernel(name: "copy", flops: 0, hbmBytes: 335_000_000)  // 100 µs
         let ends = Collector<SimInstant>(in: simulation)
@@ -120,7 +120,7 @@ struct ComputeAndMemoryTests {
     @Test("a GPU's HBM follows allocate and free calls made from simulated code")
     func gpuAllocation() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(gpu: .h200, in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1, gpu: .h200), in: simulation)
         let gpu = try cluster.gpu(7)
         simulation.spawn(name: "alloc") {
             try await gpu.allocate(100_000_000_000, .parameters)

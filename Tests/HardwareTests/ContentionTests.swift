@@ -12,14 +12,14 @@ struct ContentionTests {
     let messageNsOnNVLink: Int64 = 10_000
 
     func aloneNs(from source: Int, to destination: Int) throws -> Int64 {
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         return try cluster.arrivalTimes([TestSend(from: source, to: destination, bytes: bytes)])[0]
     }
 
     @Test("two flows on one egress link each take twice as long, within one chunk")
     func twoFlowsShareEgress() throws {
         let alone = try aloneNs(from: 0, to: 1)
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         // Both leave gpu0 through gpu0.comm.out and gpu0.nvlink.out.
         let times = try cluster.arrivalTimes([
             TestSend(from: 0, to: 1, bytes: bytes), TestSend(from: 0, to: 2, bytes: bytes),
@@ -36,7 +36,7 @@ struct ContentionTests {
     @Test("7-to-1 incast on an NVSwitch port takes 7x the bandwidth term")
     func incastSevenToOne() throws {
         let alone = try aloneNs(from: 1, to: 0)
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         let times = try cluster.arrivalTimes((1...7).map { TestSend(from: $0, to: 0, bytes: bytes) })
         let incast = alone + 6 * messageNsOnNVLink
         #expect(times.max() == incast)
@@ -50,7 +50,7 @@ struct ContentionTests {
     @Test("flows on disjoint links do not slow each other")
     func disjointFlows() throws {
         let alone = try aloneNs(from: 0, to: 1)
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: makeSimulation())
         let times = try cluster.arrivalTimes([
             TestSend(from: 0, to: 1, bytes: bytes), TestSend(from: 2, to: 3, bytes: bytes),
             TestSend(from: 9, to: 8, bytes: bytes), TestSend(from: 4, to: 12, bytes: 400_000),
@@ -67,7 +67,7 @@ struct ContentionTests {
         // Into leaf0.down1: A from gpu0.nic.out (1.4 µs wire), B from spine1.down0 (0.45 µs wire). A reaches the
         // leaf's queue first (at 1600 ns, ready at 3000 ns), B later (2110 ns) but ready earlier (2560 ns).
         let simulation = makeSimulation()
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: simulation)
         let message = try phantomMessage(bytes: 4_000)
         let arrivals = Collector<SimInstant>(in: simulation)
         let clock = simulation.clock
@@ -96,7 +96,7 @@ struct ContentionTests {
         // gpu9 -> gpu8 on NVLink lands at 3370 ns (last chunk on its wire from 1720 ns); gpu0 -> gpu8 on IB, sent
         // at 200 ns, is on its last wire from 1780 ns and lands at 3180 ns.
         let simulation = makeSimulation()
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: simulation)
         let message = try phantomMessage(bytes: 4_000)
         let arrivals = Collector<SimInstant>(in: simulation)
         let clock = simulation.clock
@@ -117,7 +117,7 @@ struct ContentionTests {
 
     @Test("link statistics: bytes, busy time and utilisation over a window")
     func linkStatistics() throws {
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         let arrival = try cluster.arrivalTimes([TestSend(from: 0, to: 1, bytes: bytes)])[0]
         let port = try cluster.stats("node0.nvswitch.port1.out")
         #expect(port.bytes == bytes)
@@ -149,7 +149,7 @@ struct ContentionTests {
     @Test("every chunk is a span on the lane of the port that sent it, with its bytes and endpoints")
     func chunkSpans() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         _ = try cluster.arrivalTimes([TestSend(from: 2, to: 5, bytes: bytes)])
         let spans = simulation.trace.events.filter { $0.actor == "node0.nvswitch" }
         #expect(spans.count == 4)

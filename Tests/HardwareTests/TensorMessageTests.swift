@@ -19,7 +19,7 @@ struct TensorMessageTests {
     @Test("real tensors arrive bit-identical across NVLink and IB; phantom ones arrive phantom")
     func payloadsArriveIntact() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: simulation)
         var generator = simulation.random.stream(named: "payload")
         let bits = (0..<50_000).map { _ in UInt32(truncatingIfNeeded: generator.next()) } + [0x7FC0_1234, 0x8000_0000]
         let sent = try Tensor(shape: [bits.count], values: bits.map(Float.init(bitPattern:)), dtype: .fp32)
@@ -49,7 +49,7 @@ struct TensorMessageTests {
     @Test("messages with one source and tag are received in send order, even when a later one lands first")
     func receiveOrder() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         let (gpu0, gpu1) = (cluster.gpus[0], cluster.gpus[1])
         let big = try Tensor(phantom: [4_000_000], dtype: .fp32)
         let small = try Tensor(shape: [1], values: [42], dtype: .fp32)
@@ -79,7 +79,7 @@ struct TensorMessageTests {
     @Test("a receive that nothing matches is reported as blocked, naming what it waits for")
     func unmatchedReceiveBlocks() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         let gpu4 = cluster.gpus[4]
         let message = try Tensor(shape: [2], values: [1, 2], dtype: .bf16)
         simulation.spawn(name: "sender") { try await cluster.gpus[2].send(message, to: GPUID(4), tag: 5) }
@@ -96,7 +96,7 @@ struct TensorMessageTests {
     @Test("sending to a GPU outside the cluster throws")
     func unknownDestination() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         let message = try Tensor(phantom: [1], dtype: .fp32)
         simulation.spawn(name: "sender") { try await cluster.gpus[0].send(message, to: GPUID(8), tag: 0) }
         #expect(simulation.run() == .processFailed(process: "sender", error: "no gpu8: the cluster has gpu0...gpu7"))

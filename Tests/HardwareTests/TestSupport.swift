@@ -74,3 +74,16 @@ func storeAndForwardNs(chunks k: Int, chunkNs: [Int64], latencyNs: [Int64]) -> I
 func chunkNs(_ bytes: Int, _ bytesPerSecond: Double) -> Int64 {
     Int64((Double(bytes) * 1e9 / bytesPerSecond).rounded(.up))
 }
+
+extension ClusterSpec {
+    /// The chunking the closed forms of these tests are written for: at most 4 chunks of at least 64 KiB.
+    static func coarseChunks(
+        nodeCount: Int, gpu: GPUSpec = .h800, routing: CrossRailRouting = .spine
+    ) -> ClusterSpec {
+        var spec = ClusterSpec(gpu: gpu, nodeCount: nodeCount)
+        spec.crossRailRouting = routing
+        spec.maxChunksPerMessage = 4
+        spec.minChunkBytes = 64 * 1024
+        return spec
+    }
+}

@@ -5,14 +5,14 @@ import Testing
 /// Arrival times of uncontended messages against the store-and-forward closed form.
 ///
 /// H800 defaults: comm egress 20 SMs x 10.5 GB/s = 210 GB/s, NVLink 160 GB/s with 1.65 µs per hop, NIC and
-/// leaf-spine links 50 GB/s with 1.4 µs (NIC side) and 0.45 µs (spine side) per hop; 4 chunks per message.
+/// leaf-spine links 50 GB/s with 1.4 µs (NIC side) and 0.45 µs (spine side) per hop; 4 chunks per message (`coarseChunks`).
 @Suite("Uncontended transfer times")
 struct TransferTimeTests {
     let commRate = 20 * GPUSpec.h800.bytesPerSecondPerSM
 
     @Test("NVLink inside a node: 3.3 µs + bytes / 160 GB/s + one chunk on the comm and first NVLink hop")
     func nvlinkClosedForm() throws {
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         let bytes = 640_000
         let chunk = bytes / 4
         #expect(
@@ -25,9 +25,22 @@ struct TransferTimeTests {
         #expect(try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: bytes)]) == [expected])
     }
 
+    @Test("default chunking: 64 MiB over NVLink in 64 chunks of 1 MiB, fill under 4 % of the transfer")
+    func defaultChunkingKeepsFillSmall() throws {
+        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let bytes = 64 * 1_048_576
+        let chunk = bytes / 64
+        let nvlinkChunkNs = chunkNs(chunk, 160e9)
+        let expected = storeAndForwardNs(
+            chunks: 64, chunkNs: [chunkNs(chunk, commRate), nvlinkChunkNs, nvlinkChunkNs], latencyNs: [0, 1_650, 1_650])
+        #expect(try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: bytes)]) == [expected])
+        let ideal = 3_300 + Int64((Double(bytes) / 160e9 * 1e9).rounded())
+        #expect(Double(expected - ideal) / Double(ideal) < 0.04)
+    }
+
     @Test("IB same rail: NIC, leaf, NIC; 2.8 µs + bytes / 50 GB/s + fill")
     func sameRailClosedForm() throws {
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: makeSimulation())
         let bytes = 400_000
         #expect(
             try cluster.route(from: GPUID(2), to: GPUID(10)).linkNames == [
@@ -40,7 +53,7 @@ struct TransferTimeTests {
 
     @Test("IB across rails through a spine: 3.7 µs + bytes / 50 GB/s + fill; the path prints every link")
     func spineClosedForm() throws {
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: makeSimulation())
         let route = try cluster.route(from: GPUID(0), to: GPUID(9))
         #expect(
             route.description
@@ -54,7 +67,7 @@ struct TransferTimeTests {
 
     @Test("PXN: NVLink to the same-rail GPU of the source node, then its NIC")
     func pxnClosedForm() throws {
-        let cluster = try Cluster.railOptimized(nodeCount: 2, crossRailRouting: .pxn, in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2, routing: .pxn), in: makeSimulation())
         let route = try cluster.route(from: GPUID(0), to: GPUID(9))
         #expect(route.kind == .pxn)
         #expect(
@@ -69,7 +82,7 @@ struct TransferTimeTests {
 
     @Test("a message to itself arrives at once; a small message is one chunk")
     func localAndSingleChunk() throws {
-        let cluster = try Cluster.singleNode(in: makeSimulation())
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: makeSimulation())
         #expect(try cluster.route(from: GPUID(5), to: GPUID(5)).kind == .local)
         let small = 1_600
         let expected = storeAndForwardNs(
@@ -81,7 +94,7 @@ struct TransferTimeTests {
 
     @Test("comm-SM cap: with 4 communication SMs the comm egress (42 GB/s), not NVLink, is the bottleneck")
     func commSMCap() throws {
-        var spec = ClusterSpec()
+        var spec = ClusterSpec.coarseChunks(nodeCount: 1)
         spec.commSMCount = 4
         let cluster = try Cluster(spec, in: makeSimulation())
         let bytes = 672_000
@@ -96,7 +109,7 @@ struct TransferTimeTests {
     @Test("re-reserving SMs at run time changes the comm egress rate and the compute partition")
     func reserveCommSMs() throws {
         let simulation = makeSimulation()
-        let cluster = try Cluster.singleNode(in: simulation)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         let gpu = cluster.gpus[0]
         simulation.spawn(name: "reserve") { try await gpu.reserveCommSMs(4) }
         #expect(simulation.run() == .finished)

@@ -107,6 +107,9 @@ struct InterpreterTests {
         #expect(session.completions(for: "run u") == ["until"])
         #expect(session.completions(for: "print sim.n") == ["sim.now"])
         #expect(session.completions(for: "show t") == ["time", "trace"])
-        #expect(session.completions(for: "help se") == ["seed"])
+        #expect(session.completions(for: "help se") == ["seed", "send"])
+        #expect(session.completions(for: "cluster preset=h") == ["preset=h800-node", "preset=h100-node", "preset=h200-node"])
+        #expect(session.completions(for: "send fr") == ["from="])
+        #expect(session.completions(for: "print gpu[7].hbm.p") == ["gpu[7].hbm.peak"])
     }
 }

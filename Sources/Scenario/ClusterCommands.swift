@@ -1,0 +1,119 @@
+import Foundation
+import Hardware
+import SimCore
+import Tensors
+
+/// The emulated cluster of a session: `cluster` builds it, `send`, `alloc`, `free` and `kernel` queue work on it,
+/// `show gpu|links|memory|route` and the `gpu[…]`/`link[…]` metrics read it between steps.
+final class ClusterCommands {
+    unowned let session: ScenarioSession
+    private(set) var spec: ClusterSpec
+    private(set) var cluster: Cluster?
+    /// Completed point-to-point transfers, recorded by the receiving process.
+    private(set) var transfers: TransferLog?
+    var nextTag = 1
+
+    init(session: ScenarioSession, spec: ClusterSpec) {
+        self.session = session
+        self.spec = spec
+        session.onReset { [unowned self] simulation in build(on: simulation) }
+        registerClusterCommand()
+        registerWork()
+        registerInspection()
+        build(on: session.simulation)
+    }
+
+    /// Builds the cluster from `spec` on `simulation`; the spec was validated before, so failure is a bug.
+    private func build(on simulation: Simulation) {
+        cluster = try? Cluster(spec, in: simulation)
+        transfers = TransferLog(in: simulation)
+    }
+
+    /// The cluster, or an error at `token` if there is none.
+    func requireCluster(_ line: CommandLine) throws(ScenarioError) -> Cluster {
+        guard let cluster else { throw line.error("no cluster: build one with 'cluster preset=h800-node'", at: line.command) }
+        return cluster
+    }
+
+    private func registerClusterCommand() {
+        let keys = ["preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "routing", "spines",
+                    "spine-bw", "chunks", "min-chunk"]
+        session.register(
+            Command(
+                "cluster", synopsis: "cluster [preset=NAME] [nodes=N gpu=h800 nvlink=… ib=… comm-sms=20 …]",
+                summary: "build the emulated cluster (replaces the world, time restarts at 0)",
+                details: ClusterPreset.allCases.map { "preset=\($0.rawValue): \($0.summary)" } + [
+                    "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
+                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=64 min-chunk=512KiB",
+                ],
+                argumentKeys: keys
+            ) { [unowned self] line in
+                try line.check(allowedKeys: keys, maxPositionals: 0)
+                spec = try clusterSpec(from: line)
+                session.resetSimulation()
+                session.output(describe(spec))
+            })
+        session.registerValues(command: "cluster", key: "preset") { ClusterPreset.allCases.map(\.rawValue) }
+        session.registerValues(command: "cluster", key: "gpu") { GPUSpec.presets.map(\.name) }
+        session.registerValues(command: "cluster", key: "routing") {
+            ClusterSpec.CrossRailRouting.allCases.map(\.rawValue)
+        }
+    }
+
+    private func clusterSpec(from line: CommandLine) throws(ScenarioError) -> ClusterSpec {
+        let presetName = try line.choice("preset", ClusterPreset.allCases.map(\.rawValue), default: "h800-node")
+        var spec = ClusterPreset(rawValue: presetName)?.spec ?? ClusterSpec()
+        if let gpuToken = line.option("gpu") {
+            guard let gpu = GPUSpec.presets.first(where: { $0.name == gpuToken.text.lowercased() })?.spec else {
+                let names = GPUSpec.presets.map(\.name).joined(separator: ", ")
+                throw line.error("unknown GPU '\(gpuToken.text)' (one of \(names))", at: gpuToken)
+            }
+            spec.gpu = gpu
+        }
+        spec.nodeCount = try line.integer("nodes", in: 1...4096, default: spec.nodeCount)
+        spec.gpusPerNode = try line.integer("gpus-per-node", in: 1...64, default: spec.gpusPerNode)
+        spec.commSMCount = try line.integer("comm-sms", in: 1...(spec.gpu.smCount - 1), default: spec.commSMCount)
+        spec.gpu.nvlinkBytesPerSecond = try line.quantity("nvlink", .bandwidth, default: spec.gpu.nvlinkBytesPerSecond)
+        spec.gpu.nicBytesPerSecond = try line.quantity("ib", .bandwidth, default: spec.gpu.nicBytesPerSecond)
+        let routing = try line.choice("routing", ClusterSpec.CrossRailRouting.allCases.map(\.rawValue), default: "spine")
+        spec.crossRailRouting = ClusterSpec.CrossRailRouting(rawValue: routing) ?? .spine
+        if line.option("spines") != nil { spec.spineCount = try line.integer("spines", in: 1...65_536) }
+        if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try line.quantity("spine-bw", .bandwidth) }
+        spec.maxChunksPerMessage = try line.integer("chunks", in: 1...1_024, default: spec.maxChunksPerMessage)
+        spec.minChunkBytes = Int(try line.quantity("min-chunk", .bytes, default: Double(spec.minChunkBytes)))
+        do {
+            try spec.validate()
+        } catch {
+            throw line.error("invalid cluster: \(error)", at: line.command)
+        }
+        return spec
+    }
+
+    private func describe(_ spec: ClusterSpec) -> String {
+        let gpu = spec.gpu
+        return "cluster: \(spec.nodeCount) node(s) × \(spec.gpusPerNode) \(gpu.name) = \(spec.gpuCount) GPUs; "
+            + "\(gpu.smCount) SMs (\(spec.commSMCount) for communication), "
+            + "HBM \(Quantity.format(Double(gpu.hbmBytes), .bytes)), "
+            + "NVLink \(Quantity.format(gpu.nvlinkBytesPerSecond, .bandwidth)), "
+            + "IB \(Quantity.format(gpu.nicBytesPerSecond, .bandwidth)), routing \(spec.crossRailRouting.rawValue)"
+    }
+}
+
+/// Point-to-point transfers completed so far, recorded in virtual time by the receiving processes.
+actor TransferLog: SimulatedActor {
+    struct Record: Sendable {
+        var source: Int
+        var destination: Int
+        var bytes: Int
+        var start: SimInstant
+        var end: SimInstant
+        var valuesMatch: Bool
+    }
+
+    nonisolated let simulation: Simulation
+    private(set) var records: [Record] = []
+
+    init(in simulation: Simulation) { self.simulation = simulation }
+
+    func append(_ record: Record) { records.append(record) }
+}
