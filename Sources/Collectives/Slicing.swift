@@ -2,9 +2,10 @@ import Tensors
 
 /// How many messages one logical block is cut into, so that big transfers pipeline through the fabric.
 ///
-/// A message crosses each hop in at most a few chunks (the cluster's `maxChunksPerMessage`), so a single big
-/// message pays a store-and-forward fill of a quarter of its time per extra hop. Sending a block as s
-/// concurrent messages shrinks that fill s-fold, as NCCL's slices do.
+/// A message crosses each hop in chunks (the cluster's `minChunkBytes` and `maxChunksPerMessage`) and pays a
+/// store-and-forward fill of one chunk per extra hop. Slices sent together share the links chunk by chunk, so
+/// cutting a block into s slices cuts that fill by up to s, as NCCL's slices do; within a ring step they all
+/// arrive together.
 public struct Slicing: Sendable, Equatable {
     /// Bytes per element of the data being sliced.
     public var bytesPerElement: Int

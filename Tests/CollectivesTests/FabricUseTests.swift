@@ -8,7 +8,7 @@ import Testing
 struct FabricUseTests {
     @Test("hierarchical all-to-all across 2 nodes: one IB message per target node, each byte over IB once")
     func hierarchicalCrossesIBOncePerNode() throws {
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation(storesTraceEvents: true))
         let world = try Communicator.world(of: cluster)
         let bytes = 16 << 20
         let result = try CollectiveRunner.run(.allToAll, sizeBytes: bytes, on: world, algorithm: .hierarchical)
@@ -17,8 +17,10 @@ struct FabricUseTests {
         for gpu in 0..<16 {
             let nic = try cluster.linkReport(named: "gpu\(gpu).nic.out").stats
             #expect(nic.bytes == remoteBytesPerGPU, "gpu\(gpu)")
-            #expect(nic.chunkCount == 4, "one message of 4 chunks to the one other node, gpu\(gpu)")
         }
+        let ibSends = ibSendBytes(cluster)
+        #expect(ibSends.count == 16, "one IB message per GPU to the one other node")
+        #expect(ibSends.allSatisfy { $0.bytes == remoteBytesPerGPU })
         let reports = cluster.linkReports()
         let leafDown = reports.filter { $0.name.hasPrefix("leaf") && $0.name.contains(".down") }
         #expect(leafDown.reduce(0) { $0 + $1.stats.bytes } == 16 * remoteBytesPerGPU)
@@ -28,11 +30,13 @@ struct FabricUseTests {
 
     @Test("the pairwise all-to-all sends its piece for each remote GPU separately, across rails via the spines")
     func pairwiseCrossesIBPerGPU() throws {
-        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation(storesTraceEvents: true))
         _ = try CollectiveRunner.run(.allToAll, sizeBytes: 16 << 20, on: try Communicator.world(of: cluster))
         #expect(try cluster.linkReport(named: "gpu0.nic.out").stats.bytes == 8 << 20)
-        // 8 remote GPUs, each piece of 1 MiB sent as 4 slices of 256 KiB in 4 chunks.
-        #expect(try cluster.linkReport(named: "gpu0.nic.out").stats.chunkCount == 8 * 4 * 4)
+        // 16 GPUs x 8 remote GPUs, each piece of 1 MiB sent as 4 slices of 256 KiB.
+        let ibSends = ibSendBytes(cluster)
+        #expect(ibSends.count == 16 * 8 * 4)
+        #expect(ibSends.filter { $0.gpu == "gpu0" }.map(\.bytes) == Array(repeating: 256 << 10, count: 32))
         #expect(cluster.linkReports().filter { $0.name.hasPrefix("spine") }.reduce(0) { $0 + $1.stats.bytes } > 0)
     }
 
@@ -106,5 +110,16 @@ struct FabricUseTests {
                 name: "broken message 0", value: "sent [0, 1, 0, 4], received [0, 1, 0, 3]",
                 reason: "sends and receives must pair up as [source, target, tag, elements]")
         ) { try broken.validate() }
+    }
+
+    /// The sender and bytes of every traced send whose path leaves through a NIC.
+    private func ibSendBytes(_ cluster: Cluster) -> [(gpu: String, bytes: Int)] {
+        cluster.simulation.trace.events.compactMap { event in
+            guard event.lane == "sends",
+                event.args.contains(where: { $0.0 == "path" && $0.1.description.contains(".nic.out") }),
+                case .int(let bytes)? = event.args.first(where: { $0.0 == "bytes" })?.1
+            else { return nil }
+            return (event.actor, Int(bytes))
+        }
     }
 }

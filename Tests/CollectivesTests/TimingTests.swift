@@ -7,11 +7,12 @@ import Testing
 ///
 /// A ring (or pairwise) step moves m = n/p bytes from each GPU to one other over comm.out (210 GB/s), the
 /// GPU's NVLink (160 GB/s, 1.65 µs) and the NVSwitch port (160 GB/s, 1.65 µs): α = 3.3 µs, B = 160 GB/s. The
-/// step's m bytes travel as s concurrent slices of at most 4 chunks each, so a step costs
-/// `α + m/B + chunking`, where the chunking term is the store-and-forward fill of one chunk c on the two
-/// non-bottleneck hops, `c/210 GB/s + c/160 GB/s`. With k steps: `k α + k m/B + k · chunking`, i.e.
-/// `(p-1) α + (p-1)/p · n/B` for all-gather, reduce-scatter and all-to-all and twice that for all-reduce, plus
-/// the chunking term (at most ~3 % of the bandwidth term at 16 slices).
+/// step's m bytes travel as s concurrent slices, each cut into the cluster's chunks (at least `minChunkBytes`,
+/// at most `maxChunksPerMessage`), so a step costs `α + m/B + chunking`, where the chunking term is the
+/// store-and-forward fill of one chunk c on the two non-bottleneck hops, `c/210 GB/s + c/160 GB/s`. With k
+/// steps: `k α + k m/B + k · chunking`, i.e. `(p-1) α + (p-1)/p · n/B` for all-gather, reduce-scatter and
+/// all-to-all and twice that for all-reduce, plus the chunking term (which vanishes as slices and chunks grow
+/// in number, and is at most one chunk per step).
 @Suite("Collective timing", .serialized)
 struct TimingTests {
     static let alphaNs = 3_300.0
@@ -21,7 +22,8 @@ struct TimingTests {
     /// The closed form with its chunking term, in ns, for `steps` steps of `stepBytes` in `slices` messages.
     static func closedFormNs(steps: Int, stepBytes: Int, slices: Int) -> Double {
         let message = Double(stepBytes) / Double(slices)
-        let chunks = min(4, max(1, Int((message / 65_536).rounded(.up))))
+        let spec = ClusterSpec()
+        let chunks = min(spec.maxChunksPerMessage, max(1, Int((message / Double(spec.minChunkBytes)).rounded(.up))))
         let chunk = message / Double(chunks)
         let chunking = chunk * 1e9 / commBytesPerSecond + chunk * 1e9 / nvlinkBytesPerSecond
         return Double(steps) * (alphaNs + Double(stepBytes) * 1e9 / nvlinkBytesPerSecond + chunking)
