@@ -88,6 +88,14 @@ struct FabricUseTests {
         ) {
             try CollectiveRunner.run(.allToAll, sizeBytes: 1_024, on: uneven, algorithm: .hierarchical)
         }
+        let busy = try nodeCommunicator(size: 2)
+        let waiting = try busy.gpu(rank: 0)
+        busy.cluster.simulation.spawn(name: "waiter") { _ = await waiting.receive(from: GPUID(1), tag: 99) }
+        #expect(
+            throws: CollectiveError.invalidArgument(
+                name: "live process count", value: "1",
+                reason: "run drives the whole simulation; from a simulated process call execute instead")
+        ) { try CollectiveRunner.run(.allReduce, sizeBytes: 64, on: busy) }
         let plan = try CollectivePlan.allReduce(rankCount: 4, elementCount: 8)
         #expect(
             throws: CollectiveError.invalidArgument(
