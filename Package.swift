@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SimCore", targets: ["SimCore"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Hardware", targets: ["Hardware"]),
+        .library(name: "Collectives", targets: ["Collectives"]),
         .executable(name: "moesim", targets: ["moesim"]),
         .executable(name: "moesim-bench", targets: ["moesim-bench"]),
     ],
@@ -55,6 +56,14 @@ let package = Package(
             name: "HardwareTests", dependencies: ["Hardware", "SimCore", "Tensors"],
             swiftSettings: simulatedActorSettings),
 
+        // MARK: - Collectives
+        .target(
+            name: "Collectives", dependencies: ["SimCore", "Hardware", "Tensors"],
+            swiftSettings: simulatedActorSettings),
+        .testTarget(
+            name: "CollectivesTests", dependencies: ["Collectives", "Hardware", "SimCore", "Tensors"],
+            swiftSettings: simulatedActorSettings),
+
         // MARK: - Parallelism
         .target(name: "Parallelism", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
         .testTarget(
@@ -85,6 +94,7 @@ let package = Package(
                 "Tensors",
                 "MoEModel",
                 "Hardware",
+                "Collectives",
                 "Parallelism",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -7,6 +7,7 @@ struct MoesimBench: ParsableCommand {
         commandName: "moesim-bench",
         abstract: "Benchmarks of moesim's layers (build with -c release).",
         subcommands: [
+            CollectivesBenchmark.self,
             CoreBenchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,

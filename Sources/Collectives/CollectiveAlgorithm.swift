@@ -1,0 +1,11 @@
+/// How a collective moves its data.
+public enum CollectiveAlgorithm: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// A ring in rank order (all-reduce, all-gather, reduce-scatter); a pipelined chain for broadcast.
+    case ring
+    /// p-1 exchange steps, step k sending to rank r+k and receiving from r-k (all-to-all).
+    case pairwise
+    /// All-to-all across nodes: one IB message per target node to the same-index GPU, then NVLink forwarding.
+    case hierarchical
+
+    public var description: String { rawValue }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Collectives
+import Foundation
+import Hardware
+import SimCore
+import Tensors
+
+/// `moesim-bench collectives`: nccl-tests-style size sweeps of every collective on a chosen topology.
+struct CollectivesBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collectives",
+        abstract: "Sweep message sizes for each collective (phantom tensors) and print nccl-tests-style tables.")
+
+    /// The clusters the sweep can run on; the communicator is every GPU.
+    enum Topology: String, ExpressibleByArgument, CaseIterable {
+        case h800Node = "h800-node"
+        case twoNodes = "2-nodes"
+        case eightNodes = "8-nodes"
+
+        var nodeCount: Int {
+            switch self {
+            case .h800Node: 1
+            case .twoNodes: 2
+            case .eightNodes: 8
+            }
+        }
+    }
+
+    @Option(help: "Topology: h800-node, 2-nodes or 8-nodes (H800, rail-optimised IB between nodes).")
+    var topology = Topology.h800Node
+    @Option(help: "Smallest size S in bytes.") var minBytes = 1 << 10
+    @Option(help: "Largest size S in bytes.") var maxBytes = 1 << 30
+    @Option(help: "Size multiplier between rows (2 or 4).") var stepFactor = 4
+    @Option(help: "Element type: fp32, bf16, fp16 or fp8e4m3.") var dtype = "bf16"
+    @Option(help: "Collectives, comma-separated (default: all).") var kinds = CollectiveKind.allCases.map(\.rawValue)
+        .joined(separator: ",")
+
+    func validate() throws {
+        guard stepFactor >= 2 else { throw ValidationError("--step-factor must be at least 2, got \(stepFactor)") }
+        guard minBytes >= 1, maxBytes >= minBytes else {
+            throw ValidationError("--min-bytes must be >= 1 and <= --max-bytes, got \(minBytes) and \(maxBytes)")
+        }
+        guard DType(rawValue: dtype) != nil else { throw ValidationError("unknown --dtype '\(dtype)'") }
+        for name in kindNames where CollectiveKind(rawValue: name) == nil {
+            let known = CollectiveKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("unknown collective '\(name)' (known: \(known))")
+        }
+    }
+
+    private var kindNames: [String] { kinds.split(separator: ",").map { String($0) } }
+
+    func run() throws {
+        let type = DType(rawValue: dtype) ?? .bf16
+        var sizes: [Int] = []
+        var size = minBytes
+        while size <= maxBytes {
+            sizes.append(size - size % type.bytesPerElement)
+            size *= stepFactor
+        }
+        let gpuCount = topology.nodeCount * 8
+        print("# moesim collectives: \(topology.rawValue), \(gpuCount) x H800, \(type), phantom tensors")
+        for kind in kindNames.compactMap(CollectiveKind.init(rawValue:)) {
+            let algorithms: [CollectiveAlgorithm] =
+                kind == .allToAll && topology.nodeCount > 1 ? [.pairwise, .hierarchical] : [kind.defaultAlgorithm]
+            for algorithm in algorithms {
+                try sweep(kind, algorithm: algorithm, sizes: sizes.filter { $0 > 0 }, dtype: type)
+            }
+        }
+    }
+
+    private func sweep(_ kind: CollectiveKind, algorithm: CollectiveAlgorithm, sizes: [Int], dtype: DType) throws {
+        let wallClock = ContinuousClock()
+        let start = wallClock.now
+        print("")
+        print("# \(kind) (\(algorithm)), S = \(kind.sizeMeaning)")
+        print(
+            pad("size", 12) + pad("count", 12) + pad("type", 8) + pad("time(us)", 12) + pad("algbw(GB/s)", 13)
+                + pad("busbw(GB/s)", 13))
+        for bytes in sizes {
+            let simulation = Simulation(seed: 0, storesTraceEvents: false)
+            let cluster =
+                topology.nodeCount == 1
+                ? try Cluster.singleNode(in: simulation)
+                : try Cluster.railOptimized(nodeCount: topology.nodeCount, in: simulation)
+            let result = try CollectiveRunner.run(
+                kind, sizeBytes: bytes, on: try Communicator.world(of: cluster), algorithm: algorithm, dtype: dtype)
+            print(
+                pad("\(bytes)", 12) + pad("\(result.elementCount)", 12) + pad(dtype.rawValue, 8)
+                    + pad(String(format: "%.2f", result.time.microseconds), 12)
+                    + pad(String(format: "%.2f", result.algbwBytesPerSecond / 1e9), 13)
+                    + pad(String(format: "%.2f", result.busbwBytesPerSecond / 1e9), 13))
+        }
+        let elapsed = wallClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("# wall \(String(format: "%.2f", seconds)) s for \(sizes.count) sizes")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(1, width - text.count)) + text
+    }
+}
