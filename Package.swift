@@ -71,7 +71,7 @@ let package = Package(
 
         // MARK: - Command language
         .target(
-            name: "Scenario", dependencies: ["SimCore", "Hardware", "Parallelism"],
+            name: "Scenario", dependencies: ["SimCore", "Hardware", "Collectives", "Parallelism"],
             swiftSettings: simulatedActorSettings),
         .testTarget(
             name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"], swiftSettings: simulatedActorSettings),

@@ -20,6 +20,21 @@ public struct CollectiveResult: Sendable {
     /// Flat outputs by rank (phantom unless run on real values).
     public let outputs: [Tensor]
 
+    /// A result of `kind` on `rankCount` ranks with size S = `sizeBytes` that took `time`.
+    public init(
+        kind: CollectiveKind, algorithm: CollectiveAlgorithm, rankCount: Int, sizeBytes: Int, elementCount: Int,
+        dtype: DType, time: SimDuration, outputs: [Tensor]
+    ) {
+        self.kind = kind
+        self.algorithm = algorithm
+        self.rankCount = rankCount
+        self.sizeBytes = sizeBytes
+        self.elementCount = elementCount
+        self.dtype = dtype
+        self.time = time
+        self.outputs = outputs
+    }
+
     /// algbw = S / time in bytes per second (0 when no time passed).
     public var algbwBytesPerSecond: Double {
         time.nanoseconds > 0 ? Double(sizeBytes) / time.seconds : 0

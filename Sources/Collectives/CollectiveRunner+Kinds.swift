@@ -44,17 +44,25 @@ extension CollectiveRunner {
         }
     }
 
-    /// Runs `kind` of nccl-tests size S = `sizeBytes` on `communicator` and drives the simulation until it
-    /// has finished (from the driver, with no other process live); returns the time and bandwidths.
+    /// A collective ready to run: its plan and one input per rank.
+    public struct Prepared: Sendable {
+        public let plan: CollectivePlan
+        public let inputs: [Tensor]
+        /// S in elements of the dtype.
+        public let elementCount: Int
+        public let algorithm: CollectiveAlgorithm
+    }
+
+    /// The plan and inputs of `kind` with nccl-tests size S = `sizeBytes` on `communicator`.
     ///
     /// `real` fills the inputs with small integers (rank r, element i: `(7i + 13r) % 17 - 8`, exact in any
     /// summation order), otherwise they are phantom. Throws when S is not a positive multiple of the dtype's
     /// size, when the algorithm does not fit the kind or the communicator, or when the root is not a rank.
-    public static func run(
+    public static func prepare(
         _ kind: CollectiveKind, sizeBytes: Int, on communicator: Communicator,
         algorithm: CollectiveAlgorithm? = nil, dtype: DType = .bf16, op: ReduceOp = .sum, root: Int = 0,
-        real: Bool = false, tagBase: Int = 0
-    ) throws -> CollectiveResult {
+        real: Bool = false
+    ) throws -> Prepared {
         let elementSize = dtype.bytesPerElement
         try CollectiveError.require(
             sizeBytes > 0 && sizeBytes % elementSize == 0, "\(kind) size", "\(sizeBytes) bytes",
@@ -68,10 +76,25 @@ extension CollectiveRunner {
             let values = (0..<count).map { Float((7 * $0 + 13 * rank) % 17 - 8) }
             return try Tensor(shape: [count], values: values, dtype: dtype)
         }
-        let outcome = try CollectiveRunner(communicator: communicator, tagBase: tagBase).run(plan, inputs: inputs)
+        return Prepared(
+            plan: plan, inputs: inputs, elementCount: elementCount, algorithm: algorithm ?? kind.defaultAlgorithm)
+    }
+
+    /// Runs `kind` of nccl-tests size S = `sizeBytes` on `communicator` and drives the simulation until it
+    /// has finished (from the driver, with no other process live); returns the time and bandwidths.
+    /// See `prepare` for the inputs and the errors.
+    public static func run(
+        _ kind: CollectiveKind, sizeBytes: Int, on communicator: Communicator,
+        algorithm: CollectiveAlgorithm? = nil, dtype: DType = .bf16, op: ReduceOp = .sum, root: Int = 0,
+        real: Bool = false, tagBase: Int = 0
+    ) throws -> CollectiveResult {
+        let prepared = try prepare(
+            kind, sizeBytes: sizeBytes, on: communicator, algorithm: algorithm, dtype: dtype, op: op, root: root,
+            real: real)
+        let runner = CollectiveRunner(communicator: communicator, tagBase: tagBase)
+        let outcome = try runner.run(prepared.plan, inputs: prepared.inputs)
         return CollectiveResult(
-            kind: kind, algorithm: algorithm ?? kind.defaultAlgorithm, rankCount: communicator.size,
-            sizeBytes: sizeBytes, elementCount: elementCount, dtype: dtype, time: outcome.time,
-            outputs: outcome.outputs)
+            kind: kind, algorithm: prepared.algorithm, rankCount: communicator.size, sizeBytes: sizeBytes,
+            elementCount: prepared.elementCount, dtype: dtype, time: outcome.time, outputs: outcome.outputs)
     }
 }

@@ -11,6 +11,8 @@ final class ClusterCommands {
     private(set) var cluster: Cluster?
     /// Completed point-to-point transfers, recorded by the receiving process.
     private(set) var transfers: TransferLog?
+    /// Finished collectives.
+    private(set) var collectiveLog: CollectiveLog?
     var nextTag = 1
 
     init(session: ScenarioSession, spec: ClusterSpec) {
@@ -19,6 +21,7 @@ final class ClusterCommands {
         session.onReset { [unowned self] simulation in build(on: simulation) }
         registerClusterCommand()
         registerWork()
+        registerCollectives()
         registerInspection()
         build(on: session.simulation)
     }
@@ -27,6 +30,7 @@ final class ClusterCommands {
     private func build(on simulation: Simulation) {
         cluster = try? Cluster(spec, in: simulation)
         transfers = TransferLog(in: simulation)
+        collectiveLog = CollectiveLog(in: simulation)
     }
 
     /// The cluster, or an error at `token` if there is none.
