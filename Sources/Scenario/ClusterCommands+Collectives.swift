@@ -77,9 +77,11 @@ extension ClusterCommands {
             throw line.error(String(describing: error), at: token ?? line.command)
         }
         var ranks: [GPUID] = []
+        var column = token?.column ?? 1
         for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let part = Token(text: String(name), column: token?.column ?? 1, length: token?.length ?? 1, isQuoted: false)
+            let part = Token(text: String(name), column: column, length: max(1, name.count), isQuoted: false)
             ranks.append(GPUID(try gpuIndex(part, in: line, cluster: cluster)))
+            column += name.count + 1
         }
         do {
             return try Communicator(cluster: cluster, ranks: ranks)

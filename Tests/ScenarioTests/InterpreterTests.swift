@@ -61,6 +61,41 @@ struct InterpreterTests {
         ])
     }
 
+    /// One well-formed line per command; the test checks the list covers every registered command.
+    static let wellFormedLines = [
+        "cluster preset=h800-node comm-sms=24", "seed 7", "send from=gpu0 to=gpu1 size=1MiB dtype=fp8e4m3 real",
+        "collective all-gather size=8MiB group=node:0", "kernel gpu=2 flops=2e12 bytes=1GiB precision=fp8",
+        "alloc gpu=1 size=1GiB kind=gradients", "free gpu=1 size=512MiB kind=gradients",
+        "schedule zb1p pp=4 microbatches=8 f=2 b=3 w=1 send=0.5 sends=eager", "step 3", "run for 1us", "run",
+        "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
+        "show schedule width=60", "show trace last=2", "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
+        "list metrics", "list commands", "help", "help collective",
+    ]
+
+    @Test("every command runs on a well-formed line")
+    func everyCommandRuns() throws {
+        let (session, _) = session()
+        for line in Self.wellFormedLines {
+            #expect(session.execute(line) == .done, "\(line)")
+        }
+        let covered = Set(Self.wellFormedLines.map { String($0.split(separator: " ")[0]) } + ["trace", "source", "quit"])
+        #expect(Set(session.commands.map(\.name)).subtracting(covered).isEmpty)
+        #expect(session.execute("print send.last.intact gpu[1].hbm.used collective.last.size") == .done)
+    }
+
+    @Test("trace export writes Chrome trace JSON of the run")
+    func traceExport() throws {
+        let (session, _) = session()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-trace-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(session.execute("send from=gpu0 to=gpu5 size=4MiB") == .done)
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("trace export \(path)") == .done)
+        let object = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path)))
+        let events = try #require((object as? [String: Any])?["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { $0["ph"] as? String == "X" && $0["name"] as? String == "chunk" })
+    }
+
     @Test("a script stops at the first failure and names its line")
     func scriptStopsAtFailure() {
         let (session, _) = session()
