@@ -106,6 +106,20 @@ struct ReplTests {
         #expect(result.status == 0, "\(result.err)")
     }
 
+    @Test("the README's REPL tour runs as written")
+    func readmeTour() throws {
+        let readme = try String(
+            contentsOf: MoesimBinary.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let commands = readme.components(separatedBy: "\n").filter { $0.hasPrefix("moesim> ") }.map { line in
+            let command = line.dropFirst("moesim> ".count)
+            return String(command.components(separatedBy: "  #").first ?? String(command))
+        }
+        #expect(commands.count >= 5)
+        let result = try MoesimBinary.run([], input: commands.joined(separator: "\n") + "\n")
+        #expect(result.status == 0, "\(result.out)")
+        #expect(!result.out.contains("error:"))
+    }
+
     @Test("--version and --help answer")
     func versionAndHelp() throws {
         #expect(try MoesimBinary.run(["--version"]).out == "0.1.0\n")
