@@ -33,4 +33,19 @@ enum MoesimBinary {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
+
+    /// A fresh empty folder under the temporary directory (the caller removes it).
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// The REPL on a pseudo-terminal with `home` as HOME, once it shows its prompt.
+    static func startRepl(home: URL) throws -> PseudoTerminal {
+        let terminal = try PseudoTerminal(
+            executable: url(), arguments: [], environment: ["HOME": home.path, "TERM": "xterm"])
+        #expect(terminal.waitFor("moesim> "))
+        return terminal
+    }
 }

@@ -5,12 +5,9 @@ import Testing
 struct ReplTests {
     @Test("the REPL on a terminal prompts, completes on Tab, keeps history and survives a bad line")
     func interactiveRepl() throws {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-home-\(UUID())")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let home = try MoesimBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: home) }
-        let terminal = try PseudoTerminal(
-            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": home.path, "TERM": "xterm"])
-        #expect(terminal.waitFor("moesim> "))
+        let terminal = try MoesimBinary.startRepl(home: home)
         var mark = terminal.screen.count
         // Tab completes "sho" to "show " (libedit redraws with cursor escapes, so check the effect).
         terminal.type("sho\t")
@@ -36,16 +33,13 @@ struct ReplTests {
 
     @Test("Ctrl-C interrupts a run and returns to the prompt with the state kept; at the prompt it only drops the line")
     func interruptKeepsState() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-ctrlc-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try MoesimBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // 3000 messages of 64 MiB: hundreds of thousands of events, seconds of work in a debug build.
         let sends = (0..<3_000).map { "send from=gpu\($0 % 8) to=gpu\(($0 + 1 + $0 / 8 % 7) % 8) size=64MiB" }
         let file = directory.appendingPathComponent("many.moesim")
         try sends.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        let terminal = try PseudoTerminal(
-            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": directory.path, "TERM": "xterm"])
-        #expect(terminal.waitFor("moesim> "))
+        let terminal = try MoesimBinary.startRepl(home: directory)
         var mark = terminal.screen.count
         terminal.type("source \(file.path)\n")
         terminal.type("print sim.processes\n")
