@@ -6,6 +6,9 @@ import SimCore
 /// so fractions down to 1e-6 units stay exact.
 final class ScheduleCommands {
     static let nanosecondsPerUnit: Double = 1_000_000
+    static let maxDurationUnits: Double = 1e6
+    static let maxChunks = 50_000
+    static let maxGanttCells = 4_000
     private(set) var analysis: ScheduleAnalysis?
     private var cellUnits: Double = 1
 
@@ -35,8 +38,8 @@ final class ScheduleCommands {
     {
         guard line.option(key) != nil || defaultValue != nil else { return nil }
         let value = try line.quantity(key, .number, default: defaultValue)
-        guard value >= 0, value <= 1e9 else {
-            throw line.error("\(key) must be between 0 and 1e9 time units", at: line.option(key) ?? line.command)
+        guard value >= 0, value <= Self.maxDurationUnits else {
+            throw line.error("\(key) must be between 0 and 1e6 time units", at: line.option(key) ?? line.command)
         }
         return SimDuration(nanoseconds: Int64((value * Self.nanosecondsPerUnit).rounded()))
     }
@@ -52,6 +55,13 @@ final class ScheduleCommands {
         }
         let stages = try line.integer("pp", in: 1...1024)
         let microBatches = try line.integer("microbatches", in: 1...100_000)
+        // Bounds keep the schedule in memory and its times inside Int64 nanoseconds:
+        // at most 50 000 stage × micro-batch chunks, each op at most 1e6 units (1e12 ns).
+        guard stages * microBatches <= Self.maxChunks else {
+            throw line.error(
+                "pp × microbatches = \(stages * microBatches) is too large (at most \(Self.maxChunks))",
+                at: line.option("microbatches") ?? line.command)
+        }
         let durations = try OpDurations(
             forward: units(line, "f", default: 1) ?? .zero, backwardInput: units(line, "b", default: 1) ?? .zero,
             backwardWeight: units(line, "w", default: 1) ?? .zero, forwardBackward: units(line, "fb", default: nil))
@@ -66,7 +76,10 @@ final class ScheduleCommands {
             throw line.error(String(describing: error), at: kindToken)
         }
         let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }.min()
-        cellUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
+        // One cell per shortest op, but never more than `maxGanttCells` cells for the whole chart.
+        let makespanUnits = Double(analysis?.makespan.nanoseconds ?? 0) / Self.nanosecondsPerUnit
+        let shortestUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
+        cellUnits = max(shortestUnits, makespanUnits / Double(Self.maxGanttCells))
         report(kind: kind, stages: stages, microBatches: microBatches, session: session)
     }
 

@@ -83,6 +83,17 @@ struct InterpreterTests {
         #expect(session.execute("print send.last.intact gpu[1].hbm.used collective.last.size") == .done)
     }
 
+    @Test("extreme schedule inputs are analysed and drawn without overflow or huge charts")
+    func extremeSchedules() {
+        let (session, lines) = session()
+        #expect(session.execute("schedule gpipe pp=2 microbatches=2000 f=1000000 b=1000000 w=1000000") == .done)
+        #expect(session.execute("schedule 1f1b pp=2 microbatches=1 f=0.000001 b=1000000 w=1") == .done)
+        #expect(session.execute("show schedule width=80") == .done)
+        let chartLines = lines().drop { !$0.hasPrefix("cells") }
+        #expect(!chartLines.isEmpty)
+        #expect(chartLines.joined().count < 200_000)
+    }
+
     @Test("trace export writes Chrome trace JSON of the run")
     func traceExport() throws {
         let (session, _) = session()
