@@ -22,6 +22,9 @@ extension CollectivePlan {
         return CollectivePlan(name: "pairwise all-to-all", programs: programs)
     }
 
+    /// The largest group a hierarchical all-to-all plan is built for.
+    public static let maxHierarchicalRanks = 128
+
     /// Hierarchical all-to-all over ranks on several nodes: each rank sends, per other node, one message (over
     /// IB) with everything for that node to the rank there with its own in-node index, which forwards each piece
     /// over NVLink; pieces within a node go directly. `nodes[r]` and `localIndices[r]` place rank r; every node
@@ -32,6 +35,10 @@ extension CollectivePlan {
         -> CollectivePlan
     {
         let p = counts.count
+        // The plan's staging layout is p × p × p; beyond this it would take seconds and gigabytes to build.
+        try CollectiveError.require(
+            p <= maxHierarchicalRanks, "hierarchical all-to-all rank count", p,
+            "at most \(maxHierarchicalRanks) ranks (its plan grows as p³); use pairwise for larger groups")
         try CollectiveError.require(
             nodes.count == p && localIndices.count == p, "placement count", "\(nodes.count), \(localIndices.count)",
             "needs one node and one in-node index per rank (\(p))")

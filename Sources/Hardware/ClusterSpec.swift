@@ -73,7 +73,7 @@ public struct ClusterSpec: Sendable, Equatable {
         try HardwareError.requireNonNegative(nvlinkHopLatency.nanoseconds, "nvlinkHopLatency")
         try HardwareError.requireNonNegative(nicHopLatency.nanoseconds, "nicHopLatency")
         try HardwareError.requireNonNegative(spineHopLatency.nanoseconds, "spineHopLatency")
-        try HardwareError.requirePositive(effectiveSpineLinkBytesPerSecond, "spineLinkBytesPerSecond")
+        try HardwareError.requireRate(effectiveSpineLinkBytesPerSecond, "spineLinkBytesPerSecond")
     }
 
     private func requireAtLeast(_ minimum: Int, _ value: Int, _ name: String) throws {

@@ -89,12 +89,12 @@ public struct GPUSpec: Sendable, Equatable {
         guard hbmBytes >= 0 else {
             throw HardwareError.invalidParameter(name: "hbmBytes", value: "\(hbmBytes)", reason: "must not be negative")
         }
-        try HardwareError.requirePositive(hbmBytesPerSecond, "hbmBytesPerSecond")
+        try HardwareError.requireRate(hbmBytesPerSecond, "hbmBytesPerSecond")
         try HardwareError.requirePositive(denseBF16FlopsPerSecond, "denseBF16FlopsPerSecond")
         try HardwareError.requirePositive(denseFP8FlopsPerSecond, "denseFP8FlopsPerSecond")
-        try HardwareError.requirePositive(nvlinkBytesPerSecond, "nvlinkBytesPerSecond")
-        try HardwareError.requirePositive(nicBytesPerSecond, "nicBytesPerSecond")
-        try HardwareError.requirePositive(bytesPerSecondPerSM, "bytesPerSecondPerSM")
+        try HardwareError.requireRate(nvlinkBytesPerSecond, "nvlinkBytesPerSecond")
+        try HardwareError.requireRate(nicBytesPerSecond, "nicBytesPerSecond")
+        try HardwareError.requireRate(bytesPerSecondPerSM, "bytesPerSecondPerSM")
         try HardwareError.requireNonNegative(kernelLaunchOverhead.nanoseconds, "kernelLaunchOverhead")
     }
 
@@ -112,6 +112,8 @@ public struct GPUSpec: Sendable, Equatable {
         let computeSeconds =
             kernel.flops / (Double(smCount) * flopsPerSecondPerSM(kernel.precision) * kernel.efficiency)
         let memorySeconds = Double(kernel.hbmBytes) / hbmBytesPerSecond
-        return .rounded(seconds: max(computeSeconds, memorySeconds)) + kernelLaunchOverhead
+        let body = SimDuration.rounded(seconds: max(computeSeconds, memorySeconds)).nanoseconds
+        let (total, overflow) = body.addingReportingOverflow(kernelLaunchOverhead.nanoseconds)
+        return SimDuration(nanoseconds: overflow ? .max : total)
     }
 }

@@ -34,6 +34,16 @@ public enum HardwareError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The slowest rate a link or an SM may have: 1 MB/s keeps every modelled transfer inside Int64 nanoseconds.
+    static let minimumBytesPerSecond = 1e6
+
+    /// Throws `invalidParameter` unless `value` is a rate of at least `minimumBytesPerSecond`.
+    static func requireRate(_ value: Double, _ name: String) throws {
+        guard value >= minimumBytesPerSecond, value.isFinite else {
+            throw HardwareError.invalidParameter(name: name, value: "\(value)", reason: "must be at least 1 MB/s")
+        }
+    }
+
     /// Throws `invalidParameter` unless `value` is zero or more.
     static func requireNonNegative(_ value: Int64, _ name: String) throws {
         guard value >= 0 else {

@@ -41,12 +41,20 @@ public actor SMPartition: SimulatedActor {
     /// How long `kernel` takes on this partition's SMs.
     public func duration(of kernel: Kernel) -> SimDuration { spec.duration(of: kernel, onSMs: smCount) }
 
+    /// The latest a kernel may end (about 11.6 days): far beyond any training step, far inside Int64 ns.
+    public static let longestKernel = SimDuration.seconds(1_000_000)
+
     /// Queues `kernel` behind the ones issued before it and returns when it will end, without waiting.
     @discardableResult
     public func enqueue(_ kernel: Kernel) throws -> SimInstant {
         try kernel.validate()
         let startNs = max(simulation.executor.nowNs, busyUntilNs)
         let time = duration(of: kernel)
+        guard time.nanoseconds <= Self.longestKernel.nanoseconds - startNs else {
+            throw HardwareError.invalidParameter(
+                name: "kernel '\(kernel.name)'", value: "\(kernel.flops) FLOPs, \(kernel.hbmBytes) bytes",
+                reason: "would end after \(Self.longestKernel) of virtual time on \(gpuName) \(role.rawValue)")
+        }
         busyUntilNs = startNs + time.nanoseconds
         kernelCount += 1
         busyTime = busyTime + time

@@ -5,6 +5,8 @@ import Tensors
 
 extension ClusterCommands {
     static let collectiveKeys = ["size", "group", "algo", "dtype", "op", "root"]
+    /// The most elements a real (valued) collective may carry, as for `send … real`.
+    static let maxRealElements = 64.0 * 1_048_576
 
     func registerCollectives() {
         session.register(
@@ -51,6 +53,11 @@ extension ClusterCommands {
         let dtype = DType(rawValue: try line.choice("dtype", DType.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
         let op = ReduceOp(rawValue: try line.choice("op", ReduceOp.allCases.map(\.rawValue), default: "sum")) ?? .sum
         let root = try line.integer("root", in: 0...(communicator.size - 1), default: 0)
+        guard !real || sizeBytes / Double(dtype.bytesPerElement) <= Self.maxRealElements else {
+            throw line.error(
+                "real collectives are limited to \(Int(Self.maxRealElements)) elements; drop 'real' for phantom tensors",
+                at: line.option("size") ?? line.command)
+        }
         let prepared: CollectiveRunner.Prepared
         do {
             prepared = try CollectiveRunner.prepare(

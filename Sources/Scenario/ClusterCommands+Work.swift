@@ -136,9 +136,16 @@ extension ClusterCommands {
         let gpu = cluster.gpus[try gpuArgument("gpu", line, cluster)]
         let precision = Kernel.Precision(
             rawValue: try line.choice("precision", Kernel.Precision.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
+        let flops = try line.quantity("flops", .number)
+        guard flops >= 0, flops <= 1e24 else {
+            throw line.error("flops must be between 0 and 1e24", at: line.option("flops") ?? line.command)
+        }
+        let bytes = try line.quantity("bytes", .bytes, default: 0)
+        guard bytes >= 0, bytes <= 1e18 else {
+            throw line.error("bytes must be between 0 and 1e18", at: line.option("bytes") ?? line.command)
+        }
         let kernel = Kernel(
-            name: "kernel", flops: try line.quantity("flops", .number),
-            hbmBytes: Int(try line.quantity("bytes", .bytes, default: 0)), precision: precision,
+            name: "kernel", flops: flops, hbmBytes: Int(bytes), precision: precision,
             efficiency: try line.quantity("efficiency", .number, default: 1))
         do {
             try kernel.validate()
@@ -147,6 +154,9 @@ extension ClusterCommands {
         }
         let partition = try line.choice("partition", ["compute", "comm"], default: "compute") == "comm" ? gpu.comm : gpu.compute
         let time = session.simulation.inspect(partition) { $0.duration(of: kernel) }
+        guard time <= SMPartition.longestKernel else {
+            throw line.error("the kernel would run \(time), longer than \(SMPartition.longestKernel)", at: line.command)
+        }
         session.simulation.spawn(name: "kernel on \(gpu.name)") { try await partition.run(kernel) }
         session.output("queued kernel on \(gpu.name) \(partition.role.rawValue): \(time)")
     }

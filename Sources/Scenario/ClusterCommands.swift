@@ -40,14 +40,15 @@ final class ClusterCommands {
     }
 
     private func registerClusterCommand() {
-        let keys = ["preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "routing", "spines",
-                    "spine-bw", "chunks", "min-chunk"]
+        let keys = ["preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
+                    "spines", "spine-bw", "chunks", "min-chunk"]
         session.register(
             Command(
                 "cluster", synopsis: "cluster [preset=NAME] [nodes=N gpu=h800 nvlink=… ib=… comm-sms=20 …]",
                 summary: "build the emulated cluster (replaces the world, time restarts at 0)",
                 details: ClusterPreset.allCases.map { "preset=\($0.rawValue): \($0.summary)" } + [
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
+                    "           comm-sm-bw=10.5GB/s (per comm SM; default: 20 SMs saturate one NVLink port + one NIC)",
                     "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=64 min-chunk=512KiB",
                 ],
                 argumentKeys: keys
@@ -79,12 +80,21 @@ final class ClusterCommands {
         spec.commSMCount = try line.integer("comm-sms", in: 1...(spec.gpu.smCount - 1), default: spec.commSMCount)
         spec.gpu.nvlinkBytesPerSecond = try line.quantity("nvlink", .bandwidth, default: spec.gpu.nvlinkBytesPerSecond)
         spec.gpu.nicBytesPerSecond = try line.quantity("ib", .bandwidth, default: spec.gpu.nicBytesPerSecond)
+        // By default the comm SMs keep saturating one NVLink port plus one NIC, whatever their speeds.
+        spec.gpu.bytesPerSecondPerSM = try line.quantity(
+            "comm-sm-bw", .bandwidth,
+            default: GPUSpec.saturatingBytesPerSecondPerSM(
+                nvlink: spec.gpu.nvlinkBytesPerSecond, nic: spec.gpu.nicBytesPerSecond))
         let routing = try line.choice("routing", ClusterSpec.CrossRailRouting.allCases.map(\.rawValue), default: "spine")
         spec.crossRailRouting = ClusterSpec.CrossRailRouting(rawValue: routing) ?? .spine
         if line.option("spines") != nil { spec.spineCount = try line.integer("spines", in: 1...65_536) }
         if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try line.quantity("spine-bw", .bandwidth) }
         spec.maxChunksPerMessage = try line.integer("chunks", in: 1...1_024, default: spec.maxChunksPerMessage)
-        spec.minChunkBytes = Int(try line.quantity("min-chunk", .bytes, default: Double(spec.minChunkBytes)))
+        let minChunk = try line.quantity("min-chunk", .bytes, default: Double(spec.minChunkBytes))
+        guard minChunk >= 1, minChunk <= 1_099_511_627_776 else {
+            throw line.error("min-chunk must be between 1 B and 1 TiB", at: line.option("min-chunk") ?? line.command)
+        }
+        spec.minChunkBytes = Int(minChunk)
         do {
             try spec.validate()
         } catch {

@@ -74,7 +74,7 @@ struct CollectivesBenchmark: ParsableCommand {
         print("")
         print("# \(kind) (\(algorithm)), S = \(kind.sizeMeaning)")
         print(
-            pad("size", 12) + pad("count", 12) + pad("type", 8) + pad("time(us)", 12) + pad("algbw(GB/s)", 13)
+            pad("size(B)", 12) + pad("count(elems)", 13) + pad("type", 8) + pad("time(us)", 12) + pad("algbw(GB/s)", 13)
                 + pad("busbw(GB/s)", 13))
         for bytes in sizes {
             let simulation = Simulation(seed: 0, storesTraceEvents: false)
@@ -85,13 +85,12 @@ struct CollectivesBenchmark: ParsableCommand {
             let result = try CollectiveRunner.run(
                 kind, sizeBytes: bytes, on: try Communicator.world(of: cluster), algorithm: algorithm, dtype: dtype)
             print(
-                pad("\(bytes)", 12) + pad("\(result.elementCount)", 12) + pad(dtype.rawValue, 8)
+                pad("\(bytes)", 12) + pad("\(result.elementCount)", 13) + pad(dtype.rawValue, 8)
                     + pad(String(format: "%.2f", result.time.microseconds), 12)
                     + pad(String(format: "%.2f", result.algbwBytesPerSecond / 1e9), 13)
                     + pad(String(format: "%.2f", result.busbwBytesPerSecond / 1e9), 13))
         }
-        let elapsed = wallClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (wallClock.now - start).secondsValue
         print("# wall \(String(format: "%.2f", seconds)) s for \(sizes.count) sizes")
     }
 

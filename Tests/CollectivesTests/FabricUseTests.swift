@@ -61,6 +61,35 @@ struct FabricUseTests {
         #expect(first.bits.count == 16 && first.bits.allSatisfy { !$0.isEmpty })
     }
 
+    @Test("random Float inputs averaged over 5 ranks: bit-identical twice, and equal to a direct average")
+    func randomValuesAreReducedDeterministically() throws {
+        func once() throws -> [[Float]] {
+            let simulation = makeSimulation(storesTraceEvents: false)
+            let communicator = try Communicator(
+                cluster: try Cluster.singleNode(in: simulation), ranks: (0..<5).map { GPUID($0) })
+            let plan = try CollectiveRunner.plan(.allReduce, elementCount: 1_003, on: communicator, dtype: .fp32, op: .average)
+            let outcome = try CollectiveRunner(communicator: communicator).run(plan, inputs: try Self.randomInputs())
+            return try outcome.outputs.map { try $0.scalars() }
+        }
+        let first = try once()
+        #expect(first.map { $0.map(\.bitPattern) } == (try once()).map { $0.map(\.bitPattern) })
+        let inputs = try Self.randomInputs().map { try $0.scalars() }
+        for output in first {
+            for index in [0, 501, 1_002] {
+                let direct = inputs.reduce(0) { $0 + Double($1[index]) } / 5
+                #expect(abs(Double(output[index]) - direct) < 1e-6)
+            }
+        }
+    }
+
+    /// Five seeded inputs of 1003 Floats with fraction bits, so the summation order shows in the last bits.
+    static func randomInputs() throws -> [Tensor] {
+        var random = SplitMix64(seed: 42)
+        return try (0..<5).map { _ in
+            try Tensor(shape: [1_003], values: (0..<1_003).map { _ in random.nextUnitFloat() * 2 - 1 }, dtype: .fp32)
+        }
+    }
+
     @Test("bad input is refused with the value named")
     func errors() throws {
         let communicator = try nodeCommunicator(size: 4)
