@@ -49,11 +49,11 @@ struct ScheduleValidator {
         for chunk in chunks + [remote].compactMap({ $0 }) where !schedule.contains(chunk) {
             throw ScheduleValidationError("\(here) names \(chunk), which the schedule does not have", op: op)
         }
-        for chunk in chunks where schedule.device(of: chunk) != op.device {
+        for chunk in chunks where schedule.placement(of: chunk) != op.device {
             throw ScheduleValidationError(
-                "\(here) runs \(chunk), which lives on device \(schedule.device(of: chunk))", op: op)
+                "\(here) runs \(chunk), which lives on device \(schedule.placement(of: chunk))", op: op)
         }
-        if let remote, schedule.device(of: remote) == op.device {
+        if let remote, schedule.placement(of: remote) == op.device {
             throw ScheduleValidationError("\(here) talks to its own device", op: op)
         }
     }
