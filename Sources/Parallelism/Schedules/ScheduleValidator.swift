@@ -1,5 +1,4 @@
-/// Checks that a schedule is one correct training step: parameter shares, placement, each op once, dependencies,
-/// W FIFO.
+/// Checks that a schedule is one correct training step: shares, placement, each op once, dependencies, W FIFO.
 struct ScheduleValidator {
     /// Where an op sits: device and index in that device's list.
     struct Location: Hashable {
