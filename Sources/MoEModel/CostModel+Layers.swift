@@ -44,10 +44,10 @@ extension CostModel {
             extraParameters: hidden)
         let expertShapes = swiGLUShapes(width: config.expertWidth)
         var routed = linearsOp(
-            name: prefix + ".experts", kind: .routedExperts, rows: routedRows,
-            shapes: expertShapes, activatedFraction: (config.topK, config.routedExpertCount))
+            name: prefix + ".experts", kind: .routedExperts, rows: routedRows, shapes: expertShapes)
+        // A token uses top-k of the E experts: k experts' parameters, exactly (not p k / E x E, which truncates).
+        routed.activatedParameterCount *= config.topK
         routed.parameterCount *= config.routedExpertCount
-        routed.activatedParameterCount *= config.routedExpertCount
         routed.parameterBytes *= config.routedExpertCount
         var shared = linearsOp(
             name: prefix + ".shared", kind: .sharedExperts, rows: tokens * config.sharedExpertCount,

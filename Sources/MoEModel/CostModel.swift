@@ -86,15 +86,14 @@ public struct CostModel: Sendable {
 
     /// Ops made of linear maps applied to `rows` rows; `extraParameters` are element-wise (norm) parameters.
     func linearsOp(
-        name: String, kind: OpKind, rows: Int, shapes: [(input: Int, output: Int)], extraParameters: Int = 0,
-        activatedFraction: (numerator: Int, denominator: Int) = (1, 1)
+        name: String, kind: OpKind, rows: Int, shapes: [(input: Int, output: Int)], extraParameters: Int = 0
     ) -> OpCost {
         let weights = shapes.reduce(0) { $0 + $1.input * $1.output }
         let flops = shapes.reduce(0) { $0 + Tensor.matmulFLOPs(m: rows, k: $1.input, n: $1.output) }
         let parameters = weights + extraParameters
         return OpCost(
             name: name, kind: kind, parameterCount: parameters,
-            activatedParameterCount: parameters * activatedFraction.numerator / activatedFraction.denominator,
+            activatedParameterCount: parameters,
             forwardFLOPs: flops, backwardInputFLOPs: flops, backwardWeightFLOPs: flops,
             parameterBytes: bytes(parameters), inputBytes: bytes(rows * (shapes.first?.input ?? 0)),
             outputBytes: bytes(rows * (shapes.last?.output ?? 0)))

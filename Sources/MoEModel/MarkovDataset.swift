@@ -35,7 +35,13 @@ public struct MarkovDataset: Sendable {
     }
 
     /// Micro-batch `microBatch` of step `step`: `sequences` sequences, targets shifted by one token.
+    ///
+    /// Throws for a negative step or micro-batch index, or fewer than one sequence.
     public func batch(step: Int, microBatch: Int, sequences: Int) throws -> TokenBatch {
+        guard step >= 0, microBatch >= 0, sequences >= 1 else {
+            throw ModelError.invalidBatch(
+                "Markov data: step \(step) and micro-batch \(microBatch) must be >= 0, sequences \(sequences) >= 1")
+        }
         let stream = UInt64(step) &* 1_000_003 &+ UInt64(microBatch) &+ 1
         var generator = SplitMix64(seed: SplitMix64.derivedSeed(seed, stream: stream))
         var tokens: [Int] = []

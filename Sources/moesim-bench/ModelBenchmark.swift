@@ -12,6 +12,21 @@ struct ModelBenchmark: ParsableCommand {
     @Option(help: "Tokens per training step.") var tokens = 512
     @Option(help: "Tokens per sequence.") var sequenceLength = 128
 
+    /// Rejects sizes, counts and lengths that would divide by zero or index an empty matrix.
+    func validate() throws {
+        if let size = sizes.first(where: { $0 < 1 }) {
+            throw ValidationError("--sizes must all be at least 1, got \(size)")
+        }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard sequenceLength >= 1 else {
+            throw ValidationError("--sequence-length must be at least 1, got \(sequenceLength)")
+        }
+        guard tokens >= sequenceLength, tokens % sequenceLength == 0 else {
+            throw ValidationError(
+                "--tokens must be a positive multiple of --sequence-length \(sequenceLength), got \(tokens)")
+        }
+    }
+
     func run() throws {
         for size in sizes { try measureMatmul(size: size) }
         try measureTrainingStep()

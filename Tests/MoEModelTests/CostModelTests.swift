@@ -4,11 +4,17 @@ import Tensors
 @testable import MoEModel
 
 @Suite struct CostModelTests {
-    /// Counted by hand from DeepSeek-V3's config: per layer MLA 187,109,376 (five projections and two latent
+    /// Counted by hand from DeepSeek-V3's config: per layer MLA 187,107,328 (five projections and two latent
     /// norms) + 2 x 7168 norms; dense FFN 3 x 7168 x 18432; 257 experts of 3 x 7168 x 2048; router 7168 x 256;
     /// embedding and LM head 129280 x 7168 each; final norm 7168.
     @Test func deepSeekV3ParameterCounts() throws {
-        let counts = try CostModel(config: .deepSeekV3, tokens: 4096, sequenceLength: 4096).parameterCounts
+        let model = try CostModel(config: .deepSeekV3, tokens: 4096, sequenceLength: 4096)
+        // MLA: q_a 7168 x 1536 + q_b 1536 x 128 (128 + 64) + kv_a 7168 x (512 + 64) + kv_b 512 x 128 (128 + 128)
+        // + o 128 x 128 x 7168 = 187,105,280, plus the 1536 and 512 latent norms; the op adds the 7168 pre-norm.
+        let projections = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
+        #expect(projections + 1536 + 512 == 187_107_328)
+        #expect(model.layerOps(0).first { $0.kind == .attention }?.parameterCount == 187_107_328 + 7168)
+        let counts = model.parameterCounts
         #expect(counts.total == 671_026_404_352)
         #expect(abs(Double(counts.total) / 671e9 - 1) < 0.01)
         #expect(counts.activated == 37_552_282_624)
@@ -28,7 +34,7 @@ import Tensors
     /// shared 3 x 2 x 6 x 8 x 6 = 1728; head 2 x 6 x 8 x 11 = 1056.
     @Test func smallConfigMatchesHandCount() throws {
         let model = try CostModel(config: TestModels.tiny(), tokens: 6, sequenceLength: 3, dtype: .fp32)
-        let byName = Dictionary(uniqueKeysWithValues: model.ops.map { ($0.name, $0) })
+        let byName = Dictionary(uniqueKeysWithValues: model.ops.map { ($0.name, $0) })  // lookup only, never iterated
         let attention = try #require(byName["layers.0.attention"])
         #expect(
             [attention.forwardFLOPs, attention.backwardInputFLOPs, attention.backwardWeightFLOPs] == [3456, 3840, 3072])
@@ -42,6 +48,18 @@ import Tensors
         #expect(attention.parameterBytes == (4 * 64 + 8) * 4)
         #expect(model.parameterCounts.total == 1720)
         #expect(model.parameterCounts.activated == 1720 - 2 * 144)
+    }
+
+    /// A token activates top-k experts' parameters exactly, also when E does not divide p k (here 5 experts of
+    /// p = 144, top-2: 288 activated, where p k / E x E would give 285).
+    @Test func activatedRoutedParametersAreExactWhenExpertsDoNotDivide() throws {
+        var config = TestModels.tiny()
+        config.routedExpertCount = 5
+        let model = try CostModel(config: config, tokens: 6, sequenceLength: 3, dtype: .fp32)
+        let routed = try #require(model.layerOps(1).first { $0.kind == .routedExperts })
+        #expect(routed.parameterCount == 5 * 144)
+        #expect(routed.activatedParameterCount == 2 * 144)
+        #expect(model.parameterCounts.total - model.parameterCounts.activated == 3 * 144)
     }
 
     @Test func parameterCountMatchesRealModel() throws {

@@ -57,4 +57,18 @@ import Testing
         #expect(Array(batch.tokens[1..<8]) == Array(batch.targets[0..<7]))
         #expect(batch.tokens.allSatisfy { (0..<16).contains($0) })
     }
+
+    /// Negative indices and counts throw (they used to trap converting to UInt64 or forming a range).
+    @Test func markovDataRejectsNegativeIndicesAndCounts() throws {
+        let data = try MarkovDataset(vocabularySize: 16, sequenceLength: 8, seed: 5)
+        let detail = { (step: Int, microBatch: Int, sequences: Int) in
+            ModelError.invalidBatch(
+                "Markov data: step \(step) and micro-batch \(microBatch) must be >= 0, sequences \(sequences) >= 1")
+        }
+        #expect(throws: detail(-1, 0, 2)) { try data.batch(step: -1, microBatch: 0, sequences: 2) }
+        #expect(throws: detail(0, -3, 2)) { try data.batch(step: 0, microBatch: -3, sequences: 2) }
+        #expect(throws: detail(0, 0, -2)) { try data.batch(step: 0, microBatch: 0, sequences: -2) }
+        #expect(throws: detail(0, 0, 0)) { try data.batch(step: 0, microBatch: 0, sequences: 0) }
+        #expect(try data.batch(step: 0, microBatch: 0, sequences: 1).tokens.count == 8)
+    }
 }

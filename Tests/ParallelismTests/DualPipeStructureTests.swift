@@ -50,4 +50,71 @@ struct DualPipeStructureTests {
             #expect(analysis.spans[rank].map(\.op.label) == mirror.map(\.op.label), "rank \(rank)")
         }
     }
+
+    /// Compute-op order of ranks 0 and 3 (the turning rank) at PP=8, m=16, written down by hand from the reference
+    /// `step()` with H = 4, n = 8 micro-batches per direction and the loop counts of REFERENCES.md.
+    ///
+    /// Token `F0.3` is the forward of phase 0 (stage h, entering at this rank's end) for micro-batch 3, `F1` of
+    /// phase 1 (stage PP-1-h, the other direction); `B` is a split B, `BW` a full backward, `W` the weight
+    /// gradient the FIFO pops; `F0.7+B1.3` is an F&B pair.
+    @Test(
+        "golden op order at PP=8, m=16",
+        arguments: [
+            (
+                0,
+                [
+                    "F0.0 F0.1 F0.2 F0.3 F0.4 F0.5",  // 1 nF0: 2 (H-h-1) = 6
+                    "F0.6 F1.0",  // 2 nF0F1: h+1 = 1
+                    "B1.0 W1.0 F1.1 B1.1 W1.1 F1.2 B1.2 W1.2 F1.3",  // 3 nB1W1F1: H-h-1 = 3, zero bubble
+                    "F0.7+B1.3 F1.4+B0.0",  // 4 nF0B1F1B0: n-PP+h+1 = 1
+                    "BW1.4 F1.5+B0.1 BW1.5 F1.6+B0.2 BW1.6 F1.7+B0.3",  // 5 nB1F1B0: H-h-1 = 3
+                    "BW1.7 B0.4",  // 6 nB1B0: h+1 = 1, zero bubble from B0 of i = 0 (h even)
+                    "W0.4 B0.5 W0.5 B0.6 W0.6 B0.7",  // 7 nWB0: H-h-1 = 3
+                    "W0.7",  // 8 nW: h+1 = 1
+                ]
+            ),
+            (
+                3,
+                [
+                    // 1 nF0: 2 (H-h-1) = 0
+                    "F0.0 F1.0 F0.1 F1.1 F0.2 F1.2 F0.3 F1.3",  // 2 nF0F1: h+1 = 4
+                    // 3 nB1W1F1: H-h-1 = 0
+                    // 4 nF0B1F1B0: n-PP+h+1 = 4; the turning rank does not pair its first F0 with B1.
+                    "F0.4 BW1.0 F1.4+B0.0 F0.5+B1.1 F1.5+B0.1 F0.6+B1.2 F1.6+B0.2 F0.7+B1.3 F1.7+B0.3",
+                    // 5 nB1F1B0: H-h-1 = 0
+                    "BW1.4 BW0.4 BW1.5 BW0.5 B1.6 B0.6 B1.7 B0.7",  // 6 nB1B0: h+1 = 4, zero bubble from i = 2 (h odd)
+                    // 7 nWB0: H-h-1 = 0
+                    "W1.6 W0.6 W1.7 W0.7",  // 8 nW: h+1 = 4
+                ]
+            ),
+        ])
+    func goldenOpOrder(rank: Int, steps: [String]) throws {
+        let (pp, m) = (8, 16)
+        let h = min(rank, pp - 1 - rank)
+        let phases = [
+            (stage: h, direction: rank < pp / 2 ? PipelineDirection.down : .up),
+            (stage: pp - 1 - h, direction: rank < pp / 2 ? PipelineDirection.up : .down),
+        ]
+        func chunk(_ token: Substring) throws -> PipelineChunk {
+            let parts = token.split(separator: ".")
+            let phase = try #require(parts.first?.last.flatMap { Int(String($0)) })
+            let microBatch = try #require(Int(parts.last ?? ""))
+            return PipelineChunk(stage: phases[phase].stage, microBatch: microBatch, direction: phases[phase].direction)
+        }
+        func kind(_ token: Substring) throws -> PipelineOp.Kind {
+            let pair = token.split(separator: "+")
+            if pair.count == 2 { return .forwardBackward(forward: try chunk(pair[0]), backward: try chunk(pair[1])) }
+            if token.hasPrefix("BW") { return .backwardFull(try chunk(token)) }
+            if token.hasPrefix("F") { return .forward(try chunk(token)) }
+            if token.hasPrefix("B") { return .backwardInput(try chunk(token)) }
+            return .backwardWeight(try chunk(token))
+        }
+        let expected = try steps.flatMap { try $0.split(separator: " ").map(kind) }
+        let schedule = try PipelineSchedule.generate(.dualPipe, stages: pp, microBatches: m)
+        let actual = schedule.devices[rank].filter(\.isCompute).map(\.kind)
+        #expect(actual.count == expected.count)
+        for (index, (got, want)) in zip(actual, expected).enumerated() {
+            #expect(got == want, "rank \(rank), compute op #\(index)")
+        }
+    }
 }

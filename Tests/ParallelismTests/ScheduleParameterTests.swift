@@ -35,6 +35,25 @@ struct ScheduleParameterTests {
                 == "DualPipe needs an even number of micro-batches, got m=9")
     }
 
+    /// `device(of:)` throws, naming the chunk, for a stage or direction the schedule lacks (it used to trap).
+    @Test func deviceOfAChunkOutsideTheScheduleThrows() throws {
+        let dualPipe = try PipelineSchedule.generate(.dualPipe, stages: 4, microBatches: 8)
+        #expect(try dualPipe.device(of: PipelineChunk(stage: 1, microBatch: 0, direction: .up)) == 2)
+        #expect(try dualPipe.device(of: PipelineChunk(stage: 3, microBatch: 0)) == 3)
+        let tooFar = PipelineChunk(stage: 4, microBatch: 0, direction: .up)
+        let error = #expect(throws: ScheduleValidationError.self) { try dualPipe.device(of: tooFar) }
+        #expect(error?.message == "DualPipe has no stage 4 (stages 0..<4) for mb 0 up, stage 4")
+        let negative = #expect(throws: ScheduleValidationError.self) {
+            try dualPipe.device(of: PipelineChunk(stage: -1, microBatch: 0))
+        }
+        #expect(negative?.message == "DualPipe has no stage -1 (stages 0..<4) for mb 0, stage -1")
+        let oneFOneB = try PipelineSchedule.generate(.oneFOneB, stages: 4, microBatches: 4)
+        let upward = #expect(throws: ScheduleValidationError.self) {
+            try oneFOneB.device(of: PipelineChunk(stage: 0, microBatch: 0, direction: .up))
+        }
+        #expect(upward?.message == "1F1B has no direction up (1 direction(s)) for mb 0 up, stage 0")
+    }
+
     @Test func smallestValidSizesGenerate() throws {
         try PipelineSchedule.generate(.dualPipe, stages: 2, microBatches: 4).validate()
         try PipelineSchedule.generate(.dualPipeV, stages: 2, microBatches: 2).validate()

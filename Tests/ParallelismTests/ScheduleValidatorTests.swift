@@ -41,6 +41,37 @@ struct ScheduleValidatorTests {
             op: PipelineOp(device: 1, .backwardFull(chunk)))
     }
 
+    /// A split B moved just before its own F (ZB1P): the message names the B and the F it needs.
+    @Test func splitBackwardBeforeItsForwardIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.zeroBubbleH1, stages: 4, microBatches: 4)
+        let chunk = PipelineChunk(stage: 2, microBatch: 1)
+        let forward = try index(of: .forward(chunk), in: schedule.devices[2])
+        let backward = try index(of: .backwardInput(chunk), in: schedule.devices[2])
+        #expect(forward < backward)
+        schedule.devices[2].insert(schedule.devices[2].remove(at: backward), at: forward)
+        expectRejected(
+            schedule,
+            saying: "B(mb 1, stage 2) on device 2 (op #\(forward)) runs before its input F(mb 1, stage 2) "
+                + "(op #\(forward + 1))",
+            op: PipelineOp(device: 2, .backwardInput(chunk)))
+    }
+
+    /// DualPipe-V's turning device 1 (PP=4) holds stages 1 and 2, so B of stage 1 waits for B of stage 2
+    /// locally, with no message between them; swapping the two split Bs of mb 3 is named.
+    @Test func splitBackwardBeforeTheNextStagesBackwardOnOneDeviceIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.dualPipeV, stages: 4, microBatches: 4)
+        let lower = PipelineChunk(stage: 1, microBatch: 3)
+        let upper = PipelineChunk(stage: 2, microBatch: 3)
+        let upperIndex = try index(of: .backwardInput(upper), in: schedule.devices[1])
+        #expect(schedule.devices[1][upperIndex + 1].kind == .backwardInput(lower))
+        schedule.devices[1].swapAt(upperIndex, upperIndex + 1)
+        expectRejected(
+            schedule,
+            saying: "B(mb 3, stage 1) on device 1 (op #\(upperIndex)) runs before its input B(mb 3, stage 2) "
+                + "(op #\(upperIndex + 1))",
+            op: PipelineOp(device: 1, .backwardInput(lower)))
+    }
+
     @Test func sendBeforeItsProducerIsNamed() throws {
         var schedule = try PipelineSchedule.generate(.oneFOneB, stages: 2, microBatches: 2)
         let chunk = PipelineChunk(stage: 0, microBatch: 0)
@@ -135,5 +166,36 @@ struct ScheduleValidatorTests {
             name: "idle device", stageDevices: [[0]], microBatchesPerDirection: 1, deviceCount: 2)
         schedule.devices[0] = ops
         expectRejected(schedule, saying: "device 1 holds no stage")
+    }
+
+    /// DualPipe's placement must give every device two stages (r and PP-1-r); here the up direction puts
+    /// stage 3 on device 1 instead of device 0, leaving device 0 one stage and device 1 three.
+    @Test func dualPipeDeviceWithOneStageIsNamed() throws {
+        var schedule = try PipelineSchedule.generate(.dualPipe, stages: 4, microBatches: 8)
+        #expect(schedule.stageDevices == [[0, 1, 2, 3], [3, 2, 1, 0]])
+        #expect((0..<4).map { schedule.parameterCopies(device: $0) } == [2, 2, 2, 2])
+        schedule.stageDevices[1][3] = 1
+        expectRejected(
+            schedule,
+            saying: "device 0 holds the parameters of 1 stage(s) (0), not 2: DualPipe places 2 direction(s) x 4 "
+                + "stages on 4 devices")
+    }
+
+    /// Interleaved 1F1B must give each device v stages: with v = 2 on 2 devices, stage 2 moved to device 1
+    /// leaves device 0 one stage.
+    @Test func unevenInterleavedPlacementIsNamed() throws {
+        var schedule = try PipelineSchedule.interleavedOneFOneB(devices: 2, chunksPerDevice: 2, microBatches: 4)
+        #expect(schedule.stageDevices == [[0, 1, 0, 1]])
+        try schedule.validate()
+        schedule.stageDevices[0][2] = 1
+        expectRejected(
+            schedule,
+            saying: "device 0 holds the parameters of 1 stage(s) (0), not 2: interleaved 1F1B places 1 "
+                + "direction(s) x 4 stages on 2 devices")
+        var uneven = PipelineSchedule(
+            name: "uneven", stageDevices: [[0, 1, 1]], microBatchesPerDirection: 1, deviceCount: 2)
+        uneven.devices[0] = [PipelineOp(device: 0, .forward(PipelineChunk(stage: 0, microBatch: 0)))]
+        expectRejected(
+            uneven, saying: "uneven places 1 direction(s) x 3 stages on 2 devices, which cannot hold equal shares")
     }
 }

@@ -44,7 +44,7 @@ struct DualPipeRankProgram {
     }
 
     private func isRemote(_ chunk: PipelineChunk) -> Bool {
-        schedule.contains(chunk) && schedule.device(of: chunk) != device
+        schedule.contains(chunk) && schedule.placement(of: chunk) != device
     }
 
     private mutating func post(_ kind: PipelineOp.Kind) { builder.append(kind, on: device) }

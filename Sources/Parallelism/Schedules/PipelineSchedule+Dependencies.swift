@@ -56,7 +56,7 @@ extension PipelineSchedule {
         case .backward where work.chunk.stage > 0: transfer = PipelineTransfer(.gradient, of: work.chunk)
         default: return nil
         }
-        return device(of: transfer.consumer) == device(of: work.chunk) ? nil : transfer
+        return placement(of: transfer.consumer) == placement(of: work.chunk) ? nil : transfer
     }
 
     /// The messages `op` needs from other devices before it can start.

@@ -29,8 +29,22 @@ public struct PipelineSchedule: Sendable {
     /// The number of micro-batches over all directions (m).
     public var microBatchCount: Int { microBatchesPerDirection * stageDevices.count }
 
-    /// The device that runs `chunk`.
-    public func device(of chunk: PipelineChunk) -> Int { stageDevices[chunk.direction.rawValue][chunk.stage] }
+    /// The device that runs `chunk`; throws for a stage or direction the schedule does not have.
+    public func device(of chunk: PipelineChunk) throws -> Int {
+        guard chunk.direction.rawValue < stageDevices.count else {
+            throw ScheduleValidationError(
+                "\(name) has no direction \(chunk.direction) (\(stageDevices.count) direction(s)) for \(chunk)")
+        }
+        guard (0..<stageCount).contains(chunk.stage) else {
+            throw ScheduleValidationError(
+                "\(name) has no stage \(chunk.stage) (stages 0..<\(stageCount)) for \(chunk)")
+        }
+        return placement(of: chunk)
+    }
+
+    /// The device of a chunk whose stage and direction are known to exist (generators and the validator check
+    /// first, with `contains`).
+    func placement(of chunk: PipelineChunk) -> Int { stageDevices[chunk.direction.rawValue][chunk.stage] }
 
     /// Every chunk the schedule must compute, ordered by direction, micro-batch, stage.
     public var allChunks: [PipelineChunk] {

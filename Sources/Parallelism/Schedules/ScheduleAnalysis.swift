@@ -24,10 +24,11 @@ public struct ScheduleAnalysis: Sendable {
 extension PipelineSchedule {
     /// Checks the schedule is one correct training step, or throws naming the first offending op.
     ///
-    /// Checks, in order: ops sit on the device of their stage; each chunk gets F once and either BW once or
-    /// B and W once; local inputs come earlier in the list, remote ones have a receive before the consumer
-    /// and a send after the producer; W pops the weight-gradient FIFO in order (so it ends empty); each
-    /// device holds at least one stage; and the ops can run without a deadlock.
+    /// Checks, in order: each device holds the parameters of its equal share of the stages (directions x
+    /// stages / devices: 1 for 1F1B, 2 for DualPipe and DualPipe-V, v for interleaved 1F1B); ops sit on the
+    /// device of their stage; each chunk gets F once and either BW once or B and W once; local inputs come
+    /// earlier in the list, remote ones have a receive before the consumer and a send after the producer; W
+    /// pops the weight-gradient FIFO in order (so it ends empty); and the ops can run without a deadlock.
     public func validate() throws {
         // Whether a device waits forever depends on the order of ops only, so any durations will do.
         _ = try execute(durations: .uniform(.nanoseconds(1)), sendTime: .zero, sendTiming: .reference)

@@ -1,4 +1,4 @@
-/// Checks that a schedule is one correct training step: placement, each op once, dependencies, W FIFO.
+/// Checks that a schedule is one correct training step: shares, placement, each op once, dependencies, W FIFO.
 struct ScheduleValidator {
     /// Where an op sits: device and index in that device's list.
     struct Location: Hashable {
@@ -15,12 +15,12 @@ struct ScheduleValidator {
 
     /// Runs every structural check, in the order the doc comment of `PipelineSchedule.validate` lists.
     mutating func check() throws {
+        try checkParameters()
         try indexOps()
         try checkCompleteness()
         for device in 0..<schedule.deviceCount {
             try checkDependencies(device: device)
             try checkWeightQueue(device: device)
-            try checkParameters(device: device)
         }
     }
 
@@ -49,11 +49,11 @@ struct ScheduleValidator {
         for chunk in chunks + [remote].compactMap({ $0 }) where !schedule.contains(chunk) {
             throw ScheduleValidationError("\(here) names \(chunk), which the schedule does not have", op: op)
         }
-        for chunk in chunks where schedule.device(of: chunk) != op.device {
+        for chunk in chunks where schedule.placement(of: chunk) != op.device {
             throw ScheduleValidationError(
-                "\(here) runs \(chunk), which lives on device \(schedule.device(of: chunk))", op: op)
+                "\(here) runs \(chunk), which lives on device \(schedule.placement(of: chunk))", op: op)
         }
-        if let remote, schedule.device(of: remote) == op.device {
+        if let remote, schedule.placement(of: remote) == op.device {
             throw ScheduleValidationError("\(here) talks to its own device", op: op)
         }
     }
@@ -140,10 +140,32 @@ struct ScheduleValidator {
         }
     }
 
-    /// Every device holds at least one stage (1 for 1F1B, 2 for DualPipe, v for interleaved 1F1B).
-    private func checkParameters(device: Int) throws {
-        guard schedule.parameterCopies(device: device) >= 1 else {
+    /// Every device holds the parameters of the same number of stages: its share of the placement, directions x
+    /// stages / devices (1 for 1F1B, 2 for DualPipe and DualPipe-V, v for interleaved 1F1B).
+    private func checkParameters() throws {
+        let placements = schedule.directions.count * schedule.stageCount
+        let devices = schedule.deviceCount
+        guard devices >= 1 else { throw ScheduleValidationError("\(schedule.name) has no devices") }
+        for device in 0..<devices where schedule.parameterCopies(device: device) == 0 {
             throw ScheduleValidationError("device \(device) holds no stage")
+        }
+        let shape = "\(schedule.name) places \(schedule.directions.count) direction(s) x \(schedule.stageCount) stages"
+        guard placements % devices == 0 else {
+            throw ScheduleValidationError("\(shape) on \(devices) devices, which cannot hold equal shares")
+        }
+        let share = placements / devices
+        for device in 0..<devices {
+            let copies = schedule.parameterCopies(device: device)
+            guard copies == share else {
+                // The distinct stages, as `parameterCopies` counts them, in ascending order.
+                let placed = schedule.stageDevices.flatMap { row in row.indices.filter { row[$0] == device } }
+                var stages: [Int] = []
+                for stage in placed.sorted() where stages.last != stage { stages.append(stage) }
+                let held = stages.map(String.init).joined(separator: ", ")
+                throw ScheduleValidationError(
+                    "device \(device) holds the parameters of \(copies) stage(s) (\(held)), not \(share): "
+                        + "\(shape) on \(devices) devices")
+            }
         }
     }
 }
