@@ -94,6 +94,21 @@ struct InterpreterTests {
         #expect(chartLines.joined().count < 200_000)
     }
 
+    @Test("overriding NVLink keeps 20 comm SMs saturating it unless comm-sm-bw says otherwise")
+    func linkOverridesRescaleCommSMs() {
+        let (session, _) = session()
+        #expect(session.execute("cluster nvlink=900GB/s") == .done)
+        #expect(session.execute("send from=gpu0 to=gpu1 size=900MB") == .done)
+        #expect(session.execute("run") == .done)
+        // 900 MB / 900 GB/s = 1 ms plus latency and fill; the comm egress runs at (900 + 50) GB/s.
+        #expect(session.execute("expect send.last.time < 1.05ms") == .done)
+        #expect(session.execute("cluster nvlink=900GB/s comm-sm-bw=10.5GB/s") == .done)
+        #expect(session.execute("send from=gpu0 to=gpu1 size=900MB") == .done)
+        #expect(session.execute("run") == .done)
+        // Now 20 SMs push only 210 GB/s: 900 MB takes at least 4.28 ms.
+        #expect(session.execute("expect send.last.time > 4.28ms") == .done)
+    }
+
     @Test("trace export writes Chrome trace JSON of the run")
     func traceExport() throws {
         let (session, _) = session()
