@@ -12,19 +12,12 @@ struct AllToAllWorkload: Sendable {
 
     /// Arrival time of `sender`'s k-th message; latencies stay below the interval, so arrivals keep send order.
     func arrivalNs(of sender: Int, message k: Int) -> Int64 {
-        var hasher = StableHasher()
-        hasher.combine(UInt64(sender))
-        hasher.combine(UInt64(k))
-        return Int64(k) * intervalNs + 100 + Int64(hasher.finalize() % 800)
+        Int64(k) * intervalNs + 100 + Int64((sender &* 7_919 &+ k &* 104_729) % 800)
     }
 
     /// Folds one delivery into a receiver's running checksum (order-sensitive).
     static func fold(_ checksum: UInt64, timeNs: Int64, sender: Int) -> UInt64 {
-        var hasher = StableHasher()
-        hasher.combine(checksum)
-        hasher.combine(timeNs)
-        hasher.combine(UInt64(sender))
-        return hasher.state
+        (checksum ^ UInt64(bitPattern: timeNs) ^ (UInt64(sender) << 40)) &* 0x0000_0100_0000_01b3
     }
 
     /// Combines the receivers' checksums in node order into one timeline checksum.
