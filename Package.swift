@@ -74,7 +74,8 @@ let package = Package(
             name: "Scenario", dependencies: ["SimCore", "Hardware", "Collectives", "Parallelism"],
             swiftSettings: simulatedActorSettings),
         .testTarget(
-            name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"], swiftSettings: simulatedActorSettings),
+            name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"],
+            swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),

@@ -97,7 +97,9 @@ public actor Link: SimulatedActor {
         let bytes = transfer.takeChunk(atHop: flow.hop)
         let endNs = startNs + transmissionTime(bytes: bytes).nanoseconds
         inService = transfer
-        if endNs > startNs { await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: endNs)) }
+        if endNs > startNs {
+            await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: endNs))
+        }
         inService = nil
         stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
         simulation.trace.span(

@@ -12,7 +12,8 @@ extension ClusterCommands {
         session.register(
             Command(
                 "collective",
-                synopsis: "collective KIND size=S [group=all|node:N|rail:N|gpuA,gpuB,…] [algo=ring|pairwise|hierarchical] "
+                synopsis:
+                    "collective KIND size=S [group=all|node:N|rail:N|gpuA,gpuB,…] [algo=ring|pairwise|hierarchical] "
                     + "[dtype=bf16] [op=sum|avg] [root=R] [real]",
                 summary: "queue a collective on a group of GPUs (run to execute it); S as in nccl-tests",
                 details: CollectiveKind.allCases.map { "\($0.rawValue): S is \($0.sizeMeaning)" } + [
@@ -32,24 +33,31 @@ extension ClusterCommands {
         try line.check(allowedKeys: Self.collectiveKeys, maxPositionals: 2)
         let cluster = try requireCluster(line)
         guard let kindToken = line.positionals.first else {
-            throw line.error("missing collective: " + CollectiveKind.allCases.map(\.rawValue).joined(separator: "|"), at: line.command)
+            throw line.error(
+                "missing collective: " + CollectiveKind.allCases.map(\.rawValue).joined(separator: "|"),
+                at: line.command)
         }
         guard let kind = CollectiveKind(rawValue: kindToken.text) else {
             let kinds = CollectiveKind.allCases.map(\.rawValue).joined(separator: ", ")
             throw line.error("unknown collective '\(kindToken.text)' (one of \(kinds))", at: kindToken)
         }
-        let real = try line.positionals.dropFirst().first.map { word throws(ScenarioError) -> Bool in
-            guard word.text == "real" else { throw line.error("expected 'real' or nothing, not '\(word.text)'", at: word) }
-            return true
-        } ?? false
+        let real =
+            try line.positionals.dropFirst().first.map { word throws(ScenarioError) -> Bool in
+                guard word.text == "real" else {
+                    throw line.error("expected 'real' or nothing, not '\(word.text)'", at: word)
+                }
+                return true
+            } ?? false
         let communicator = try group(line, cluster: cluster)
         let sizeBytes = try line.quantity("size", .bytes)
         guard sizeBytes >= 1, sizeBytes <= 1e15, sizeBytes == sizeBytes.rounded() else {
-            throw line.error("size must be a whole number of bytes between 1 B and 1 PB", at: line.option("size") ?? line.command)
+            throw line.error(
+                "size must be a whole number of bytes between 1 B and 1 PB", at: line.option("size") ?? line.command)
         }
-        let algorithm = try line.option("algo").map { _ throws(ScenarioError) in
-            CollectiveAlgorithm(rawValue: try line.choice("algo", CollectiveAlgorithm.allCases.map(\.rawValue)))
-        } ?? nil
+        let algorithm =
+            try line.option("algo").map { _ throws(ScenarioError) in
+                CollectiveAlgorithm(rawValue: try line.choice("algo", CollectiveAlgorithm.allCases.map(\.rawValue)))
+            } ?? nil
         let dtype = DType(rawValue: try line.choice("dtype", DType.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
         let op = ReduceOp(rawValue: try line.choice("op", ReduceOp.allCases.map(\.rawValue), default: "sum")) ?? .sum
         let root = try line.integer("root", in: 0...(communicator.size - 1), default: 0)
@@ -78,8 +86,12 @@ extension ClusterCommands {
         let text = token?.text ?? "all"
         do {
             if text == "all" { return try Communicator.world(of: cluster) }
-            if text.hasPrefix("node:"), let index = Int(text.dropFirst(5)) { return try Communicator.node(index, of: cluster) }
-            if text.hasPrefix("rail:"), let index = Int(text.dropFirst(5)) { return try Communicator.rail(index, of: cluster) }
+            if text.hasPrefix("node:"), let index = Int(text.dropFirst(5)) {
+                return try Communicator.node(index, of: cluster)
+            }
+            if text.hasPrefix("rail:"), let index = Int(text.dropFirst(5)) {
+                return try Communicator.rail(index, of: cluster)
+            }
         } catch {
             throw line.error(String(describing: error), at: token ?? line.command)
         }
@@ -93,7 +105,8 @@ extension ClusterCommands {
         do {
             return try Communicator(cluster: cluster, ranks: ranks)
         } catch {
-            throw line.error("bad group '\(text)': \(error) (all, node:N, rail:N or gpuA,gpuB,…)", at: token ?? line.command)
+            throw line.error(
+                "bad group '\(text)': \(error) (all, node:N, rail:N or gpuA,gpuB,…)", at: token ?? line.command)
         }
     }
 
@@ -123,21 +136,26 @@ extension ClusterCommands {
             guard let collectiveLog else { return nil }
             return session.simulation.inspect(collectiveLog) { $0.results.last }
         }
-        session.register(Metric("collective.last.time", .time, "duration of the last finished collective") { _ in
-            last().map { Double($0.time.nanoseconds) }
-        })
-        session.register(Metric("collective.last.algbw", .bandwidth, "S / time of the last collective") { _ in
-            last()?.algbwBytesPerSecond
-        })
-        session.register(Metric("collective.last.busbw", .bandwidth, "algbw × the nccl-tests factor") { _ in
-            last()?.busbwBytesPerSecond
-        })
-        session.register(Metric("collective.last.size", .bytes, "S of the last collective") { _ in
-            last().map { Double($0.sizeBytes) }
-        })
-        session.register(Metric("collective.completed", .number, "collectives finished so far") { [unowned self] _ in
-            collectiveLog.map { log in Double(session.simulation.inspect(log) { $0.results.count }) }
-        })
+        session.register(
+            Metric("collective.last.time", .time, "duration of the last finished collective") { _ in
+                last().map { Double($0.time.nanoseconds) }
+            })
+        session.register(
+            Metric("collective.last.algbw", .bandwidth, "S / time of the last collective") { _ in
+                last()?.algbwBytesPerSecond
+            })
+        session.register(
+            Metric("collective.last.busbw", .bandwidth, "algbw × the nccl-tests factor") { _ in
+                last()?.busbwBytesPerSecond
+            })
+        session.register(
+            Metric("collective.last.size", .bytes, "S of the last collective") { _ in
+                last().map { Double($0.sizeBytes) }
+            })
+        session.register(
+            Metric("collective.completed", .number, "collectives finished so far") { [unowned self] _ in
+                collectiveLog.map { log in Double(session.simulation.inspect(log) { $0.results.count }) }
+            })
     }
 }
 

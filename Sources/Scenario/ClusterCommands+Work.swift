@@ -20,8 +20,10 @@ extension ClusterCommands {
                 argumentKeys: memoryKeys
             ) { [unowned self] line in try changeMemory(line, allocate: true) })
         session.register(
-            Command("free", synopsis: "free gpu=N size=BYTES [kind=activations]", summary: "free HBM on a GPU now",
-                    argumentKeys: memoryKeys) { [unowned self] line in try changeMemory(line, allocate: false) })
+            Command(
+                "free", synopsis: "free gpu=N size=BYTES [kind=activations]", summary: "free HBM on a GPU now",
+                argumentKeys: memoryKeys
+            ) { [unowned self] line in try changeMemory(line, allocate: false) })
         for command in ["alloc", "free"] {
             session.registerValues(command: command, key: "kind") { MemoryKind.allCases.map(\.rawValue) }
         }
@@ -82,12 +84,14 @@ extension ClusterCommands {
         }
         let count = Int(elements)
         guard !real || count <= 64 * 1_048_576 else {
-            throw line.error("real messages are limited to 64 Mi elements; drop 'real' for a phantom one", at: sizeToken)
+            throw line.error(
+                "real messages are limited to 64 Mi elements; drop 'real' for a phantom one", at: sizeToken)
         }
         var random = session.simulation.random.stream(named: "send\(nextTag)")
         do {
             guard real else { return try Tensor(phantom: [count], dtype: dtype) }
-            return try Tensor(shape: [count], values: (0..<count).map { _ in Float(random.nextUnitDouble() * 2 - 1) }, dtype: dtype)
+            return try Tensor(
+                shape: [count], values: (0..<count).map { _ in Float(random.nextUnitDouble() * 2 - 1) }, dtype: dtype)
         } catch {
             throw line.error(String(describing: error), at: sizeToken)
         }
@@ -114,8 +118,11 @@ extension ClusterCommands {
         let cluster = try requireCluster(line)
         let gpu = cluster.gpus[try gpuArgument("gpu", line, cluster)]
         let bytes = try line.quantity("size", .bytes)
-        guard bytes >= 0, bytes < 1e18 else { throw line.error("size must be between 0 and 1e18 bytes", at: line.option("size") ?? line.command) }
-        let kind = MemoryKind(rawValue: try line.choice("kind", MemoryKind.allCases.map(\.rawValue), default: "activations"))
+        guard bytes >= 0, bytes < 1e18 else {
+            throw line.error("size must be between 0 and 1e18 bytes", at: line.option("size") ?? line.command)
+        }
+        let kind =
+            MemoryKind(rawValue: try line.choice("kind", MemoryKind.allCases.map(\.rawValue), default: "activations"))
             ?? .activations
         do {
             try session.simulation.inspect(gpu) { gpu throws in
@@ -127,15 +134,18 @@ extension ClusterCommands {
         let hbm = session.simulation.inspect(gpu) { $0.hbm }
         session.output(
             "\(gpu.name) HBM: \(Quantity.format(Double(hbm.usedBytes), .bytes)) used of "
-                + "\(Quantity.format(Double(hbm.capacityBytes), .bytes)), peak \(Quantity.format(Double(hbm.peakBytes), .bytes))")
+                + "\(Quantity.format(Double(hbm.capacityBytes), .bytes)), peak \(Quantity.format(Double(hbm.peakBytes), .bytes))"
+        )
     }
 
     private func queueKernel(_ line: CommandLine, keys: [String]) throws {
         try line.check(allowedKeys: keys, maxPositionals: 0)
         let cluster = try requireCluster(line)
         let gpu = cluster.gpus[try gpuArgument("gpu", line, cluster)]
-        let precision = Kernel.Precision(
-            rawValue: try line.choice("precision", Kernel.Precision.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
+        let precision =
+            Kernel.Precision(
+                rawValue: try line.choice("precision", Kernel.Precision.allCases.map(\.rawValue), default: "bf16"))
+            ?? .bf16
         let flops = try line.quantity("flops", .number)
         guard flops >= 0, flops <= 1e24 else {
             throw line.error("flops must be between 0 and 1e24", at: line.option("flops") ?? line.command)
@@ -152,7 +162,8 @@ extension ClusterCommands {
         } catch {
             throw line.error("invalid kernel: \(error)", at: line.command)
         }
-        let partition = try line.choice("partition", ["compute", "comm"], default: "compute") == "comm" ? gpu.comm : gpu.compute
+        let partition =
+            try line.choice("partition", ["compute", "comm"], default: "compute") == "comm" ? gpu.comm : gpu.compute
         let time = session.simulation.inspect(partition) { $0.duration(of: kernel) }
         guard time <= SMPartition.longestKernel else {
             throw line.error("the kernel would run \(time), longer than \(SMPartition.longestKernel)", at: line.command)

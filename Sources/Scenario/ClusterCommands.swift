@@ -35,13 +35,17 @@ final class ClusterCommands {
 
     /// The cluster, or an error at `token` if there is none.
     func requireCluster(_ line: CommandLine) throws(ScenarioError) -> Cluster {
-        guard let cluster else { throw line.error("no cluster: build one with 'cluster preset=h800-node'", at: line.command) }
+        guard let cluster else {
+            throw line.error("no cluster: build one with 'cluster preset=h800-node'", at: line.command)
+        }
         return cluster
     }
 
     private func registerClusterCommand() {
-        let keys = ["preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
-                    "spines", "spine-bw", "chunks", "min-chunk"]
+        let keys = [
+            "preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
+            "spines", "spine-bw", "chunks", "min-chunk",
+        ]
         session.register(
             Command(
                 "cluster", synopsis: "cluster [preset=NAME] [nodes=N gpu=h800 nvlink=… ib=… comm-sms=20 …]",
@@ -85,7 +89,8 @@ final class ClusterCommands {
             "comm-sm-bw", .bandwidth,
             default: GPUSpec.saturatingBytesPerSecondPerSM(
                 nvlink: spec.gpu.nvlinkBytesPerSecond, nic: spec.gpu.nicBytesPerSecond))
-        let routing = try line.choice("routing", ClusterSpec.CrossRailRouting.allCases.map(\.rawValue), default: "spine")
+        let routing = try line.choice(
+            "routing", ClusterSpec.CrossRailRouting.allCases.map(\.rawValue), default: "spine")
         spec.crossRailRouting = ClusterSpec.CrossRailRouting(rawValue: routing) ?? .spine
         if line.option("spines") != nil { spec.spineCount = try line.integer("spines", in: 1...65_536) }
         if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try line.quantity("spine-bw", .bandwidth) }

@@ -20,7 +20,8 @@ extension CommandLine {
     {
         guard let token = option(key) else {
             guard let defaultValue else {
-                throw error("missing argument \(key)=… (\(dimension.rawValue), e.g. \(key)=\(dimension.example))", at: command)
+                throw error(
+                    "missing argument \(key)=… (\(dimension.rawValue), e.g. \(key)=\(dimension.example))", at: command)
             }
             return defaultValue
         }
@@ -70,7 +71,8 @@ extension CommandLine {
             return defaultValue
         }
         guard choices.contains(token.text) else {
-            throw error("'\(token.text)' is not valid for \(key) (one of \(choices.joined(separator: ", ")))", at: token)
+            throw error(
+                "'\(token.text)' is not valid for \(key) (one of \(choices.joined(separator: ", ")))", at: token)
         }
         return token.text
     }

@@ -33,7 +33,7 @@ public struct Quantity: Equatable, Sendable, CustomStringConvertible {
         var end = 0
         func isDigit(_ index: Int) -> Bool { index < scalars.count && ("0"..."9").contains(scalars[index]) }
         if end < scalars.count && (scalars[end] == "-" || scalars[end] == "+") { end += 1 }
-        while isDigit(end) || (end < scalars.count && scalars[end] == "." ) { end += 1 }
+        while isDigit(end) || (end < scalars.count && scalars[end] == ".") { end += 1 }
         if end < scalars.count && (scalars[end] == "e" || scalars[end] == "E") {
             var exponentEnd = end + 1
             if exponentEnd < scalars.count && (scalars[exponentEnd] == "-" || scalars[exponentEnd] == "+") {
@@ -60,9 +60,12 @@ public struct Quantity: Equatable, Sendable, CustomStringConvertible {
         case .time: return scaled(value, [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns")], separator: "")
         case .bytes:
             return scaled(
-                value, [(1_099_511_627_776, "TiB"), (1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB"), (1, "B")],
+                value,
+                [(1_099_511_627_776, "TiB"), (1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB"), (1, "B")],
                 separator: " ")
-        case .bandwidth: return scaled(value, [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1e3, "KB/s"), (1, "B/s")], separator: " ")
+        case .bandwidth:
+            return scaled(
+                value, [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1e3, "KB/s"), (1, "B/s")], separator: " ")
         case .number: return compactNumber(value)
         }
     }

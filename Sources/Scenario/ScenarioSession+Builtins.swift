@@ -6,15 +6,18 @@ extension ScenarioSession {
         registerDrivingCommands()
         registerInspectionCommands()
         registerSessionCommands()
-        register(Metric("sim.now", .time, "current virtual time") { [unowned self] _ in
-            Double(simulation.now.nanosecondsSinceStart)
-        })
-        register(Metric("sim.events", .number, "events (jobs) run so far") { [unowned self] _ in
-            Double(simulation.eventCount)
-        })
-        register(Metric("sim.processes", .number, "simulated processes still running") { [unowned self] _ in
-            Double(simulation.liveProcessCount)
-        })
+        register(
+            Metric("sim.now", .time, "current virtual time") { [unowned self] _ in
+                Double(simulation.now.nanosecondsSinceStart)
+            })
+        register(
+            Metric("sim.events", .number, "events (jobs) run so far") { [unowned self] _ in
+                Double(simulation.eventCount)
+            })
+        register(
+            Metric("sim.processes", .number, "simulated processes still running") { [unowned self] _ in
+                Double(simulation.liveProcessCount)
+            })
     }
 
     private func registerDrivingCommands() {
@@ -22,8 +25,10 @@ extension ScenarioSession {
             Command(
                 "run", synopsis: "run [until TIME | for TIME]",
                 summary: "advance virtual time until done, or to/for a time; prints why it stopped",
-                details: ["run            until every process ends (or deadlocks)", "run until 2ms  stop at t=2ms",
-                          "run for 500us  stop 500µs from now"],
+                details: [
+                    "run            until every process ends (or deadlocks)", "run until 2ms  stop at t=2ms",
+                    "run for 500us  stop 500µs from now",
+                ],
                 completionWords: ["until", "for"]
             ) { [unowned self] line in try performRun(line) })
         register(
@@ -45,7 +50,9 @@ extension ScenarioSession {
         guard mode.text == "until" || mode.text == "for" else {
             throw line.error("expected 'until TIME' or 'for TIME' after 'run', not '\(mode.text)'", at: mode)
         }
-        guard line.positionals.count == 2 else { throw line.error("missing time after '\(mode.text)', e.g. 3ms", at: mode) }
+        guard line.positionals.count == 2 else {
+            throw line.error("missing time after '\(mode.text)', e.g. 3ms", at: mode)
+        }
         let nanoseconds = try line.quantity(of: line.positionals[1], .time)
         guard nanoseconds >= 0, nanoseconds < 9e18 else {
             throw line.error("time must be between 0 and 9e18 ns", at: line.positionals[1])
@@ -67,27 +74,33 @@ extension ScenarioSession {
                 details: ["topics: time, trace, and those the cluster and schedule commands add"],
                 completionWords: ["time", "trace"]
             ) { [unowned self] line in try performShow(line) })
-        registerShow(Command("time", synopsis: "show time", summary: "virtual time and event count") {
-            [unowned self] line in
-            try line.check(allowedKeys: [], maxPositionals: 1)
-            output("now \(simulation.now), \(simulation.eventCount) events, \(simulation.liveProcessCount) live processes")
-        })
-        registerShow(Command("trace", synopsis: "show trace [last=N]", summary: "the last recorded trace events") {
-            [unowned self] line in
-            try line.check(allowedKeys: ["last"], maxPositionals: 1)
-            let last = try line.integer("last", in: 1...100_000, default: 20)
-            let events = simulation.trace.events.suffix(last)
-            output("\(simulation.trace.eventCount) trace events, hash \(String(simulation.trace.hash, radix: 16))")
-            for event in events {
-                let args = event.args.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-                output("  \(event.start)…\(event.end) \(event.actor)/\(event.lane) \(event.name) \(args)")
-            }
-        })
+        registerShow(
+            Command("time", synopsis: "show time", summary: "virtual time and event count") {
+                [unowned self] line in
+                try line.check(allowedKeys: [], maxPositionals: 1)
+                output(
+                    "now \(simulation.now), \(simulation.eventCount) events, \(simulation.liveProcessCount) live processes"
+                )
+            })
+        registerShow(
+            Command("trace", synopsis: "show trace [last=N]", summary: "the last recorded trace events") {
+                [unowned self] line in
+                try line.check(allowedKeys: ["last"], maxPositionals: 1)
+                let last = try line.integer("last", in: 1...100_000, default: 20)
+                let events = simulation.trace.events.suffix(last)
+                output("\(simulation.trace.eventCount) trace events, hash \(String(simulation.trace.hash, radix: 16))")
+                for event in events {
+                    let args = event.args.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+                    output("  \(event.start)…\(event.end) \(event.actor)/\(event.lane) \(event.name) \(args)")
+                }
+            })
         register(
             Command("print", synopsis: "print METRIC…", summary: "print metrics by name (see 'list metrics')") {
                 [unowned self] line in
                 try line.check(allowedKeys: [], maxPositionals: .max)
-                guard !line.positionals.isEmpty else { throw line.error("missing metric name, e.g. sim.now", at: line.command) }
+                guard !line.positionals.isEmpty else {
+                    throw line.error("missing metric name, e.g. sim.now", at: line.command)
+                }
                 for token in line.positionals {
                     let (metric, value) = try resolve(token, in: line)
                     output("\(token.text) = \(Quantity.format(value, metric.dimension))")
@@ -97,12 +110,16 @@ extension ScenarioSession {
             Command(
                 "expect", synopsis: "expect METRIC OP VALUE [± TOL | ± P%]",
                 summary: "check a metric (OP is == != < <= > >=); a failure prints both values",
-                details: ["expect sim.now == 3us", "expect collective.last.busbw >= 150GB/s",
-                          "expect schedule.bubble == 21 ± 1%"]
+                details: [
+                    "expect sim.now == 3us", "expect collective.last.busbw >= 150GB/s",
+                    "expect schedule.bubble == 21 ± 1%",
+                ]
             ) { [unowned self] line in try performExpect(line) })
         register(
-            Command("list", synopsis: "list metrics|commands", summary: "list the metrics that exist now, or commands",
-                    completionWords: ["metrics", "commands"]) { [unowned self] line in try performList(line) })
+            Command(
+                "list", synopsis: "list metrics|commands", summary: "list the metrics that exist now, or commands",
+                completionWords: ["metrics", "commands"]
+            ) { [unowned self] line in try performList(line) })
     }
 
     private func performShow(_ line: CommandLine) throws {
@@ -124,7 +141,8 @@ extension ScenarioSession {
         case "metrics", nil:
             for metric in metrics {
                 let names = metric.concreteNames()
-                let shown = names.count <= 4 ? names.joined(separator: ", ") : metric.display + " (\(names.count) of them)"
+                let shown =
+                    names.count <= 4 ? names.joined(separator: ", ") : metric.display + " (\(names.count) of them)"
                 if !names.isEmpty { output("\(shown)  [\(metric.dimension.rawValue)]  \(metric.summary)") }
             }
         default:
@@ -133,30 +151,39 @@ extension ScenarioSession {
     }
 
     private func registerSessionCommands() {
-        register(Command("seed", synopsis: "seed N", summary: "set the root seed and restart the world at t=0") {
-            [unowned self] line in
-            try line.check(allowedKeys: [], maxPositionals: 1)
-            guard let token = line.positionals.first else { throw line.error("missing seed, e.g. seed 42", at: line.command) }
-            guard let value = UInt64(token.text) else {
-                throw line.error("'\(token.text)' is not a seed (a whole number 0…\(UInt64.max))", at: token)
-            }
-            resetSimulation(seed: value)
-            output("seed \(value): world restarted at t=0")
-        })
-        register(Command("trace", synopsis: "trace export FILE.json", summary: "write the Chrome/Perfetto trace",
-                         completionWords: ["export"]) { [unowned self] line in try performTraceExport(line) })
-        register(Command("source", synopsis: "source FILE", summary: "run the commands of a scenario file") {
-            [unowned self] line in try performSource(line)
-        })
-        register(Command("help", synopsis: "help [COMMAND]", summary: "list commands, or explain one") {
-            [unowned self] line in
-            try line.check(allowedKeys: [], maxPositionals: 1)
-            try line.positionals.first.map { token throws(ScenarioError) in try output(help(for: token, in: line)) }
-                ?? output(helpOverview())
-        })
-        register(Command("quit", synopsis: "quit", summary: "leave moesim (also 'exit' or Ctrl-D)") { _ in
-            throw QuitRequest()
-        })
+        register(
+            Command("seed", synopsis: "seed N", summary: "set the root seed and restart the world at t=0") {
+                [unowned self] line in
+                try line.check(allowedKeys: [], maxPositionals: 1)
+                guard let token = line.positionals.first else {
+                    throw line.error("missing seed, e.g. seed 42", at: line.command)
+                }
+                guard let value = UInt64(token.text) else {
+                    throw line.error("'\(token.text)' is not a seed (a whole number 0…\(UInt64.max))", at: token)
+                }
+                resetSimulation(seed: value)
+                output("seed \(value): world restarted at t=0")
+            })
+        register(
+            Command(
+                "trace", synopsis: "trace export FILE.json", summary: "write the Chrome/Perfetto trace",
+                completionWords: ["export"]
+            ) { [unowned self] line in try performTraceExport(line) })
+        register(
+            Command("source", synopsis: "source FILE", summary: "run the commands of a scenario file") {
+                [unowned self] line in try performSource(line)
+            })
+        register(
+            Command("help", synopsis: "help [COMMAND]", summary: "list commands, or explain one") {
+                [unowned self] line in
+                try line.check(allowedKeys: [], maxPositionals: 1)
+                try line.positionals.first.map { token throws(ScenarioError) in try output(help(for: token, in: line)) }
+                    ?? output(helpOverview())
+            })
+        register(
+            Command("quit", synopsis: "quit", summary: "leave moesim (also 'exit' or Ctrl-D)") { _ in
+                throw QuitRequest()
+            })
     }
 
     private func performTraceExport(_ line: CommandLine) throws(ScenarioError) {
@@ -177,10 +204,13 @@ extension ScenarioSession {
         try line.check(allowedKeys: [], maxPositionals: 1)
         guard let token = line.positionals.first else { throw line.error("missing file name", at: line.command) }
         guard sourceDepth < Self.maxSourceDepth else {
-            throw line.error("'source' nested more than \(Self.maxSourceDepth) deep (a file sourcing itself?)", at: token)
+            throw line.error(
+                "'source' nested more than \(Self.maxSourceDepth) deep (a file sourcing itself?)", at: token)
         }
         let base = URL(fileURLWithPath: line.file).deletingLastPathComponent()
-        let path = token.text.hasPrefix("/") || line.file.hasPrefix("<") ? token.text
+        let path =
+            token.text.hasPrefix("/") || line.file.hasPrefix("<")
+            ? token.text
             : base.appendingPathComponent(token.text).path
         sourceDepth += 1
         defer { sourceDepth -= 1 }

@@ -31,10 +31,14 @@ extension ScenarioSession {
         }
         var lines = ["usage: \(command.synopsis)", "  \(command.summary)"]
         lines += command.details.map { "  " + $0 }
-        if !command.argumentKeys.isEmpty { lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " ")) }
+        if !command.argumentKeys.isEmpty {
+            lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " "))
+        }
         if command.name == "show" {
             let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
-            lines += showTopics.map { "  " + $0.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
+            lines += showTopics.map {
+                "  " + $0.synopsis.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -58,7 +62,9 @@ extension ScenarioSession {
                 .filter { $0.hasPrefix(prefix) }
         }
         var seen: [String] = []
-        for candidate in candidates where candidate.hasPrefix(prefix) && !seen.contains(candidate) { seen.append(candidate) }
+        for candidate in candidates where candidate.hasPrefix(prefix) && !seen.contains(candidate) {
+            seen.append(candidate)
+        }
         return seen
     }
 

@@ -35,7 +35,8 @@ extension ScenarioSession {
         }
         guard Self.compare(comparison.text, actual, expected, tolerance: tolerance?.value ?? 0) == true else {
             let tolText = tolerance.map { " ± " + $0.text } ?? ""
-            let message = "expectation failed: \(words[0].text) is \(Quantity.format(actual, metric.dimension)), "
+            let message =
+                "expectation failed: \(words[0].text) is \(Quantity.format(actual, metric.dimension)), "
                 + "expected \(comparison.text) \(Quantity.format(expected, metric.dimension))\(tolText)"
             throw ExpectationFailure(error: line.error(message, at: words[0]))
         }
@@ -59,8 +60,10 @@ extension ScenarioSession {
             throw line.error("expected '±' (or '+-') before a tolerance, not '\(first.text)'", at: first)
         }
         if token.text.hasSuffix("%") {
-            let percent = try line.quantity(of: Token(
-                text: String(token.text.dropLast()), column: token.column, length: token.length - 1, isQuoted: false),
+            let percent = try line.quantity(
+                of: Token(
+                    text: String(token.text.dropLast()), column: token.column, length: token.length - 1, isQuoted: false
+                ),
                 .number)
             return (abs(expected) * percent / 100, token.text)
         }

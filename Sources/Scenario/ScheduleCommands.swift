@@ -66,7 +66,8 @@ final class ScheduleCommands {
             forward: units(line, "f", default: 1) ?? .zero, backwardInput: units(line, "b", default: 1) ?? .zero,
             backwardWeight: units(line, "w", default: 1) ?? .zero, forwardBackward: units(line, "fb", default: nil))
         let send = try units(line, "send", default: 0) ?? .zero
-        let timing = SendTiming(rawValue: try line.choice("sends", SendTiming.allCases.map(\.rawValue), default: "reference"))
+        let timing = SendTiming(
+            rawValue: try line.choice("sends", SendTiming.allCases.map(\.rawValue), default: "reference"))
         let schedule: PipelineSchedule
         do {
             schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
@@ -75,7 +76,8 @@ final class ScheduleCommands {
         } catch {
             throw line.error(String(describing: error), at: kindToken)
         }
-        let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }.min()
+        let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }
+            .min()
         // One cell per shortest op, but never more than `maxGanttCells` cells for the whole chart.
         let makespanUnits = Double(analysis?.makespan.nanoseconds ?? 0) / Self.nanosecondsPerUnit
         let shortestUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
@@ -94,7 +96,9 @@ final class ScheduleCommands {
 
     private func draw(_ line: CommandLine, session: ScenarioSession) throws {
         try line.check(allowedKeys: ["width"], maxPositionals: 1)
-        guard let analysis else { throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command) }
+        guard let analysis else {
+            throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command)
+        }
         let width = try line.integer("width", in: 20...1_000, default: 80)
         let cell = SimDuration(nanoseconds: Int64((cellUnits * Self.nanosecondsPerUnit).rounded()))
         var chart = try GanttChart(cellDuration: cell, width: width)
@@ -108,19 +112,30 @@ final class ScheduleCommands {
 
     private func registerMetrics(on session: ScenarioSession) {
         let unit = Self.nanosecondsPerUnit
-        session.register(Metric("schedule.makespan", .number, "time units from first op to last") { [unowned self] _ in
-            analysis.map { Double($0.makespan.nanoseconds) / unit }
-        })
-        session.register(Metric("schedule.bubble", .number, "largest per-device idle time, time units") { [unowned self] _ in
-            analysis.map { Double($0.bubble.nanoseconds) / unit }
-        })
-        session.register(Metric("schedule.bubble_fraction", .number, "bubble / makespan") { [unowned self] _ in
-            analysis?.bubbleFraction
-        })
-        perDevice(session, "schedule.busy[r]", "device r's compute time, time units") { Double($0.busyTime[$1].nanoseconds) / unit }
-        perDevice(session, "schedule.idle[r]", "device r's idle time, time units") { Double($0.idleTime[$1].nanoseconds) / unit }
-        perDevice(session, "schedule.peak_activations[r]", "micro-batches device r holds at peak") { Double($0.peakActivations[$1]) }
-        perDevice(session, "schedule.parameter_copies[r]", "stage copies device r holds") { Double($0.parameterCopies[$1]) }
+        session.register(
+            Metric("schedule.makespan", .number, "time units from first op to last") { [unowned self] _ in
+                analysis.map { Double($0.makespan.nanoseconds) / unit }
+            })
+        session.register(
+            Metric("schedule.bubble", .number, "largest per-device idle time, time units") { [unowned self] _ in
+                analysis.map { Double($0.bubble.nanoseconds) / unit }
+            })
+        session.register(
+            Metric("schedule.bubble_fraction", .number, "bubble / makespan") { [unowned self] _ in
+                analysis?.bubbleFraction
+            })
+        perDevice(session, "schedule.busy[r]", "device r's compute time, time units") {
+            Double($0.busyTime[$1].nanoseconds) / unit
+        }
+        perDevice(session, "schedule.idle[r]", "device r's idle time, time units") {
+            Double($0.idleTime[$1].nanoseconds) / unit
+        }
+        perDevice(session, "schedule.peak_activations[r]", "micro-batches device r holds at peak") {
+            Double($0.peakActivations[$1])
+        }
+        perDevice(session, "schedule.parameter_copies[r]", "stage copies device r holds") {
+            Double($0.parameterCopies[$1])
+        }
     }
 
     private func perDevice(

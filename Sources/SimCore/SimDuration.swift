@@ -56,9 +56,11 @@ public struct SimDuration: Hashable, Comparable, Sendable, DurationProtocol, Cus
     public static func format(nanoseconds ns: Int64) -> String {
         let magnitude = ns.magnitude
         let (divisor, unit): (Double, String) =
-            magnitude >= 1_000_000_000 ? (1e9, "s")
-            : magnitude >= 1_000_000 ? (1e6, "ms")
-            : magnitude >= 1_000 ? (1e3, "µs") : (1, "ns")
+            magnitude >= 1_000_000_000
+            ? (1e9, "s")
+            : magnitude >= 1_000_000
+                ? (1e6, "ms")
+                : magnitude >= 1_000 ? (1e3, "µs") : (1, "ns")
         let value = Double(ns) / divisor
         return "\(trimmedDecimal(value))\(unit)"
     }

@@ -77,7 +77,9 @@ public final class Simulation: @unchecked Sendable {
     public func requestStop() { executor.requestStop() }
 
     /// Reads (or changes) an actor's state between steps without advancing time.
-    public func inspect<A: Actor, Result: Sendable>(_ actor: A, _ read: (isolated A) throws -> Result) rethrows -> Result {
+    public func inspect<A: Actor, Result: Sendable>(_ actor: A, _ read: (isolated A) throws -> Result) rethrows
+        -> Result
+    {
         try actor.assumeIsolated(read)
     }
 

@@ -15,7 +15,8 @@ actor BenchNode: SimulatedActor {
     func sendAll(to nodes: [BenchNode], workload: AllToAllWorkload) async {
         let clock = simulation.clock
         for k in 1..<workload.nodeCount {
-            await clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: workload.arrivalNs(of: index, message: k)))
+            await clock.sleepUncancellable(
+                until: SimInstant(nanosecondsSinceStart: workload.arrivalNs(of: index, message: k)))
             await nodes[workload.destination(of: index, message: k)].deliver(from: index)
         }
     }

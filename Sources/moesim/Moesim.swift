@@ -35,7 +35,8 @@ struct Repl: ParsableCommand {
 /// `moesim run FILE…`: runs scenario files, each in a fresh world, stopping at the first error or failed expect.
 struct RunScenarios: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run scenario files (- reads standard input); exit non-zero on the first failure.")
+        commandName: "run", abstract: "Run scenario files (- reads standard input); exit non-zero on the first failure."
+    )
 
     @Argument(help: "Scenario files (.moesim), or - for standard input.") var files: [String]
     @Option(help: "Root seed of the emulated world.") var seed: UInt64 = 0

@@ -67,7 +67,8 @@ struct FabricUseTests {
             let simulation = makeSimulation(storesTraceEvents: false)
             let communicator = try Communicator(
                 cluster: try Cluster.singleNode(in: simulation), ranks: (0..<5).map { GPUID($0) })
-            let plan = try CollectiveRunner.plan(.allReduce, elementCount: 1_003, on: communicator, dtype: .fp32, op: .average)
+            let plan = try CollectiveRunner.plan(
+                .allReduce, elementCount: 1_003, on: communicator, dtype: .fp32, op: .average)
             let outcome = try CollectiveRunner(communicator: communicator).run(plan, inputs: try Self.randomInputs())
             return try outcome.outputs.map { try $0.scalars() }
         }

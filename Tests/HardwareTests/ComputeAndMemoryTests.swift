@@ -77,7 +77,9 @@ struct ComputeAndMemoryTests {
         }
         let cluster = try Cluster.singleNode(in: makeSimulation())
         let endless = Kernel(name: "endless", flops: 1e24, hbmBytes: 0, efficiency: 1e-9)
-        #expect(throws: HardwareError.self) { try cluster.simulation.inspect(cluster.gpus[0].compute) { try $0.enqueue(endless) } }
+        #expect(throws: HardwareError.self) {
+            try cluster.simulation.inspect(cluster.gpus[0].compute) { try $0.enqueue(endless) }
+        }
         #expect(throws: HardwareError.self) { try GPUSpec.preset(named: "B300") }
         #expect(try GPUSpec.preset(named: "H200").hbmBytes == 141_000_000_000)
     }

@@ -19,12 +19,14 @@ struct HelpGoldenTests {
         #expect(text == golden, "help differs from \(name)")
     }
 
-    @Test("help lists every command with its synopsis", arguments: ["help", "help show", "help cluster", "help schedule"])
+    @Test(
+        "help lists every command with its synopsis", arguments: ["help", "help show", "help cluster", "help schedule"])
     func helpText(command: String) throws {
         var lines: [String] = []
         let session = ScenarioSession(output: { lines.append($0) })
         #expect(session.execute(command) == .done)
-        try Self.check(lines.joined(separator: "\n") + "\n", against: command.replacingOccurrences(of: " ", with: "-") + ".txt")
+        try Self.check(
+            lines.joined(separator: "\n") + "\n", against: command.replacingOccurrences(of: " ", with: "-") + ".txt")
     }
 
     @Test("every registered command appears in help and has a help page")

@@ -55,10 +55,11 @@ struct InterpreterTests {
         _ = session.execute("run for 1.5us")
         _ = session.execute("run for 500ns")
         _ = session.execute("show time")
-        #expect(lines() == [
-            "t=1.5µs: finished (0 events so far)", "t=2µs: finished (0 events so far)",
-            "now t=2µs, 0 events, 0 live processes",
-        ])
+        #expect(
+            lines() == [
+                "t=1.5µs: finished (0 events so far)", "t=2µs: finished (0 events so far)",
+                "now t=2µs, 0 events, 0 live processes",
+            ])
     }
 
     /// One well-formed line per command; the test checks the list covers every registered command.
@@ -78,7 +79,8 @@ struct InterpreterTests {
         for line in Self.wellFormedLines {
             #expect(session.execute(line) == .done, "\(line)")
         }
-        let covered = Set(Self.wellFormedLines.map { String($0.split(separator: " ")[0]) } + ["trace", "source", "quit"])
+        let covered = Set(
+            Self.wellFormedLines.map { String($0.split(separator: " ")[0]) } + ["trace", "source", "quit"])
         #expect(Set(session.commands.map(\.name)).subtracting(covered).isEmpty)
         #expect(session.execute("print send.last.intact gpu[1].hbm.used collective.last.size") == .done)
     }
@@ -138,10 +140,12 @@ struct InterpreterTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-source-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "run until 4us\n".write(to: directory.appendingPathComponent("inner.moesim"), atomically: true, encoding: .utf8)
+        try "run until 4us\n".write(
+            to: directory.appendingPathComponent("inner.moesim"), atomically: true, encoding: .utf8)
         try "source inner.moesim\nexpect sim.now == 4us\n".write(
             to: directory.appendingPathComponent("outer.moesim"), atomically: true, encoding: .utf8)
-        try "source loop.moesim\n".write(to: directory.appendingPathComponent("loop.moesim"), atomically: true, encoding: .utf8)
+        try "source loop.moesim\n".write(
+            to: directory.appendingPathComponent("loop.moesim"), atomically: true, encoding: .utf8)
         let (session, _) = session()
         #expect(session.runFile(directory.appendingPathComponent("outer.moesim").path) == .done)
         guard case .failed(let error) = session.runFile(directory.appendingPathComponent("loop.moesim").path) else {
@@ -169,7 +173,10 @@ struct InterpreterTests {
         #expect(session.completions(for: "print sim.n") == ["sim.now"])
         #expect(session.completions(for: "show t") == ["time", "trace"])
         #expect(session.completions(for: "help se") == ["seed", "send"])
-        #expect(session.completions(for: "cluster preset=h") == ["preset=h800-node", "preset=h100-node", "preset=h200-node"])
+        #expect(
+            session.completions(for: "cluster preset=h") == [
+                "preset=h800-node", "preset=h100-node", "preset=h200-node",
+            ])
         #expect(session.completions(for: "send fr") == ["from="])
         #expect(session.completions(for: "print gpu[7].hbm.p") == ["gpu[7].hbm.peak"])
     }

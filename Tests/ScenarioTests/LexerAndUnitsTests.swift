@@ -6,7 +6,8 @@ import Testing
 struct LexerAndUnitsTests {
     @Test("a line splits into command, positionals and key=value arguments with columns")
     func lexesALine() throws {
-        let line = try #require(try Lexer.lex("send from=gpu0  to=gpu9 size=64MiB real # a comment", file: "f", line: 3))
+        let line = try #require(
+            try Lexer.lex("send from=gpu0  to=gpu9 size=64MiB real # a comment", file: "f", line: 3))
         #expect(line.command.text == "send")
         #expect(line.options.map(\.key.text) == ["from", "to", "size"])
         #expect(line.options.map(\.value.text) == ["gpu0", "gpu9", "64MiB"])
@@ -44,7 +45,10 @@ struct LexerAndUnitsTests {
     @Test(
         "bad quantities name the problem",
         arguments: [
-            ("64MiX", Dimension.bytes, "unknown unit 'MiX' in '64MiX' (bytes units: KiB, MiB, GiB, TiB, KB, MB, GB, TB, B)"),
+            (
+                "64MiX", Dimension.bytes,
+                "unknown unit 'MiX' in '64MiX' (bytes units: KiB, MiB, GiB, TiB, KB, MB, GB, TB, B)"
+            ),
             ("3", .time, "'3' needs a unit (expected a time like 3us)"),
             ("fast", .bandwidth, "'fast' is not a number (expected a bandwidth like 160GB/s)"),
             ("1e400", .number, "'1e400' is out of range"),

@@ -10,38 +10,65 @@ struct MalformedLineTests {
         ("bogus", "t.moesim:1:1: error: unknown command 'bogus'; type 'help' for the list"),
         ("run until", "t.moesim:1:5: error: missing time after 'until', e.g. 3ms"),
         ("run until 3", "t.moesim:1:11: error: '3' needs a unit (expected a time like 3us)"),
-        ("run until 3parsecs", "t.moesim:1:11: error: unknown unit 'parsecs' in '3parsecs' (time units: ns, us, µs, ms, s)"),
+        (
+            "run until 3parsecs",
+            "t.moesim:1:11: error: unknown unit 'parsecs' in '3parsecs' (time units: ns, us, µs, ms, s)"
+        ),
         ("run sideways 3ms", "t.moesim:1:5: error: expected 'until TIME' or 'for TIME' after 'run', not 'sideways'"),
         ("step many", "t.moesim:1:6: error: 'many' is not a whole number (expected 1…1000000000)"),
-        ("step 99999999999999999999999", "t.moesim:1:6: error: '99999999999999999999999' is too large (expected 1…1000000000)"),
+        (
+            "step 99999999999999999999999",
+            "t.moesim:1:6: error: '99999999999999999999999' is too large (expected 1…1000000000)"
+        ),
         ("run until 1e300s", "t.moesim:1:11: error: '1e300s' is out of range"),
         ("run until 10000000000s", "t.moesim:1:11: error: time must be between 0 and 9e18 ns"),
         ("print", "t.moesim:1:1: error: missing metric name, e.g. sim.now"),
-        ("print sim.nope", "t.moesim:1:7: error: unknown metric 'sim.nope' (did you mean sim.now, sim.events, sim.processes?); see 'list metrics'"),
+        (
+            "print sim.nope",
+            "t.moesim:1:7: error: unknown metric 'sim.nope' (did you mean sim.now, sim.events, sim.processes?); see 'list metrics'"
+        ),
         ("expect sim.now ~ 3us", "t.moesim:1:16: error: '~' is not a comparison (== != < <= > >=)"),
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
         ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule"),
         ("send from=gpu0 to=gpu99 size=1MiB", "t.moesim:1:19: error: no GPU 'gpu99' (gpu0…gpu7)"),
-        ("send from=gpu0 to=gpu1 size=3B",
-         "t.moesim:1:29: error: size 3 B is not a whole number of bf16 elements (2 bytes each, at least one)"),
+        (
+            "send from=gpu0 to=gpu1 size=3B",
+            "t.moesim:1:29: error: size 3 B is not a whole number of bf16 elements (2 bytes each, at least one)"
+        ),
         ("send from=gpu0 size=1MiB", "t.moesim:1:1: error: missing argument to=gpuN"),
-        ("cluster preset=moon",
-         "t.moesim:1:16: error: 'moon' is not valid for preset (one of h800-node, h100-node, h200-node, 2-nodes, 8-nodes, dsv3)"),
+        (
+            "cluster preset=moon",
+            "t.moesim:1:16: error: 'moon' is not valid for preset (one of h800-node, h100-node, h200-node, 2-nodes, 8-nodes, dsv3)"
+        ),
         ("cluster nvlink=fast", "t.moesim:1:16: error: 'fast' is not a number (expected a bandwidth like 160GB/s)"),
-        ("alloc gpu=0 size=1TB",
-         "t.moesim:1:1: error: out of memory on gpu0: requested 1000000000000 bytes of activations with 0 of 80000000000 bytes in use (80000000000 free)"),
+        (
+            "alloc gpu=0 size=1TB",
+            "t.moesim:1:1: error: out of memory on gpu0: requested 1000000000000 bytes of activations with 0 of 80000000000 bytes in use (80000000000 free)"
+        ),
         ("send from= to=gpu1 size=1MiB", "t.moesim:1:6: error: missing value after 'from='"),
-        ("collective all-reduce size=1MiB group=gpu0,gpuX",
-         "t.moesim:1:44: error: no GPU 'gpuX' (gpu0…gpu7)"),
-        ("collective all-reduce size=3B", "t.moesim:1:12: error: invalid all-reduce size 3 bytes: must be a positive multiple of 2 (bf16)"),
+        (
+            "collective all-reduce size=1MiB group=gpu0,gpuX",
+            "t.moesim:1:44: error: no GPU 'gpuX' (gpu0…gpu7)"
+        ),
+        (
+            "collective all-reduce size=3B",
+            "t.moesim:1:12: error: invalid all-reduce size 3 bytes: must be a positive multiple of 2 (bf16)"
+        ),
         ("collective all-gather", "t.moesim:1:1: error: missing argument size=… (bytes, e.g. size=64MiB)"),
         ("schedule 1f1b pp=8 microbatches=20 f=-1", "t.moesim:1:38: error: f must be between 0 and 1e6 time units"),
-        ("schedule gpipe pp=1000 microbatches=10000",
-         "t.moesim:1:37: error: pp × microbatches = 10000000 is too large (at most 50000)"),
-        ("kernel gpu=0 flops=1e12 precision=fp4", "t.moesim:1:35: error: 'fp4' is not valid for precision (one of bf16, fp8)"),
+        (
+            "schedule gpipe pp=1000 microbatches=10000",
+            "t.moesim:1:37: error: pp × microbatches = 10000000 is too large (at most 50000)"
+        ),
+        (
+            "kernel gpu=0 flops=1e12 precision=fp4",
+            "t.moesim:1:35: error: 'fp4' is not valid for precision (one of bf16, fp8)"
+        ),
         ("show gpu nine", "t.moesim:1:10: error: no GPU 'nine' (gpu0…gpu7)"),
-        ("schedule dualpipe pp=8 microbatches=10",
-         "t.moesim:1:10: error: DualPipe needs at least 16 micro-batches, got m=10"),
+        (
+            "schedule dualpipe pp=8 microbatches=10",
+            "t.moesim:1:10: error: DualPipe needs at least 16 micro-batches, got m=10"
+        ),
         (#"trace export "unterminated.json"#, "t.moesim:1:14: error: unterminated quote: add a closing \""),
         ("seed -4", "t.moesim:1:6: error: '-4' is not a seed (a whole number 0…18446744073709551615)"),
         ("step 3 extra", "t.moesim:1:8: error: unexpected 'extra' after 'step' (see 'help step')"),
@@ -68,7 +95,10 @@ struct MalformedLineTests {
             Issue.record("expected a failure")
             return
         }
-        #expect(error.description.components(separatedBy: "\n").dropFirst() == ["    run until 3parsecs", "              ^~~~~~~~"])
+        #expect(
+            error.description.components(separatedBy: "\n").dropFirst() == [
+                "    run until 3parsecs", "              ^~~~~~~~",
+            ])
     }
 
     @Test("non-UTF-8 bytes are reported with line and column, not crashed on")

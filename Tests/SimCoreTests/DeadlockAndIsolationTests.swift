@@ -50,7 +50,8 @@ struct DeadlockAndIsolationTests {
         }
         #expect(simulation.run() == .finished)
         #expect(simulation.executor.foreignEnqueueCount == 0)
-        #expect(simulation.labels(of: log) == ["child4", "child3", "child2", "child1", "child0", "async-let", "discarding"])
+        #expect(
+            simulation.labels(of: log) == ["child4", "child3", "child2", "child1", "child0", "async-let", "discarding"])
     }
 
     @Test("work started from Task.detached inside a process is caught as a foreign enqueue")

@@ -12,7 +12,10 @@ struct DeterminismGuardTests {
         (#"Task\.sleep"#, "sleeps on a real clock"),
         (#"@MainActor"#, "runs on the main thread"),
         (#"Dispatch(Queue|Semaphore|Time|Group)"#, "uses Dispatch"),
-        (#"(^|\W)Date\(\)|ContinuousClock|SuspendingClock|clock_gettime|gettimeofday|CFAbsoluteTime"#, "reads a wall clock"),
+        (
+            #"(^|\W)Date\(\)|ContinuousClock|SuspendingClock|clock_gettime|gettimeofday|CFAbsoluteTime"#,
+            "reads a wall clock"
+        ),
         (#"\.(keys|values)\b(?!\.count|\.isEmpty)"#, "iterates a Dictionary in hash order"),
     ]
 
@@ -61,14 +64,17 @@ struct DeterminismGuardTests {
             "for key in table.keys {", "for v in d.values {",
         ]
         for line in bad {
-            #expect(Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")
+            #expect(
+                Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")
         }
         let good = ["Task(executorPreference: executor) {", "if table.keys.isEmpty {", "let count = d.values.count"]
         for line in good {
-            #expect(!Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")
+            #expect(
+                !Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")
         }
         for declaration in ["var x: [String: Int32] = [:]", "let s = Set<Int>()", "var m = [Int64: Int32]()"] {
-            #expect(declaration.range(of: Self.unorderedDeclaration, options: .regularExpression) != nil, "\(declaration)")
+            #expect(
+                declaration.range(of: Self.unorderedDeclaration, options: .regularExpression) != nil, "\(declaration)")
         }
     }
 }

@@ -39,7 +39,8 @@ struct DrivingTests {
         spawnRandomWorkload(on: pieces)
         var stops = 0
         while true {
-            let reason = stops.isMultiple(of: 2)
+            let reason =
+                stops.isMultiple(of: 2)
                 ? pieces.step(events: UInt64(1 + stops % 37))
                 : pieces.run(for: .nanoseconds(Int64(stops % 500)))
             stops += 1
