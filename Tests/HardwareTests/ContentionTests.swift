@@ -66,27 +66,15 @@ struct ContentionTests {
     func earlierArrivalOvertakesIdleWait() throws {
         // Into leaf0.down1: A from gpu0.nic.out (1.4 µs wire), B from spine1.down0 (0.45 µs wire). A reaches the
         // leaf's queue first (at 1600 ns, ready at 3000 ns), B later (2110 ns) but ready earlier (2560 ns).
-        let simulation = makeSimulation()
-        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: simulation)
-        let message = try phantomMessage(bytes: 4_000)
-        let arrivals = Collector<SimInstant>(in: simulation)
-        let clock = simulation.clock
-        simulation.spawn(name: "B") {
-            try await cluster.gpus[1].send(message, to: GPUID(8), tag: 0)
-            await arrivals.set(1, clock.now)
-        }
-        simulation.spawn(name: "A") {
-            try await clock.sleep(until: SimInstant(nanosecondsSinceStart: 1_500))
-            try await cluster.gpus[0].send(message, to: GPUID(8), tag: 0)
-            await arrivals.set(0, clock.now)
-        }
-        #expect(simulation.run() == .finished)
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: makeSimulation())
+        let times = try cluster.arrivalTimes([
+            TestSend(from: 1, to: 8, bytes: 4_000), TestSend(from: 0, to: 8, bytes: 4_000, startNs: 1_500),
+        ])
         // Uncontended: comm 20 ns, then 80 ns per IB hop plus its wire.
         let aloneA: Int64 = 20 + (80 + 1_400) * 2
         let aloneB: Int64 = 20 + (80 + 1_400) * 2 + (80 + 450) * 2
-        let values = simulation.inspect(arrivals) { $0.values }
-        #expect(values[0] == SimInstant(nanosecondsSinceStart: 1_500 + aloneA))
-        #expect(values[1] == SimInstant(nanosecondsSinceStart: aloneB))
+        #expect(times == [aloneB, 1_500 + aloneA])
+        let simulation = cluster.simulation
         let port = simulation.trace.events.filter { $0.actor == "leaf0" && $0.lane == "down1" }
         #expect(port.map(\.start.nanosecondsSinceStart) == [2_560, 3_000])
     }
@@ -95,24 +83,13 @@ struct ContentionTests {
     func earlierDeliveryOvertakesWait() throws {
         // gpu9 -> gpu8 on NVLink lands at 3370 ns (last chunk on its wire from 1720 ns); gpu0 -> gpu8 on IB, sent
         // at 200 ns, is on its last wire from 1780 ns and lands at 3180 ns.
-        let simulation = makeSimulation()
-        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: simulation)
-        let message = try phantomMessage(bytes: 4_000)
-        let arrivals = Collector<SimInstant>(in: simulation)
-        let clock = simulation.clock
-        simulation.spawn(name: "nvlink") {
-            try await cluster.gpus[9].send(message, to: GPUID(8), tag: 0)
-            await arrivals.set(0, clock.now)
-        }
-        simulation.spawn(name: "ib") {
-            try await clock.sleep(until: SimInstant(nanosecondsSinceStart: 200))
-            try await cluster.gpus[0].send(message, to: GPUID(8), tag: 0)
-            await arrivals.set(1, clock.now)
-        }
-        #expect(simulation.run() == .finished)
-        let values = simulation.inspect(arrivals) { $0.values }
-        #expect(values[0] == SimInstant(nanosecondsSinceStart: 20 + (25 + 1_650) * 2))
-        #expect(values[1] == SimInstant(nanosecondsSinceStart: 200 + 20 + (80 + 1_400) * 2))
+        let cluster = try Cluster(.coarseChunks(nodeCount: 2), in: makeSimulation())
+        let times = try cluster.arrivalTimes([
+            TestSend(from: 9, to: 8, bytes: 4_000), TestSend(from: 0, to: 8, bytes: 4_000, startNs: 200),
+        ])
+        let nvlinkArrival: Int64 = 20 + (25 + 1_650) * 2
+        let ibArrival: Int64 = 200 + 20 + (80 + 1_400) * 2
+        #expect(times == [nvlinkArrival, ibArrival])
     }
 
     @Test("link statistics: bytes, busy time and utilisation over a window")

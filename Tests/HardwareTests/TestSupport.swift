@@ -12,11 +12,12 @@ func makeSimulation(seed: UInt64 = 0, storesTraceEvents: Bool = true) -> Simulat
 /// A phantom fp32 vector of exactly `bytes` bytes (a multiple of 4).
 func phantomMessage(bytes: Int) throws -> Tensor { try Tensor(phantom: [bytes / 4], dtype: .fp32) }
 
-/// One message of a test: from, to, bytes.
+/// One message of a test: from, to, bytes, sent at `startNs`.
 struct TestSend {
     let from: Int
     let to: Int
     let bytes: Int
+    var startNs: Int64 = 0
 }
 
 /// Collects values that simulated processes report, keyed by an index.
@@ -30,23 +31,25 @@ actor Collector<Value: Sendable>: SimulatedActor {
 }
 
 extension Cluster {
-    /// Starts every send at time zero, runs the simulation to the end, and returns each send's duration in ns
-    /// (sent at 0, so also its arrival time).
+    /// Starts every send at its `startNs`, runs the simulation to the end, and returns each arrival time in ns
+    /// (for sends at 0 also their durations).
     func arrivalTimes(_ sends: [TestSend]) throws -> [Int64] {
-        let collector = Collector<SimDuration>(in: simulation)
+        let collector = Collector<SimInstant>(in: simulation)
+        let clock = simulation.clock
         for (index, send) in sends.enumerated() {
             let source = gpus[send.from]
             let message = try phantomMessage(bytes: send.bytes)
             simulation.spawn(name: "send\(index)") {
+                try await clock.sleep(until: SimInstant(nanosecondsSinceStart: send.startNs))
                 let handle = try await source.startSend(message, to: GPUID(send.to), tag: index)
                 await handle.wait()
-                await collector.set(index, (handle.deliveredAt ?? .start) - handle.sentAt)
+                await collector.set(index, handle.deliveredAt ?? .start)
             }
         }
         let reason = simulation.run()
         guard reason == .finished else { throw TestFailure("simulation stopped with \(reason)") }
         let values = simulation.inspect(collector) { $0.values }
-        return sends.indices.map { values[$0]?.nanoseconds ?? -1 }
+        return sends.indices.map { values[$0]?.nanosecondsSinceStart ?? -1 }
     }
 
     /// The statistics of the link called `name`, read between steps.
