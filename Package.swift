@@ -26,9 +26,12 @@ let package = Package(
     ],
     targets: [
         // MARK: - Simulation kernel
+        // DWARF 4: the valgrind on these machines cannot read clang's default DWARF 5 (callgrind profiles).
+        .target(name: "CSimHooks", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .target(
             name: "SimCore",
             dependencies: [
+                "CSimHooks",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

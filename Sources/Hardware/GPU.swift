@@ -148,7 +148,7 @@ public actor GPU: SimulatedActor {
         guard transfer.noteChunkArrived() else { return }
         if atNs <= simulation.executor.nowNs { return complete(transfer) }
         guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
-        Task(executorPreference: simulation.executor) { await self.deliver(token: token) }
+        Task { await self.deliver(token: token) }
     }
 
     /// The GPU's delivery process: completes each message when its last chunk gets here.

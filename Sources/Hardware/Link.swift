@@ -63,7 +63,7 @@ public actor Link: SimulatedActor {
     /// Queues the next chunk of `transfer`, at position `hop` of its route; it reaches the port at `readyAtNs`.
     func accept(_ transfer: Transfer, hop: Int, readyAtNs: Int64) {
         guard let token = arriving.insert(Flow(transfer: transfer, hop: hop), readyAtNs: readyAtNs) else { return }
-        Task(executorPreference: simulation.executor) { await self.transmit(token: token) }
+        Task { await self.transmit(token: token) }
     }
 
     /// The port's process: serialises ready chunks round-robin across flows, sleeping while none is ready.

@@ -2,18 +2,24 @@ import DequeModule
 import Foundation
 import Synchronization
 
-/// The single-threaded run loop of one simulation: serial executor of every simulated actor and task executor
-/// preferred by every simulated task. Jobs run in FIFO order; sleepers wait in a heap keyed (deadline, sequence).
+/// The single-threaded run loop of one simulation and serial executor of every simulated actor. Jobs run in
+/// FIFO order; sleepers' jobs wait in a heap keyed (deadline, sequence).
 ///
-/// All state is confined to the thread that drives the loop. An enqueue from any other thread, or from any
-/// thread while nobody drives, is a determinism bug: it is counted (and traps when `trapsOnForeignEnqueue` is
-/// set) and the job is never run.
-public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+/// While a thread drives the loop, work the runtime would send to the global executor from that thread (a new
+/// task, a task-group child, `async let`, a hop into nonisolated code) is redirected into the same FIFO queue
+/// (`GlobalEnqueueRedirect`), so no simulated task needs an executor preference and actor hops stay cheap.
+/// An enqueue from any other thread, or from any thread while nobody drives, is a determinism bug: it is
+/// counted (and traps when `trapsOnForeignEnqueue` is set) and the job is never run.
+public final class SimExecutor: SerialExecutor, @unchecked Sendable {
     private var jobs = Deque<UnownedJob>()
     private var timers = TimerHeap()
     private var nextTimerSequence: UInt64 = 0
     /// Live (not cancelled) timers in the heap.
     private var liveTimerCount = 0
+    /// The timer of the task now hopping to the sleep gate.
+    private var pendingSleep: Timer?
+    private let parking = ParkingExecutor()
+    private let gate: SleepGate
 
     /// The current virtual time in nanoseconds since start.
     public private(set) var nowNs: Int64 = 0
@@ -26,7 +32,11 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
     private let trapFlag = Atomic<Bool>(false)
     private let stopFlag = Atomic<Bool>(false)
 
-    public init() {}
+    public init() {
+        gate = SleepGate(parking: parking)
+        parking.owner = self
+        GlobalEnqueueRedirect.install()
+    }
 
     /// Enqueues and timer registrations that came from outside the driving thread (each one a determinism bug).
     public var foreignEnqueueCount: Int { foreignEnqueues.load(ordering: .relaxed) }
@@ -51,15 +61,11 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unownedJob = UnownedJob(job)
-        guard isOnDrivingThread() else {
-            reportForeignEnqueue()
-            return
-        }
+        guard isOnDrivingThread() else { return reportForeignEnqueue() }
         jobs.append(unownedJob)
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
-    public func asUnownedTaskExecutor() -> UnownedTaskExecutor { UnownedTaskExecutor(ordinary: self) }
 
     /// Lets `assumeIsolated` read actor state between steps, from the thread that owns the simulation.
     public func checkIsolated() {
@@ -69,46 +75,51 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
             "simulated actor state read from a foreign thread while the simulation runs")
     }
 
+    /// Queues a job the runtime meant for the global executor; only the driving thread gets here.
+    func acceptRedirected(_ job: UnownedJob) { jobs.append(job) }
+
     // MARK: - Driving
 
     /// Runs `body` with the calling thread marked as the one allowed to enqueue.
     public func drive<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let previous = beginDriving()
-        defer { endDriving(restoring: previous) }
+        let mark = beginDriving()
+        defer { endDriving(restoring: mark) }
         return try body()
     }
 
-    /// Marks the calling thread as the driver; returns the previous marking for `endDriving`.
-    func beginDriving() -> UInt {
+    /// Marks the calling thread as the driver; returns what to restore with `endDriving`.
+    func beginDriving() -> DrivingMark {
         let thread = currentThreadID()
         let previous = drivingThread.load(ordering: .relaxed)
         precondition(previous == 0 || previous == thread, "a simulation is driven from two threads at once")
         drivingThread.store(thread, ordering: .relaxed)
-        return previous
+        return DrivingMark(thread: previous, redirect: GlobalEnqueueRedirect.redirectCurrentThread(to: self))
     }
 
-    func endDriving(restoring previous: UInt) { drivingThread.store(previous, ordering: .relaxed) }
+    func endDriving(restoring mark: DrivingMark) {
+        drivingThread.store(mark.thread, ordering: .relaxed)
+        GlobalEnqueueRedirect.restoreCurrentThread(mark.redirect)
+    }
 
     /// Runs the next queued job. Returns false when the queue is empty. Call only inside `drive`.
     @inline(__always)
     func runNextJob() -> Bool {
         guard let job = jobs.popFirst() else { return false }
         jobsRun &+= 1
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        job.runSynchronously(on: asUnownedSerialExecutor())
         return true
     }
 
-    /// Advances `now` to the earliest live deadline and resumes every sleeper due then, in scheduling order.
+    /// Advances `now` to the earliest live deadline and queues every sleeper due then, in scheduling order.
     /// Returns false when no live timer is left. Call only inside `drive` with an empty job queue.
     func fireNextTimers() -> Bool {
         dropCancelledTimers()
         guard let first = timers.first else { return false }
         nowNs = first.deadlineNs
         while let next = timers.first, next.deadlineNs == nowNs {
-            let timer = timers.removeFirst()
-            if let continuation = timer.continuation {
+            if let job = timers.removeFirst().job {
                 liveTimerCount -= 1
-                continuation.resume()
+                jobs.append(job)
             }
         }
         return true
@@ -134,38 +145,41 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
 
     /// Parks the current task until `deadlineNs`; a deadline at or before now yields (FIFO).
     /// Cancellation resumes it at once with `CancellationError` and leaves the clock where it is.
-    public func sleep(untilNs deadlineNs: Int64) async throws {
+    public func sleep(untilNs deadlineNs: Int64, isolation: isolated (any Actor)? = #isolation) async throws {
         try Task.checkCancellation()
-        guard deadlineNs > nowNs else {
-            await Task.yield()
-            return
-        }
-        // Taken before the handler is installed: the runtime may switch tasks before the operation starts.
         let sequence = takeTimerSequence()
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                if Task.isCancelled {
-                    continuation.resume()
-                } else {
-                    park(continuation, deadlineNs: deadlineNs, sequence: sequence)
-                }
-            }
-        } onCancel: {
-            self.cancelTimer(sequence: sequence)
-        }
+        await withTaskCancellationHandler(
+            operation: {
+                _ = isolation
+                if !Task.isCancelled { await park(untilNs: deadlineNs, sequence: sequence) }
+            },
+            onCancel: { self.cancelTimer(sequence: sequence) },
+            isolation: isolation)
         try Task.checkCancellation()
     }
 
     /// Parks the current task until `deadlineNs` without observing cancellation: the cheapest sleep, for the
     /// hot paths of hardware models (no cancellation record is registered with the runtime).
     public func sleepUncancellable(untilNs deadlineNs: Int64) async {
-        guard deadlineNs > nowNs else {
-            await Task.yield()
-            return
-        }
-        await withUnsafeContinuation { continuation in
-            park(continuation, deadlineNs: deadlineNs, sequence: takeTimerSequence())
-        }
+        await park(untilNs: deadlineNs, sequence: takeTimerSequence())
+    }
+
+    /// Hops to the sleep gate, whose executor hands this task's job to `parkSleeper`: one job per sleep and no
+    /// continuation. The task resumes on this executor, so the hop back to the caller's actor is free.
+    private func park(untilNs deadlineNs: Int64, sequence: UInt64) async {
+        pendingSleep = Timer(deadlineNs: deadlineNs, sequence: sequence, job: nil)
+        await gate.park()
+    }
+
+    /// Takes the job of the task hopping to the sleep gate: due now, it queues (a FIFO yield); otherwise it
+    /// waits in the timer heap.
+    func parkSleeper(_ job: UnownedJob) {
+        guard isOnDrivingThread() else { return reportForeignEnqueue() }
+        defer { pendingSleep = nil }
+        guard var timer = pendingSleep, timer.deadlineNs > nowNs else { return jobs.append(job) }
+        timer.job = job
+        liveTimerCount += 1
+        timers.insert(timer)
     }
 
     @inline(__always)
@@ -174,28 +188,17 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
         return nextTimerSequence
     }
 
-    private func park(_ continuation: UnsafeContinuation<Void, Never>, deadlineNs: Int64, sequence: UInt64) {
-        guard isOnDrivingThread() else {
-            reportForeignEnqueue()
-            return
-        }
-        liveTimerCount += 1
-        timers.insert(Timer(deadlineNs: deadlineNs, sequence: sequence, continuation: continuation))
-    }
-
-    /// Resumes the cancelled sleeper early; `sleep(untilNs:)` then sees the cancellation and throws.
+    /// Queues the cancelled sleeper at once; `sleep(untilNs:)` then sees the cancellation and throws.
     private func cancelTimer(sequence: UInt64) {
-        guard isOnDrivingThread() else {
-            reportForeignEnqueue()
-            return
-        }
-        guard let continuation = timers.takeContinuation(sequence: sequence) else { return }
+        guard isOnDrivingThread() else { return reportForeignEnqueue() }
+        guard let job = timers.takeJob(sequence: sequence) else { return }
         liveTimerCount -= 1
-        continuation.resume()
+        jobs.append(job)
     }
 
     private func dropCancelledTimers() {
-        while let first = timers.first, first.continuation == nil { _ = timers.removeFirst() }
+        guard timers.count != liveTimerCount else { return }
+        while let first = timers.first, first.job == nil { _ = timers.removeFirst() }
     }
 
     // MARK: - Thread checks
@@ -211,6 +214,12 @@ public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendabl
             preconditionFailure("determinism bug: work enqueued on the simulation from a foreign thread")
         }
     }
+}
+
+/// What `SimExecutor.beginDriving` replaced: the previous driving thread and the thread's previous redirect.
+struct DrivingMark {
+    let thread: UInt
+    let redirect: UnsafeMutableRawPointer?
 }
 
 /// A nonzero identifier of the calling thread.

@@ -33,13 +33,14 @@ public final class Simulation: @unchecked Sendable {
 
     // MARK: - Processes
 
-    /// Starts a named simulated process; it runs when the simulation is next driven.
+    /// Starts a named simulated process; it runs when the simulation is next driven. Its task, and every task
+    /// it starts, run on the simulation executor (see `GlobalEnqueueRedirect`).
     @discardableResult
     public func spawn(name: String, _ body: sending @escaping () async throws -> Void) -> ProcessID {
         let id = processes.add(name: name)
-        let previous = executor.beginDriving()
-        defer { executor.endDriving(restoring: previous) }
-        Task(executorPreference: executor) {
+        let mark = executor.beginDriving()
+        defer { executor.endDriving(restoring: mark) }
+        Task(name: name) {
             do {
                 try await ProcessID.$current.withValue(id) { try await body() }
             } catch {

@@ -2,8 +2,9 @@
 struct Timer {
     var deadlineNs: Int64
     var sequence: UInt64
-    /// `nil` once the sleep was cancelled; the entry is then dropped without advancing time.
-    var continuation: UnsafeContinuation<Void, Never>?
+    /// The sleeping task's job; `nil` once the sleep was cancelled (the entry is then dropped without
+    /// advancing time).
+    var job: UnownedJob?
 
     @inline(__always)
     func precedes(_ other: Timer) -> Bool {
@@ -21,55 +22,49 @@ struct TimerHeap {
 
     mutating func insert(_ timer: Timer) {
         entries.append(timer)
-        siftUp(from: entries.count - 1)
+        entries.withUnsafeMutableBufferPointer { Self.place(timer, risingFrom: $0.count - 1, in: $0) }
     }
 
     mutating func removeFirst() -> Timer {
         let top = entries[0]
         let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            siftDown(from: 0)
-        }
+        if !entries.isEmpty { refill(rootWith: last) }
         return top
     }
 
-    /// Takes the continuation of the timer with `sequence` out of the heap (a linear scan: cancellation is rare).
-    mutating func takeContinuation(sequence: UInt64) -> UnsafeContinuation<Void, Never>? {
+    /// Takes the job of the timer with `sequence` out of the heap (a linear scan: cancellation is rare).
+    mutating func takeJob(sequence: UInt64) -> UnownedJob? {
         guard let index = entries.firstIndex(where: { $0.sequence == sequence }) else { return nil }
-        let continuation = entries[index].continuation
-        entries[index].continuation = nil
-        return continuation
+        let job = entries[index].job
+        entries[index].job = nil
+        return job
     }
 
-    private mutating func siftUp(from start: Int) {
+    /// Fills the empty root with `moving` (Floyd's method): walks the hole down along the earlier child to a
+    /// leaf, one comparison per level, then lets `moving` rise from there (usually a step or none).
+    private mutating func refill(rootWith moving: Timer) {
         entries.withUnsafeMutableBufferPointer { heap in
-            var child = start
-            let moving = heap[child]
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard moving.precedes(heap[parent]) else { break }
-                heap[child] = heap[parent]
-                child = parent
+            var hole = 0
+            var child = 1
+            while child < heap.count {
+                if child + 1 < heap.count && heap[child + 1].precedes(heap[child]) { child += 1 }
+                heap[hole] = heap[child]
+                hole = child
+                child = 2 * hole + 1
             }
-            heap[child] = moving
+            Self.place(moving, risingFrom: hole, in: heap)
         }
     }
 
-    private mutating func siftDown(from start: Int) {
-        entries.withUnsafeMutableBufferPointer { heap in
-            var parent = start
-            let moving = heap[parent]
-            let count = heap.count
-            while true {
-                var child = 2 * parent + 1
-                if child >= count { break }
-                if child + 1 < count && heap[child + 1].precedes(heap[child]) { child += 1 }
-                guard heap[child].precedes(moving) else { break }
-                heap[parent] = heap[child]
-                parent = child
-            }
-            heap[parent] = moving
+    /// Puts `moving` into the hole at `start` after moving every ancestor it precedes one level down.
+    private static func place(_ moving: Timer, risingFrom start: Int, in heap: UnsafeMutableBufferPointer<Timer>) {
+        var hole = start
+        while hole > 0 {
+            let parent = (hole - 1) / 2
+            guard moving.precedes(heap[parent]) else { break }
+            heap[hole] = heap[parent]
+            hole = parent
         }
+        heap[hole] = moving
     }
 }

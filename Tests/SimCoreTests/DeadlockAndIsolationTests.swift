@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import SimCore
@@ -54,20 +53,45 @@ struct DeadlockAndIsolationTests {
             simulation.labels(of: log) == ["child4", "child3", "child2", "child1", "child0", "async-let", "discarding"])
     }
 
-    @Test("work started from Task.detached inside a process is caught as a foreign enqueue")
-    func detachedTaskIsCaught() async {
-        let simulation = Simulation()
-        let executor = simulation.executor
-        let escaped = Mutex<Task<Void, Never>?>(nil)
-        simulation.spawn(name: "leaky") {
-            let handle = Task.detached {
-                _ = Task(executorPreference: executor) {}
-            }
-            escaped.withLock { $0 = handle }
+    @Test("unstructured and detached tasks started inside a process run on the simulation, in FIFO order")
+    func unstructuredTasksJoinTheQueue() {
+        let simulation = makeSimulation()
+        let log = EventLog(in: simulation)
+        simulation.spawn(name: "starter") {
+            Task.detached { await log.note("detached") }
+            Task { await log.note("unstructured") }
+            await log.note("starter")
         }
         #expect(simulation.run() == .finished)
-        let handle = escaped.withLock { $0 }
-        await handle?.value
-        #expect(executor.foreignEnqueueCount == 1)
+        #expect(simulation.executor.foreignEnqueueCount == 0)
+        #expect(simulation.labels(of: log) == ["starter", "detached", "unstructured"])
+    }
+
+    @Test("work enqueued on a simulated actor from a thread that is not driving is counted and never run")
+    func enqueueWhileNotDrivingIsCaught() {
+        let simulation = Simulation()
+        let log = EventLog(in: simulation)
+        simulation.inspect(log) { log in
+            _ = Task { log.note("escaped") }
+        }
+        #expect(simulation.executor.foreignEnqueueCount == 1)
+        #expect(simulation.run() == .finished)
+        #expect(simulation.labels(of: log).isEmpty)
+    }
+
+    @Test("a process that drives a second simulation hands the global queue back to the first")
+    func nestedSimulationsKeepTheirOwnQueues() {
+        let outer = makeSimulation()
+        let inner = makeSimulation()
+        let outerLog = EventLog(in: outer)
+        let innerLog = EventLog(in: inner)
+        outer.spawn(name: "outer") {
+            inner.spawn(name: "inner") { await innerLog.note("inner") }
+            _ = inner.run()
+            Task { await outerLog.note("after inner run") }
+        }
+        #expect(outer.run() == .finished)
+        #expect(outer.labels(of: outerLog) == ["after inner run"])
+        #expect(inner.labels(of: innerLog) == ["inner"])
     }
 }

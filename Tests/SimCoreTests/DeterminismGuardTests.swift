@@ -7,8 +7,7 @@ import Testing
 struct DeterminismGuardTests {
     /// Forbidden spellings and why.
     static let forbidden: [(pattern: String, reason: String)] = [
-        (#"Task\.detached"#, "escapes the simulation executor"),
-        (#"(^|[^\w.])Task\s*\{"#, "an unstructured Task without executorPreference escapes the executor"),
+        (#"Task\.detached"#, "drops the process's task locals (use Task {})"),
         (#"Task\.sleep"#, "sleeps on a real clock"),
         (#"@MainActor"#, "runs on the main thread"),
         (#"Dispatch(Queue|Semaphore|Time|Group)"#, "uses Dispatch"),
@@ -59,7 +58,7 @@ struct DeterminismGuardTests {
     @Test("the guard's patterns catch what they are meant to catch")
     func patternsCatchViolations() {
         let bad = [
-            "Task.detached { }", "let t = Task { await x() }", "try await Task.sleep(for: .seconds(1))",
+            "Task.detached { }", "try await Task.sleep(for: .seconds(1))",
             "@MainActor func f()", "DispatchQueue.main.async {}", "let d = Date()", "let c = ContinuousClock()",
             "for key in table.keys {", "for v in d.values {",
         ]
@@ -67,7 +66,9 @@ struct DeterminismGuardTests {
             #expect(
                 Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")
         }
-        let good = ["Task(executorPreference: executor) {", "if table.keys.isEmpty {", "let count = d.values.count"]
+        let good = [
+            "Task { await self.transmit(token: token) }", "if table.keys.isEmpty {", "let count = d.values.count",
+        ]
         for line in good {
             #expect(
                 !Self.forbidden.contains { line.range(of: $0.pattern, options: .regularExpression) != nil }, "\(line)")

@@ -133,6 +133,35 @@ struct VirtualTimeTests {
         #expect(simulation.labels(of: log) == ["threw"])
         #expect(simulation.now == .start)
     }
+
+    @Test("each sleep of a simulated actor costs exactly one event, however it sleeps")
+    func sleepInsideAnActorIsOneEvent() {
+        func events(sleeps: Int) -> UInt64 {
+            let simulation = makeSimulation()
+            let sleeper = Sleeper(in: simulation)
+            simulation.spawn(name: "sleeper") { await sleeper.sleep(times: sleeps) }
+            #expect(simulation.run() == .finished)
+            #expect(simulation.now == SimInstant(nanosecondsSinceStart: Int64(2 * sleeps)))
+            return simulation.eventCount
+        }
+        #expect(events(sleeps: 130) - events(sleeps: 10) == 3 * 120)
+    }
+}
+
+/// Sleeps in three ways, repeatedly, inside its own isolation.
+actor Sleeper: SimulatedActor {
+    nonisolated let simulation: Simulation
+
+    init(in simulation: Simulation) { self.simulation = simulation }
+
+    func sleep(times: Int) async {
+        let clock = simulation.clock
+        for _ in 0..<times {
+            await clock.sleepUncancellable(until: clock.now + .nanoseconds(1))
+            try? await clock.sleep(for: .nanoseconds(1))
+            try? await clock.sleep(for: .zero)
+        }
+    }
 }
 
 /// Forwards each message to a log after a fixed latency, the way a link would.
