@@ -27,8 +27,9 @@ static void __attribute__((swiftcall)) redirecting_hook(void *job, enqueue_origi
 
 static void install(void) {
     installed_redirect = pending_redirect;
-    previous_hook = swift_task_enqueueGlobal_hook;
-    swift_task_enqueueGlobal_hook = redirecting_hook;
+    previous_hook = __atomic_load_n(&swift_task_enqueueGlobal_hook, __ATOMIC_ACQUIRE);
+    // Other threads may be enqueueing right now: publish the hook after its state.
+    __atomic_store_n(&swift_task_enqueueGlobal_hook, redirecting_hook, __ATOMIC_RELEASE);
 }
 
 void moesim_install_global_enqueue_redirect(moesim_redirect_fn redirect) {
@@ -41,5 +42,3 @@ void *moesim_exchange_thread_driver(void *driver) {
     thread_driver = driver;
     return previous;
 }
-
-void *moesim_thread_driver(void) { return thread_driver; }

@@ -166,17 +166,21 @@ public final class SimExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Hops to the sleep gate, whose executor hands this task's job to `parkSleeper`: one job per sleep and no
     /// continuation. The task resumes on this executor, so the hop back to the caller's actor is free.
+    @inline(__always)
     private func park(untilNs deadlineNs: Int64, sequence: UInt64) async {
-        pendingSleep = Timer(deadlineNs: deadlineNs, sequence: sequence, job: nil)
+        // From a foreign thread the hop still happens, and `parkSleeper` reports and drops the job.
+        if isOnDrivingThread() { pendingSleep = Timer(deadlineNs: deadlineNs, sequence: sequence, job: nil) }
         await gate.park()
+        precondition(pendingSleep == nil, "the hop to the sleep gate was optimised away")
     }
 
     /// Takes the job of the task hopping to the sleep gate: due now, it queues (a FIFO yield); otherwise it
     /// waits in the timer heap.
     func parkSleeper(_ job: UnownedJob) {
         guard isOnDrivingThread() else { return reportForeignEnqueue() }
-        defer { pendingSleep = nil }
-        guard var timer = pendingSleep, timer.deadlineNs > nowNs else { return jobs.append(job) }
+        guard var timer = pendingSleep else { preconditionFailure("a job reached the sleep gate without a sleep") }
+        pendingSleep = nil
+        guard timer.deadlineNs > nowNs else { return jobs.append(job) }
         timer.job = job
         liveTimerCount += 1
         timers.insert(timer)
@@ -214,12 +218,6 @@ public final class SimExecutor: SerialExecutor, @unchecked Sendable {
             preconditionFailure("determinism bug: work enqueued on the simulation from a foreign thread")
         }
     }
-}
-
-/// What `SimExecutor.beginDriving` replaced: the previous driving thread and the thread's previous redirect.
-struct DrivingMark {
-    let thread: UInt
-    let redirect: UnsafeMutableRawPointer?
 }
 
 /// A nonzero identifier of the calling thread.

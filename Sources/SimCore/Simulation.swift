@@ -14,12 +14,14 @@ public final class Simulation: @unchecked Sendable {
     public let random: RandomStreams
 
     let processes = ProcessTable()
+    private let processHost: ProcessHost
     private var failure: (process: String, error: String)?
 
     /// A new simulation at time zero; `seed` is the root of every random stream.
     public init(seed: UInt64 = 0, storesTraceEvents: Bool = true) {
         executor = SimExecutor()
         clock = SimClock(executor: executor)
+        processHost = ProcessHost(executor: executor)
         trace = TraceRecorder(storesEvents: storesTraceEvents)
         random = RandomStreams(rootSeed: seed)
     }
@@ -33,22 +35,27 @@ public final class Simulation: @unchecked Sendable {
 
     // MARK: - Processes
 
-    /// Starts a named simulated process; it runs when the simulation is next driven. Its task, and every task
-    /// it starts, run on the simulation executor (see `GlobalEnqueueRedirect`).
+    /// Starts a named simulated process; it runs when the simulation is next driven. It runs on the
+    /// simulation's process host actor, and every task it starts runs on the simulation executor too (see
+    /// `GlobalEnqueueRedirect`).
     @discardableResult
     public func spawn(name: String, _ body: sending @escaping () async throws -> Void) -> ProcessID {
         let id = processes.add(name: name)
         let mark = executor.beginDriving()
         defer { executor.endDriving(restoring: mark) }
-        Task(name: name) {
-            do {
-                try await ProcessID.$current.withValue(id) { try await body() }
-            } catch {
-                self.failure = self.failure ?? (self.processes.name(of: id), String(describing: error))
+        // Handed on unchanged to the host's new task; the closures in between only carry it there.
+        nonisolated(unsafe) let process = body
+        ProcessID.$current.withValue(id) {
+            processHost.assumeIsolated { host in
+                host.start(name: name, process) { error in self.processEnded(id, error: error) }
             }
-            self.processes.finish(id)
         }
         return id
+    }
+
+    private func processEnded(_ id: ProcessID, error: (any Error)?) {
+        if let error { failure = failure ?? (processes.name(of: id), String(describing: error)) }
+        processes.finish(id)
     }
 
     /// Records that the current process waits on `resource` (nil: waits no more). Used by the primitives.

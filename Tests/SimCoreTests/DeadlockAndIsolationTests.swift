@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+import Synchronization
 import Testing
 
 @testable import SimCore
@@ -67,7 +70,7 @@ struct DeadlockAndIsolationTests {
         #expect(simulation.labels(of: log) == ["starter", "detached", "unstructured"])
     }
 
-    @Test("work enqueued on a simulated actor from a thread that is not driving is counted and never run")
+    @Test("work enqueued on a simulated actor while nobody drives is counted and never run")
     func enqueueWhileNotDrivingIsCaught() {
         let simulation = Simulation()
         let log = EventLog(in: simulation)
@@ -94,4 +97,31 @@ struct DeadlockAndIsolationTests {
         #expect(outer.labels(of: outerLog) == ["after inner run"])
         #expect(inner.labels(of: innerLog) == ["inner"])
     }
+
+    @Test("a task started on another thread while a process runs stays on the global executor")
+    func otherThreadsKeepTheGlobalExecutor() async {
+        let simulation = makeSimulation()
+        let record = ThreadRecord()
+        simulation.spawn(name: "starter") {
+            record.driver.store(currentThreadID(), ordering: .relaxed)
+            let created = DispatchSemaphore(value: 0)
+            Thread {
+                record.task.withLock { $0 = Task { currentThreadID() } }
+                created.signal()
+            }.start()
+            // The other thread is not a pool thread, so this wait ends whatever the pool is doing.
+            created.wait()
+        }
+        #expect(simulation.run() == .finished)
+        let ranOn = await record.task.withLock { $0 }?.value
+        let driver = record.driver.load(ordering: .relaxed)
+        #expect(driver != 0 && ranOn != nil && ranOn != driver)
+        #expect(simulation.executor.foreignEnqueueCount == 0)
+    }
+}
+
+/// What a test saw of threads: the driving one, and a task started elsewhere that reports where it ran.
+final class ThreadRecord: Sendable {
+    let driver = Atomic<UInt>(0)
+    let task = Mutex<Task<UInt, Never>?>(nil)
 }

@@ -134,34 +134,52 @@ struct VirtualTimeTests {
         #expect(simulation.now == .start)
     }
 
-    @Test("each sleep of a simulated actor costs exactly one event, however it sleeps")
-    func sleepInsideAnActorIsOneEvent() {
-        func events(sleeps: Int) -> UInt64 {
+    @Test("a sleep costs one event, in a process body or an actor; a call to a simulated actor costs none")
+    func sleepsAndCallsCostOneEventOrNone() {
+        /// Events for `rounds` rounds of three sleeps and one actor call, from the process body or an actor.
+        func events(rounds: Int, insideActor: Bool) -> UInt64 {
             let simulation = makeSimulation()
             let sleeper = Sleeper(in: simulation)
-            simulation.spawn(name: "sleeper") { await sleeper.sleep(times: sleeps) }
+            if insideActor {
+                simulation.spawn(name: "sleeper") { await sleeper.sleep(rounds: rounds) }
+            } else {
+                simulation.spawn(name: "process") { await Sleeper.sleepAndCall(sleeper, rounds: rounds) }
+            }
             #expect(simulation.run() == .finished)
-            #expect(simulation.now == SimInstant(nanosecondsSinceStart: Int64(2 * sleeps)))
+            #expect(simulation.now == SimInstant(nanosecondsSinceStart: Int64(2 * rounds)))
             return simulation.eventCount
         }
-        #expect(events(sleeps: 130) - events(sleeps: 10) == 3 * 120)
+        for insideActor in [false, true] {
+            #expect(
+                events(rounds: 130, insideActor: insideActor) - events(rounds: 10, insideActor: insideActor) == 360,
+                "inside an actor: \(insideActor)")
+        }
     }
 }
 
-/// Sleeps in three ways, repeatedly, inside its own isolation.
+/// Sleeps in three ways and takes a call, repeatedly.
 actor Sleeper: SimulatedActor {
     nonisolated let simulation: Simulation
+    private var calls = 0
 
     init(in simulation: Simulation) { self.simulation = simulation }
 
-    func sleep(times: Int) async {
-        let clock = simulation.clock
-        for _ in 0..<times {
+    /// Each round: an uncancellable 1 ns sleep, a cancellable 1 ns sleep, a zero sleep, one call to `sleeper`.
+    /// Nonisolated, so it runs on its caller's actor (the process host, or this actor).
+    nonisolated static func sleepAndCall(_ sleeper: Sleeper, rounds: Int) async {
+        let clock = sleeper.simulation.clock
+        for _ in 0..<rounds {
             await clock.sleepUncancellable(until: clock.now + .nanoseconds(1))
             try? await clock.sleep(for: .nanoseconds(1))
             try? await clock.sleep(for: .zero)
+            await sleeper.call()
         }
     }
+
+    /// The same rounds, run inside this actor (the call is then to itself).
+    func sleep(rounds: Int) async { await Self.sleepAndCall(self, rounds: rounds) }
+
+    func call() { calls += 1 }
 }
 
 /// Forwards each message to a log after a fixed latency, the way a link would.

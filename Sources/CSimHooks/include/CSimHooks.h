@@ -11,7 +11,4 @@ void moesim_install_global_enqueue_redirect(moesim_redirect_fn _Nonnull redirect
 /// Marks the calling thread as driving `driver` (NULL: no longer driving); returns the previous marking.
 void *_Nullable moesim_exchange_thread_driver(void *_Nullable driver);
 
-/// The driver marked on the calling thread, or NULL.
-void *_Nullable moesim_thread_driver(void);
-
 #endif
