@@ -150,7 +150,7 @@ public final class SimExecutor: SerialExecutor, @unchecked Sendable {
         let sequence = takeTimerSequence()
         await withTaskCancellationHandler(
             operation: {
-                _ = isolation
+                _ = isolation  // captured, so the closure runs on the caller's actor instead of hopping off it
                 if !Task.isCancelled { await park(untilNs: deadlineNs, sequence: sequence) }
             },
             onCancel: { self.cancelTimer(sequence: sequence) },
