@@ -68,13 +68,17 @@ let package = Package(
             swiftSettings: simulatedActorSettings),
 
         // MARK: - Parallelism
-        .target(name: "Parallelism", dependencies: ["SimCore"], swiftSettings: simulatedActorSettings),
+        .target(
+            name: "Parallelism", dependencies: ["SimCore", "Tensors", "MoEModel", "Hardware", "Collectives"],
+            swiftSettings: simulatedActorSettings),
         .testTarget(
-            name: "ParallelismTests", dependencies: ["Parallelism", "SimCore"], swiftSettings: simulatedActorSettings),
+            name: "ParallelismTests",
+            dependencies: ["Parallelism", "SimCore", "Tensors", "MoEModel", "Hardware", "Collectives"],
+            swiftSettings: simulatedActorSettings),
 
         // MARK: - Command language
         .target(
-            name: "Scenario", dependencies: ["SimCore", "Hardware", "Collectives", "Parallelism"],
+            name: "Scenario", dependencies: ["SimCore", "Tensors", "MoEModel", "Hardware", "Collectives", "Parallelism"],
             swiftSettings: simulatedActorSettings),
         .testTarget(
             name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"],

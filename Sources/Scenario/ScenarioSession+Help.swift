@@ -3,6 +3,7 @@ extension ScenarioSession {
     static let helpGroups: [(title: String, names: [String])] = [
         ("Build the world", ["cluster", "seed"]),
         ("Queue work", ["send", "collective", "kernel", "alloc", "free", "schedule"]),
+        ("Train and parallelise", ["train", "moe", "memory"]),
         ("Drive virtual time", ["run", "step"]),
         ("Inspect and check", ["show", "print", "expect", "list", "trace"]),
         ("Session", ["source", "help", "quit"]),

@@ -32,8 +32,10 @@ public final class ScenarioSession {
         self.output = output
         simulation = Simulation(seed: seed)
         registerBuiltins()
-        components.append(ClusterCommands(session: self, spec: ClusterPreset.h800Node.spec))
+        let clusterCommands = ClusterCommands(session: self, spec: ClusterPreset.h800Node.spec)
+        components.append(clusterCommands)
         components.append(ScheduleCommands(session: self))
+        components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
     }
 
     // MARK: - Extension points

@@ -1,0 +1,101 @@
+import Hardware
+import MoEModel
+import Parallelism
+import SimCore
+
+/// The `train` command and the `train.*` metrics: a model preset trained on the emulated cluster.
+///
+/// `train …` parses a `TrainRequest` and queues the trainer that fits it (data parallel with ZeRO, or a
+/// pipeline schedule) as a simulated process; `run` executes it; the metrics read the `TrainingLog` after.
+final class TrainCommands {
+    unowned let session: ScenarioSession
+    unowned let clusterCommands: ClusterCommands
+    /// What the last queued training run recorded (rebuilt with the simulation).
+    private(set) var log: TrainingLog
+
+    init(session: ScenarioSession, clusterCommands: ClusterCommands) {
+        self.session = session
+        self.clusterCommands = clusterCommands
+        log = TrainingLog(in: session.simulation)
+        session.onReset { [unowned self] simulation in log = TrainingLog(in: simulation) }
+        session.register(
+            Command(
+                "train",
+                synopsis:
+                    "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
+                    + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [seed=N] "
+                    + "[real|phantom]",
+                summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
+                details: ModelPreset.allCases.map { "model=\($0.rawValue): \($0.summary)" } + [
+                    "microbatches: per data-parallel rank per step; the global batch is dp × microbatches",
+                    "micro-batches, and the reference trainer accumulates all of them (real runs are checked",
+                    "against it: train.max_param_diff).",
+                ],
+                completionWords: ["real", "phantom"],
+                argumentKeys: TrainRequest.allowedKeys
+            ) { [unowned self] line in try queue(line) })
+        session.registerValues(command: "train", key: "model") { ModelPreset.allCases.map(\.rawValue) }
+        session.registerValues(command: "train", key: "schedule") { TrainRequest.scheduleNames }
+        session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
+        session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
+        registerMetrics()
+    }
+
+    private func queue(_ line: CommandLine) throws {
+        let request = try TrainRequest(line, defaultSeed: session.seed)
+        let cluster = try clusterCommands.requireCluster(line)
+        if request.pipelineStages > 1 || request.scheduleName != nil {
+            try queuePipeline(request, line: line, cluster: cluster)
+        } else {
+            try queueDataParallel(request, line: line, cluster: cluster)
+        }
+    }
+
+    /// The finished run's value, read between steps of the simulation.
+    func lastRun<T: Sendable>(_ read: @Sendable (TrainingRun) -> T?) -> T? {
+        session.simulation.inspect(log) { log in log.runs.last.flatMap(read) }
+    }
+
+    private func registerMetrics() {
+        session.register(
+            Metric(
+                "train.loss[i]", .number, "mean loss of step i (from 0) of the last run",
+                instances: { [unowned self] in
+                    (0..<(lastRun { $0.steps.count } ?? 0)).map { [String($0)] }
+                }
+            ) { [unowned self] selectors in
+                guard let index = selectors.first.flatMap({ Int($0) }) else { return nil }
+                return lastRun { $0.steps.indices.contains(index) ? $0.steps[index].loss.map(Double.init) : nil }
+            })
+        session.register(
+            Metric("train.steps", .number, "steps the last run finished") { [unowned self] _ in
+                lastRun { Double($0.steps.count) }
+            })
+        session.register(
+            Metric("train.step_time", .time, "virtual time of the last run's last step") { [unowned self] _ in
+                lastRun { $0.steps.last.map { Double($0.stepTime.nanoseconds) } }
+            })
+        session.register(
+            Metric(
+                "train.max_param_diff", .number,
+                "largest relative difference of any parameter against the reference trainer (real runs)"
+            ) { [unowned self] _ in lastRun { $0.maxParameterDifference } })
+    }
+}
+
+/// One finished `train` run: its step reports and how its parameters compare with the reference trainer.
+struct TrainingRun: Sendable {
+    var steps: [StepReport]
+    /// Real runs: the largest relative parameter difference against `ReferenceTrainer` after the last step.
+    var maxParameterDifference: Double?
+}
+
+/// Finished training runs, in completion order; the trainer's process appends, metrics read between steps.
+actor TrainingLog: SimulatedActor {
+    nonisolated let simulation: Simulation
+    private(set) var runs: [TrainingRun] = []
+
+    init(in simulation: Simulation) { self.simulation = simulation }
+
+    func append(_ run: TrainingRun) { runs.append(run) }
+}

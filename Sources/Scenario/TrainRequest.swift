@@ -1,0 +1,100 @@
+import MoEModel
+import Parallelism
+
+/// The arguments of one `train` line, parsed and range-checked; the trainers read it.
+struct TrainRequest {
+    /// Keys `train` accepts; each trainer uses the ones that concern it.
+    static let allowedKeys = [
+        "model", "layers", "steps", "microbatches", "seed", "dp", "zero", "moments", "pp", "schedule", "chunks",
+        "costs", "f", "b", "w",
+    ]
+    /// Values of `schedule=`.
+    static let scheduleNames = PipelineScheduleKind.allCases.map(\.rawValue) + ["interleaved"]
+    /// Limits that keep a run bounded in memory and time.
+    static let maxSteps = 1_000
+    static let maxMicroBatches = 10_000
+    static let maxRanks = 4_096
+
+    /// How stage compute is timed: the given unit durations, or the cost model on the cluster's GPUs.
+    enum Costs: String, CaseIterable {
+        case unit
+        case model
+    }
+
+    /// Which model preset, and its config after `layers=`.
+    var preset: ModelPreset
+    var config: MoEConfig
+    var steps: Int
+    /// Micro-batches per data-parallel rank per step (Megatron's `num_microbatches`).
+    var microBatches: Int
+    var seed: UInt64
+    /// Real values (checked against the reference) or shapes only.
+    var isReal: Bool
+    /// Data-parallel ranks and the ZeRO stage over them.
+    var dataParallel: Int
+    var zeroStage: Int
+    /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
+    var bf16Moments: Bool
+    /// Pipeline stages, the schedule, and chunks per device for interleaved 1F1B.
+    var pipelineStages: Int
+    /// `gpipe`, `1f1b`, `zb1p`, `dualpipe`, `dualpipev` or `interleaved`; nil when not given.
+    var scheduleName: String?
+    var chunks: Int
+    var costs: Costs
+    /// Unit-cost durations of F, B and W, in schedule time units.
+    var unitForward: Double
+    var unitBackwardInput: Double
+    var unitBackwardWeight: Double
+
+    /// Parses `line`; `defaultSeed` is the session's seed.
+    init(_ line: CommandLine, defaultSeed: UInt64) throws(ScenarioError) {
+        try line.check(allowedKeys: Self.allowedKeys, maxPositionals: 1)
+        let presetName = try line.choice("model", ModelPreset.allCases.map(\.rawValue), default: "tiny")
+        preset = ModelPreset(rawValue: presetName) ?? .tiny
+        let layers = try line.option("layers").map { token throws(ScenarioError) in
+            try line.integer(of: token, in: 1...1_000)
+        }
+        do {
+            config = try preset.config(layers: layers)
+        } catch {
+            throw line.error(String(describing: error), at: line.option("layers") ?? line.command)
+        }
+        steps = try line.integer("steps", in: 1...Self.maxSteps, default: 1)
+        microBatches = try line.integer("microbatches", in: 1...Self.maxMicroBatches, default: 1)
+        seed = UInt64(try line.integer("seed", in: 0...Int.max, default: Int(truncatingIfNeeded: defaultSeed)))
+        isReal = try Self.mode(line, preset: preset)
+        dataParallel = try line.integer("dp", in: 1...Self.maxRanks, default: 1)
+        zeroStage = try line.integer("zero", in: 0...3, default: 1)
+        bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: "fp32") == "bf16"
+        pipelineStages = try line.integer("pp", in: 1...Self.maxRanks, default: 1)
+        scheduleName = try line.option("schedule").map { _ throws(ScenarioError) in
+            try line.choice("schedule", Self.scheduleNames)
+        }
+        chunks = try line.integer("chunks", in: 1...64, default: 2)
+        costs = Costs(rawValue: try line.choice("costs", Costs.allCases.map(\.rawValue), default: "model")) ?? .model
+        unitForward = try Self.units(line, "f")
+        unitBackwardInput = try Self.units(line, "b")
+        unitBackwardWeight = try Self.units(line, "w")
+    }
+
+    /// `real` (default, not for phantom-only presets) or `phantom`.
+    private static func mode(_ line: CommandLine, preset: ModelPreset) throws(ScenarioError) -> Bool {
+        guard let word = line.positionals.first else { return !preset.isPhantomOnly }
+        switch word.text {
+        case "phantom": return false
+        case "real" where preset.isPhantomOnly:
+            throw line.error("model=\(preset.rawValue) has no real parameters; use 'phantom'", at: word)
+        case "real": return true
+        default: throw line.error("expected 'real' or 'phantom', not '\(word.text)'", at: word)
+        }
+    }
+
+    /// A unit-cost duration (default 1), between 0 and 1e6 time units.
+    private static func units(_ line: CommandLine, _ key: String) throws(ScenarioError) -> Double {
+        let value = try line.quantity(key, .number, default: 1)
+        guard value >= 0, value <= 1e6 else {
+            throw line.error("\(key) must be between 0 and 1e6 time units", at: line.option(key) ?? line.command)
+        }
+        return value
+    }
+}
