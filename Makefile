@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libedit-dev pkg-config
 
-.PHONY: run test bench deps format clean
+.PHONY: run test bench figures deps format clean
 
 ## deps: install the system libraries the build needs (Debian), only when missing.
 deps:
@@ -25,6 +25,10 @@ test: deps
 ## bench: the benchmarks, release build (e.g. `make bench ARGS=core`).
 bench: deps
 	$(SWIFT) run -c release moesim-bench $(ARGS)
+
+## figures: the README's timeline figures (docs/figures/*.png) drawn by moesim and headless Chromium.
+figures: deps
+	SWIFT=$(SWIFT) scripts/figures.sh $(ARGS)
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

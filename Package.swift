@@ -81,7 +81,7 @@ let package = Package(
             name: "Scenario", dependencies: ["SimCore", "Tensors", "MoEModel", "Hardware", "Collectives", "Parallelism"],
             swiftSettings: simulatedActorSettings),
         .testTarget(
-            name: "ScenarioTests", dependencies: ["Scenario"], exclude: ["Golden"],
+            name: "ScenarioTests", dependencies: ["Scenario", "SimCore", "Hardware"], exclude: ["Golden"],
             swiftSettings: simulatedActorSettings),
 
         // MARK: - Executables

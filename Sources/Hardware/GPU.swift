@@ -73,10 +73,22 @@ public actor GPU: SimulatedActor {
     }
 
     /// Allocates `bytes` of `kind` in HBM; throws `outOfMemory` past capacity.
-    public func allocate(_ bytes: Int, _ kind: MemoryKind) throws { try hbm.allocate(bytes, kind) }
+    public func allocate(_ bytes: Int, _ kind: MemoryKind) throws {
+        try hbm.allocate(bytes, kind)
+        recordMemory(kind)
+    }
 
     /// Frees `bytes` of `kind`; throws when more than is allocated.
-    public func free(_ bytes: Int, _ kind: MemoryKind) throws { try hbm.free(bytes, kind) }
+    public func free(_ bytes: Int, _ kind: MemoryKind) throws {
+        try hbm.free(bytes, kind)
+        recordMemory(kind)
+    }
+
+    /// A counter sample of `kind`'s bytes now (unhashed trace annotation, a counter track in Perfetto).
+    private func recordMemory(_ kind: MemoryKind) {
+        simulation.trace.counter(
+            sendTrack, "hbm", series: kind.rawValue, at: simulation.now, value: Double(hbm.currentBytes(kind)))
+    }
 
     // MARK: - Sending
 
@@ -99,6 +111,7 @@ public actor GPU: SimulatedActor {
         let nowNs = simulation.executor.nowNs
         let transfer = Transfer(
             tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
+        transfer.sourceTraceTrack = sendTrack
         simulation.trace.instant(
             sendTrack, "send", at: simulation.now,
             args: [
@@ -168,6 +181,11 @@ public actor GPU: SimulatedActor {
     /// Marks `transfer` delivered now and hands arrived messages to waiting receivers in send order.
     private func complete(_ transfer: Transfer) {
         transfer.markDelivered(at: simulation.now, in: simulation)
+        if let sourceTrack = transfer.sourceTraceTrack {
+            simulation.trace.flow(
+                from: sourceTrack, sent: transfer.sentAt, to: sendTrack, delivered: simulation.now,
+                bytes: transfer.bytes, tag: transfer.tag)
+        }
         let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
         while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {
             popInbox(key)

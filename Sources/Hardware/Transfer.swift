@@ -15,6 +15,8 @@ final class Transfer: @unchecked Sendable {
     let bytes: Int
     let chunkCount: Int
     let sentAt: SimInstant
+    /// The sender's `sends` trace lane, where the message's flow arrow starts.
+    var sourceTraceTrack: TraceTrackID?
     /// Chunks waiting in the queue of each hop's link.
     var queuedChunks: [Int]
     /// Chunks each hop's link has started to serialise.

@@ -165,11 +165,6 @@ extension ScenarioSession {
                 output("seed \(value): world restarted at t=0")
             })
         register(
-            Command(
-                "trace", synopsis: "trace export FILE.json", summary: "write the Chrome/Perfetto trace",
-                completionWords: ["export"]
-            ) { [unowned self] line in try performTraceExport(line) })
-        register(
             Command("source", synopsis: "source FILE", summary: "run the commands of a scenario file") {
                 [unowned self] line in try performSource(line)
             })
@@ -184,20 +179,6 @@ extension ScenarioSession {
             Command("quit", synopsis: "quit", summary: "leave moesim (also 'exit' or Ctrl-D)") { _ in
                 throw QuitRequest()
             })
-    }
-
-    private func performTraceExport(_ line: CommandLine) throws(ScenarioError) {
-        try line.check(allowedKeys: [], maxPositionals: 2)
-        guard line.positionals.first?.text == "export", line.positionals.count == 2 else {
-            throw line.error("usage: trace export FILE.json", at: line.positionals.first ?? line.command)
-        }
-        let path = line.positionals[1]
-        do {
-            try simulation.trace.writeChromeTrace(toPath: path.text)
-        } catch {
-            throw line.error("cannot write '\(path.text)': \(error.localizedDescription)", at: path)
-        }
-        output("wrote \(simulation.trace.eventCount) trace events to \(path.text) (open in ui.perfetto.dev)")
     }
 
     private func performSource(_ line: CommandLine) throws {

@@ -21,6 +21,8 @@ public final class ScenarioSession {
     /// Completion sources for `command key=VALUE`.
     var valueCompleters: [(command: String, key: String, candidates: () -> [String])] = []
     var sourceDepth = 0
+    /// The trace and timeline commands (exports need the cluster's names).
+    var traceCommands: TraceCommands?
     /// Components that add commands (kept alive by the session).
     private var components: [AnyObject] = []
     /// How deeply `source` may nest.
@@ -36,6 +38,7 @@ public final class ScenarioSession {
         components.append(clusterCommands)
         components.append(ScheduleCommands(session: self))
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
+        traceCommands = TraceCommands(session: self, clusterCommands: clusterCommands)
     }
 
     // MARK: - Extension points

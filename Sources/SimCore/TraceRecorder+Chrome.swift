@@ -3,36 +3,50 @@ import Foundation
 extension TraceRecorder {
     /// The stored events as Chrome trace event JSON (opens in Perfetto and chrome://tracing): one "process" per
     /// actor, one "thread" per lane, named by metadata events; spans are complete (`X`) events, instants `i`;
-    /// `ts` and `dur` in microseconds.
-    public func chromeTraceJSON() -> String {
-        var out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
-        var first = true
-        func emit(_ line: String) {
-            if !first { out += ",\n" }
-            first = false
-            out += line
-        }
+    /// `ts` and `dur` in microseconds. `options` adds flow arrows, counter tracks and process names and order.
+    public func chromeTraceJSON(options: ChromeTraceOptions = ChromeTraceOptions()) -> String {
+        var writer = ChromeEventWriter()
         let pids = actorProcessIDs()
-        for (trackIndex, track) in tracks.enumerated() {
-            let pid = pids[Int(track.actor)]
-            if tracks.firstIndex(where: { $0.actor == track.actor }) == trackIndex {
-                emit(metadata("process_name", pid: pid, tid: nil, name: strings[Int(track.actor)]))
-                emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"args\":{\"sort_index\":\(pid)}}")
-            }
-            emit(metadata("thread_name", pid: pid, tid: trackIndex + 1, name: strings[Int(track.lane)]))
+        emitProcessMetadata(pids: pids, options: options, into: &writer)
+        for record in records { writer.emit(eventJSON(record, pid: pids[Int(tracks[Int(record.track)].actor)])) }
+        if options.includesFlows { emitFlows(pids: pids, into: &writer) }
+        let endNs = options.endNs ?? lastEventEndNs
+        if let spanName = options.utilisationSpanName {
+            emitUtilisationCounters(
+                spanName: spanName, bins: options.counterBins, endNs: endNs, pids: pids, into: &writer)
         }
-        for record in records { emit(eventJSON(record, pid: pids[Int(tracks[Int(record.track)].actor)])) }
-        out += "\n]}\n"
-        return out
+        if options.includesCounters { emitCounterSamples(pids: pids, into: &writer) }
+        return writer.finish()
     }
 
-    /// Writes `chromeTraceJSON()` to `path`.
-    public func writeChromeTrace(toPath path: String) throws {
-        try chromeTraceJSON().write(toFile: path, atomically: true, encoding: .utf8)
+    /// Writes `chromeTraceJSON(options:)` to `path`.
+    public func writeChromeTrace(toPath path: String, options: ChromeTraceOptions = ChromeTraceOptions()) throws {
+        try chromeTraceJSON(options: options).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    private func emitProcessMetadata(pids: [Int], options: ChromeTraceOptions, into writer: inout ChromeEventWriter) {
+        var named = [Bool](repeating: false, count: strings.count)
+        for (trackIndex, track) in tracks.enumerated() {
+            let pid = pids[Int(track.actor)]
+            if !named[Int(track.actor)] {
+                named[Int(track.actor)] = true
+                let actor = strings[Int(track.actor)]
+                let label = options.processLabel?(actor)
+                writer.emit(metadata("process_name", pid: pid, tid: nil, name: label?.name ?? actor))
+                let sortIndex = label?.sortIndex ?? pid
+                writer.emit(
+                    "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"args\":{\"sort_index\":\(sortIndex)}}"
+                )
+            }
+            writer.emit(metadata("thread_name", pid: pid, tid: trackIndex + 1, name: strings[Int(track.lane)]))
+            writer.emit(
+                "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":\(pid),\"tid\":\(trackIndex + 1),"
+                    + "\"args\":{\"sort_index\":\(trackIndex + 1)}}")
+        }
     }
 
     /// Chrome pids for actor string indices: 1, 2, … in order of first appearance.
-    private func actorProcessIDs() -> [Int] {
+    func actorProcessIDs() -> [Int] {
         var pids = [Int](repeating: 0, count: strings.count)
         var nextPid = 1
         for track in tracks where pids[Int(track.actor)] == 0 {
@@ -42,7 +56,7 @@ extension TraceRecorder {
         return pids
     }
 
-    private func metadata(_ kind: String, pid: Int, tid: Int?, name: String) -> String {
+    func metadata(_ kind: String, pid: Int, tid: Int?, name: String) -> String {
         let tidField = tid.map { ",\"tid\":\($0)" } ?? ""
         return "{\"ph\":\"M\",\"name\":\"\(kind)\",\"pid\":\(pid)\(tidField),\"args\":{\"name\":\(jsonString(name))}}"
     }
@@ -66,7 +80,7 @@ extension TraceRecorder {
         return line + "}"
     }
 
-    private func jsonValue(_ stored: StoredValue) -> String {
+    func jsonValue(_ stored: StoredValue) -> String {
         switch stored {
         case .int(let value): String(value)
         case .double(let value): value.isFinite ? String(value) : jsonString(String(value))
@@ -75,7 +89,7 @@ extension TraceRecorder {
     }
 
     /// Nanoseconds as a microsecond decimal with exactly three fraction digits (no rounding).
-    private func microseconds(_ ns: Int64) -> String {
+    func microseconds(_ ns: Int64) -> String {
         let sign = ns < 0 ? "-" : ""
         let magnitude = ns.magnitude
         let fraction = String(magnitude % 1000)

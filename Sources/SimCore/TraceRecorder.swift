@@ -39,6 +39,8 @@ public final class TraceRecorder: @unchecked Sendable {
     private(set) var records: [Record] = []
     private(set) var storedArgs: [StoredArg] = []
     private var hasher = StableHasher()
+    /// Unhashed annotations (message flows, counter samples): see `TraceRecorder+Annotations.swift`.
+    var annotations = Annotations()
     /// Events recorded so far (stored or not).
     public private(set) var eventCount = 0
 

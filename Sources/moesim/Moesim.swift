@@ -41,6 +41,7 @@ struct RunScenarios: ParsableCommand {
     @Argument(help: "Scenario files (.moesim), or - for standard input.") var files: [String]
     @Option(help: "Root seed of the emulated world.") var seed: UInt64 = 0
     @Option(help: "Write the Chrome/Perfetto trace of the last scenario to this JSON file.") var trace: String?
+    @Option(help: "Write a self-contained HTML timeline of the last scenario to this file.") var html: String?
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file (or - for stdin)") }
@@ -69,8 +70,12 @@ struct RunScenarios: ParsableCommand {
             }
         }
         if let trace, let session = lastSession {
-            try session.simulation.trace.writeChromeTrace(toPath: trace)
+            try session.writeChromeTrace(toPath: trace)
             print("wrote trace to \(trace)")
+        }
+        if let html, let session = lastSession {
+            let drawn = try session.writeTimelineHTML(toPath: html)
+            print("wrote a timeline of \(drawn) spans to \(html)")
         }
     }
 }

@@ -69,7 +69,8 @@ struct InterpreterTests {
         "alloc gpu=1 size=1GiB kind=gradients", "free gpu=1 size=512MiB kind=gradients",
         "schedule zb1p pp=4 microbatches=8 f=2 b=3 w=1 send=0.5 sends=eager", "step 3", "run for 1us", "run",
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
-        "show schedule width=60", "show trace last=2", "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
+        "show schedule width=60", "show trace last=2", "show timeline width=40",
+        "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
     ]
 
@@ -171,7 +172,7 @@ struct InterpreterTests {
         #expect(session.completions(for: "ru") == ["run"])
         #expect(session.completions(for: "run u") == ["until"])
         #expect(session.completions(for: "print sim.n") == ["sim.now"])
-        #expect(session.completions(for: "show t") == ["time", "trace"])
+        #expect(session.completions(for: "show t") == ["time", "trace", "timeline"])
         #expect(session.completions(for: "help se") == ["seed", "send"])
         #expect(
             session.completions(for: "cluster preset=h") == [

@@ -29,7 +29,7 @@ struct MalformedLineTests {
         ),
         ("expect sim.now ~ 3us", "t.moesim:1:16: error: '~' is not a comparison (== != < <= > >=)"),
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
-        ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule"),
+        ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|timeline"),
         ("send from=gpu0 to=gpu99 size=1MiB", "t.moesim:1:19: error: no GPU 'gpu99' (gpu0…gpu7)"),
         (
             "send from=gpu0 to=gpu1 size=3B",
@@ -70,6 +70,19 @@ struct MalformedLineTests {
             "t.moesim:1:10: error: DualPipe needs at least 16 micro-batches, got m=10"
         ),
         (#"trace export "unterminated.json"#, "t.moesim:1:14: error: unterminated quote: add a closing \""),
+        ("trace", "t.moesim:1:1: error: usage: trace export FILE.json | trace html FILE.html"),
+        ("trace draw x.html", "t.moesim:1:7: error: usage: trace export FILE.json | trace html FILE.html"),
+        ("trace html", "t.moesim:1:7: error: missing file name after 'trace html'"),
+        ("trace html t.html gpus=0-99", "t.moesim:1:24: error: GPU 99 is out of range (0…7)"),
+        ("trace html t.html gpus=3-1", "t.moesim:1:24: error: '3-1' is not a GPU index or range (e.g. gpus=0-7,12)"),
+        ("trace html t.html gpus=0,,2", "t.moesim:1:24: error: '' is not a GPU index or range (e.g. gpus=0-7,12)"),
+        ("trace html t.html links=maybe", "t.moesim:1:25: error: 'maybe' is not valid for links (one of on, off)"),
+        (
+            "trace export t.json gpus=0",
+            "t.moesim:1:21: error: unknown argument 'gpus': 'trace' takes no key=value arguments"
+        ),
+        ("show timeline width=5", "t.moesim:1:21: error: 5 is out of range (expected 10…1000)"),
+        ("show timeline from=2ms to=1ms", "t.moesim:1:27: error: empty window: to= must be after from="),
         ("seed -4", "t.moesim:1:6: error: '-4' is not a seed (a whole number 0…18446744073709551615)"),
         ("step 3 extra", "t.moesim:1:8: error: unexpected 'extra' after 'step' (see 'help step')"),
         ("step count=3", "t.moesim:1:6: error: unknown argument 'count': 'step' takes no key=value arguments"),
