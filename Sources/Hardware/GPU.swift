@@ -112,6 +112,7 @@ public actor GPU: SimulatedActor {
         let transfer = Transfer(
             tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
         transfer.sourceTraceTrack = sendTrack
+        transfer.sendTraceRecord = simulation.trace.storesEvents ? simulation.trace.nextRecordIndex : -1
         simulation.trace.instant(
             sendTrack, "send", at: simulation.now,
             args: [
@@ -184,7 +185,7 @@ public actor GPU: SimulatedActor {
         if let sourceTrack = transfer.sourceTraceTrack {
             simulation.trace.flow(
                 from: sourceTrack, sent: transfer.sentAt, to: sendTrack, delivered: simulation.now,
-                bytes: transfer.bytes, tag: transfer.tag)
+                bytes: transfer.bytes, tag: transfer.tag, sendRecord: transfer.sendTraceRecord)
         }
         let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
         while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {

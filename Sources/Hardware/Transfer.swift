@@ -17,6 +17,8 @@ final class Transfer: @unchecked Sendable {
     let sentAt: SimInstant
     /// The sender's `sends` trace lane, where the message's flow arrow starts.
     var sourceTraceTrack: TraceTrackID?
+    /// The stored index of the send instant (-1 when the trace keeps no events).
+    var sendTraceRecord = -1
     /// Chunks waiting in the queue of each hop's link.
     var queuedChunks: [Int]
     /// Chunks each hop's link has started to serialise.

@@ -29,10 +29,12 @@ final class TraceCommands {
                 completionWords: ["export", "html"], argumentKeys: Self.htmlKeys
             ) { [unowned self] line in try performTrace(line) })
         session.registerValues(command: "trace", key: "links") { ["on", "off"] }
+        session.registerValues(command: "show", key: "links") { ["on", "off"] }
         session.registerShow(
             Command(
                 "timeline", synopsis: "show timeline [gpus=0-7] [width=N]",
-                summary: "what ran, per GPU: compute vs comm SMs (also links=on from=T to=T)"
+                summary: "what ran, per GPU: compute vs comm SMs (also links=on from=T to=T)",
+                argumentKeys: Self.timelineKeys
             ) { [unowned self] line in try showTimeline(line) })
         session.register(
             Metric("trace.spans", .number, "spans recorded so far") { [unowned self] _ in

@@ -8,6 +8,8 @@ public struct TraceFlow: Equatable, Sendable {
     public var deliveredNs: Int64
     public var bytes: Int64
     public var tag: Int64
+    /// The stored index of the send instant the flow starts on (-1: none).
+    public var sendRecord: Int
 }
 
 /// One sample of a counter (an HBM kind's bytes, …) on an actor: the value holds from `atNs` until the next.
@@ -39,16 +41,20 @@ extension TraceRecorder {
         var counters: [TraceCounterSample] = []
     }
 
+    /// The index the next stored event will get (pass it as a flow's `sendRecord`).
+    public var nextRecordIndex: Int { records.count }
+
     /// Records that a message sent on `sourceTrack` at `sent` was delivered at `delivered` (unhashed).
     public func flow(
         from sourceTrack: TraceTrackID, sent: SimInstant, to destinationTrack: TraceTrackID, delivered: SimInstant,
-        bytes: Int, tag: Int
+        bytes: Int, tag: Int, sendRecord: Int = -1
     ) {
         guard storesEvents else { return }
         annotations.flows.append(
             TraceFlow(
                 sourceTrack: sourceTrack, sentNs: sent.nanosecondsSinceStart, destinationTrack: destinationTrack,
-                deliveredNs: delivered.nanosecondsSinceStart, bytes: Int64(bytes), tag: Int64(tag)))
+                deliveredNs: delivered.nanosecondsSinceStart, bytes: Int64(bytes), tag: Int64(tag),
+                sendRecord: sendRecord))
     }
 
     /// Records that `series` of `counter` on `track`'s actor is `value` from `time` on (unhashed).

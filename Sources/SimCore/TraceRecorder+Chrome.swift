@@ -8,7 +8,11 @@ extension TraceRecorder {
         var writer = ChromeEventWriter()
         let pids = actorProcessIDs()
         emitProcessMetadata(pids: pids, options: options, into: &writer)
-        for record in records { writer.emit(eventJSON(record, pid: pids[Int(tracks[Int(record.track)].actor)])) }
+        let flowOut = options.includesFlows ? flowStarts() : []
+        for (index, record) in records.enumerated() {
+            let flow = flowOut.isEmpty ? nil : flowOut[index]
+            writer.emit(eventJSON(record, pid: pids[Int(tracks[Int(record.track)].actor)], flowOut: flow))
+        }
         if options.includesFlows { emitFlows(pids: pids, into: &writer) }
         let endNs = options.endNs ?? lastEventEndNs
         if let spanName = options.utilisationSpanName {
@@ -61,12 +65,16 @@ extension TraceRecorder {
         return "{\"ph\":\"M\",\"name\":\"\(kind)\",\"pid\":\(pid)\(tidField),\"args\":{\"name\":\(jsonString(name))}}"
     }
 
-    private func eventJSON(_ record: Record, pid: Int) -> String {
+    /// One event; an instant that starts a flow becomes a zero-length slice carrying it (Chrome's flow v2:
+    /// `bind_id` + `flow_out`), since Perfetto binds flows only to slices.
+    private func eventJSON(_ record: Record, pid: Int, flowOut: Int32? = nil) -> String {
         let tid = Int(record.track) + 1
         var line = "{\"name\":\(jsonString(strings[Int(record.name)])),\"pid\":\(pid),\"tid\":\(tid),"
         line += "\"ts\":\(microseconds(record.startNs))"
         if record.isSpan {
             line += ",\"ph\":\"X\",\"dur\":\(microseconds(record.endNs - record.startNs))"
+        } else if let flowOut, flowOut > 0 {
+            line += ",\"ph\":\"X\",\"dur\":0.000,\"cat\":\"message\",\"bind_id\":\(flowOut),\"flow_out\":true"
         } else {
             line += ",\"ph\":\"i\",\"s\":\"t\""
         }

@@ -3,7 +3,7 @@ public struct ChromeTraceOptions {
     /// The displayed name and sort key of an actor's Chrome process; nil keeps the actor's name and its order
     /// of first appearance.
     public var processLabel: ((String) -> (name: String, sortIndex: Int)?)?
-    /// Flow arrows (`s` → `f`) from each send instant to an instant on the receiver's `deliveries` lane.
+    /// Flow arrows (Chrome flow v2) from each send to a `deliver` slice on the receiver's `deliveries` lane.
     public var includesFlows = true
     /// Counter samples recorded with `counter(…)` (HBM bytes per kind, …).
     public var includesCounters = true
@@ -39,8 +39,17 @@ extension TraceRecorder {
         return (0...count).map { Int64((Double(endNs) * Double($0) / Double(count)).rounded(.down)) }
     }
 
-    /// Flow arrows: for each flow, an `s` event on the sender's lane at the send and an `f` event bound to a
-    /// `deliver` instant on the receiver's synthetic `deliveries` lane (tid after every real track).
+    /// Per stored event, the flow id (1-based) it starts, 0 for none.
+    func flowStarts() -> [Int32] {
+        var starts = [Int32](repeating: 0, count: records.count)
+        for (index, flow) in annotations.flows.enumerated() where records.indices.contains(flow.sendRecord) {
+            starts[flow.sendRecord] = Int32(index + 1)
+        }
+        return starts
+    }
+
+    /// Flow ends: for each flow, a zero-length `deliver` slice on the receiver's synthetic `deliveries` lane
+    /// (tid after every real track) with `bind_id` + `flow_in`; the start is the send event (see `eventJSON`).
     func emitFlows(pids: [Int], into writer: inout ChromeEventWriter) {
         var hasDeliveryLane = [Bool](repeating: false, count: strings.count)
         for (index, flow) in annotations.flows.enumerated() {
@@ -52,23 +61,16 @@ extension TraceRecorder {
                 hasDeliveryLane[destinationActor] = true
                 writer.emit(metadata("thread_name", pid: destinationPid, tid: deliveryTid, name: "deliveries"))
             }
-            let id = index + 1
-            let sentTs = microseconds(flow.sentNs)
-            let deliveredTs = microseconds(flow.deliveredNs)
             writer.emit(
-                "{\"name\":\"message\",\"cat\":\"message\",\"ph\":\"s\",\"id\":\(id),\"pid\":\(pids[Int(source.actor)]),"
-                    + "\"tid\":\(Int(flow.sourceTrack.rawValue) + 1),\"ts\":\(sentTs)}")
-            writer.emit(
-                "{\"name\":\"deliver\",\"ph\":\"i\",\"s\":\"t\",\"pid\":\(destinationPid),\"tid\":\(deliveryTid),"
-                    + "\"ts\":\(deliveredTs),\"args\":{\"bytes\":\(flow.bytes),\"tag\":\(flow.tag),"
+                "{\"name\":\"deliver\",\"cat\":\"message\",\"ph\":\"X\",\"dur\":0.000,\"pid\":\(destinationPid),"
+                    + "\"tid\":\(deliveryTid),\"ts\":\(microseconds(flow.deliveredNs)),\"bind_id\":\(index + 1),"
+                    + "\"flow_in\":true,\"args\":{\"bytes\":\(flow.bytes),\"tag\":\(flow.tag),"
                     + "\"from\":\(jsonString(strings[Int(source.actor)]))}}")
-            writer.emit(
-                "{\"name\":\"message\",\"cat\":\"message\",\"ph\":\"f\",\"bp\":\"e\",\"id\":\(id),"
-                    + "\"pid\":\(destinationPid),\"tid\":\(deliveryTid),\"ts\":\(deliveredTs)}")
         }
     }
 
-    /// For every track carrying spans named `spanName`: a counter `<lane> utilisation` on its actor's process,
+    /// For every track carrying spans named `spanName`: a counter `<lane>` with series `utilisation` (Perfetto
+    /// shows `<lane> utilisation`) on its actor's process,
     /// one sample per bin (busy time in the bin / bin width), closed by a zero at `endNs`.
     func emitUtilisationCounters(
         spanName: String, bins: Int, endNs: Int64, pids: [Int], into writer: inout ChromeEventWriter
@@ -81,7 +83,7 @@ extension TraceRecorder {
         }
         for (trackIndex, perBin) in busy.enumerated() where !perBin.isEmpty {
             let track = tracks[trackIndex]
-            let name = jsonString(strings[Int(track.lane)] + " utilisation")
+            let name = jsonString(strings[Int(track.lane)])
             let prefix = "{\"name\":\(name),\"ph\":\"C\",\"pid\":\(pids[Int(track.actor)]),\"ts\":"
             var previous = -1.0
             for bin in 0..<(edges.count - 1) {

@@ -26,22 +26,25 @@ struct ChromeTraceTests {
     }
 
     @Test(
-        "every delivered message has one flow start at its send and one end at its delivery",
+        "every delivered message has one flow start on its send and one end on its delivery",
         arguments: ["hierarchical", "pairwise"])
     func flowPairs(algorithm: String) throws {
         let session = session(["cluster preset=2-nodes", "collective all-to-all size=4MiB algo=\(algorithm)", "run"])
         let all = try exported(session)
         let sends = session.simulation.trace.events.filter { $0.kind == .instant && $0.name == "send" }
-        let starts = all.filter { $0["ph"] as? String == "s" }
-        let ends = all.filter { $0["ph"] as? String == "f" }
+        let starts = all.filter { $0["flow_out"] as? Bool == true }
+        let ends = all.filter { $0["flow_in"] as? Bool == true }
         #expect(!sends.isEmpty && starts.count == sends.count && ends.count == sends.count)
-        let endByID = Dictionary(uniqueKeysWithValues: ends.map { ($0["id"] as? Int ?? -1, $0) })  // lookup only, never iterated
+        var endByID: [Int: [String: Any]] = [:]  // lookup only, never iterated
+        for end in ends { endByID[end["bind_id"] as? Int ?? -1] = end }
+        #expect(endByID.count == ends.count)
         for start in starts {
-            let end = try #require(endByID[start["id"] as? Int ?? -2])
-            #expect((end["ts"] as? Double ?? -1) >= (start["ts"] as? Double ?? 0))
-            #expect(end["bp"] as? String == "e" && end["cat"] as? String == start["cat"] as? String)
+            #expect(start["name"] as? String == "send" && start["ph"] as? String == "X")
+            let end = try #require(endByID[start["bind_id"] as? Int ?? -2])
+            #expect((end["ts"] as? Double ?? -1) > (start["ts"] as? Double ?? 0))
+            #expect(end["name"] as? String == "deliver" && end["cat"] as? String == start["cat"] as? String)
         }
-        // The starts sit on the send instants: same times, in the same multiset.
+        // The starts are the send instants: same times, as a multiset.
         let sendTimes = sends.map { Double($0.start.nanosecondsSinceStart) / 1_000 }.sorted()
         #expect(starts.compactMap { $0["ts"] as? Double }.sorted() == sendTimes)
     }
@@ -78,7 +81,7 @@ struct ChromeTraceTests {
         let endUs = Double(now.nanosecondsSinceStart) / 1_000
         var checked = 0
         for report in cluster.linkReports() where report.stats.bytes > 0 {
-            let samples = counters[report.name + " utilisation"] ?? []
+            let samples = counters[report.name] ?? []
             #expect(samples.count >= 2, "\(report.name)")
             var integral = 0.0
             for (sample, next) in zip(samples, samples.dropFirst()) {

@@ -173,6 +173,9 @@ struct InterpreterTests {
         #expect(session.completions(for: "run u") == ["until"])
         #expect(session.completions(for: "print sim.n") == ["sim.now"])
         #expect(session.completions(for: "show t") == ["time", "trace", "timeline"])
+        #expect(session.completions(for: "show timeline w") == ["width="])
+        #expect(session.completions(for: "trace html t.html links=o") == ["links=on", "links=off"])
+        #expect(session.completions(for: "trace h") == ["html"])
         #expect(session.completions(for: "help se") == ["seed", "send"])
         #expect(
             session.completions(for: "cluster preset=h") == [
