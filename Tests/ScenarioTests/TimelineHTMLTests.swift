@@ -130,6 +130,32 @@ struct TimelineHTMLTests {
         #expect(html.contains(" · 512 KiB</title>"))
     }
 
+    @Test("pipeline and MoE spans on any lane of a GPU get their own row, their colour and their micro-batch")
+    func categoriesAndMicroBatches() throws {
+        let trace = TraceRecorder()
+        let compute = trace.track(actor: "gpu0", lane: "compute")
+        let stage = trace.track(actor: "gpu0", lane: "pipeline")
+        let names: [(String, SpanCategory)] = [
+            ("F mb3", .forward), ("B mb3", .backward), ("W mb3", .weight), ("F&B mb4/mb1", .overlapped),
+            ("dispatch l2", .dispatch), ("mlp l2", .mlp), ("combine l2", .combine), ("attention l2", .attention),
+        ]
+        for (index, entry) in names.enumerated() {
+            let start = SimInstant(nanosecondsSinceStart: Int64(index) * 1_000)
+            let end = SimInstant(nanosecondsSinceStart: Int64(index) * 1_000 + 900)
+            trace.span(index < 4 ? stage : compute, entry.0, start: start, end: end, args: ["mb": .int(3)])
+        }
+        let timeline = Timeline(trace: trace, selection: TimelineSelection())
+        #expect(timeline.lanes.map(\.label) == ["compute SMs", "pipeline"])
+        let html = TimelineHTML(timeline: timeline, title: "t").render()
+        let found = try lanes(try svgDocument(html))
+        #expect(found.map(\.rects.count) == [4, 4])
+        for (name, category) in names {
+            #expect(html.contains("class=\"\(category.cssClass)\" data-mb=\"3\"><title>\(TimelineHTML.escape(name)) ["))
+            #expect(html.contains(TimelineHTML.escape(category.label)))
+        }
+        #expect(html.contains("micro-batch 3"))
+    }
+
     @Test("a phantom all-to-all on 8 nodes stays under its bound once aggregated, and merging keeps busy time")
     func largeRunBound() throws {
         let session = session([

@@ -15,6 +15,7 @@ extension TimelineHTML {
             #timeline text.group { font-weight: bold; }
             .sep { stroke: #bbb; stroke-width: 1; }
             .tick { stroke: #888; stroke-width: 1; }
+            #mb { pointer-events: none; } #mb text { font-size: 10px; fill: #111; }
             .bg0 { fill: #fafafa; } .bg1 { fill: #f0f0f0; }
             #tip { position: fixed; display: none; pointer-events: none; background: #222; color: #fff;
               font-size: 12px; padding: 4px 7px; border-radius: 3px; max-width: 520px; }
@@ -61,10 +62,27 @@ extension TimelineHTML {
               text.setAttribute('text-anchor', 'middle'); text.textContent = format(t + start); axis.appendChild(text);
             }
           }
+          var mbGroup = document.getElementById('mb'), laneHeight = +svg.dataset.laneHeight;
+          var mbRects = plot.querySelectorAll('rect[data-mb]');
+          function drawMicroBatches() {
+            while (mbGroup.firstChild) mbGroup.removeChild(mbGroup.firstChild);
+            if (mbRects.length > 20000) return;
+            for (var i = 0; i < mbRects.length; i++) {
+              var r = mbRects[i], x = (+r.getAttribute('x') - v0) / (v1 - v0) * width;
+              var w = +r.getAttribute('width') / (v1 - v0) * width;
+              if (w < 14 || x + w < 0 || x > width) continue;
+              var text = document.createElementNS(ns, 'text');
+              text.setAttribute('x', Math.max(0, x) + Math.min(w, width - Math.max(0, x)) / 2);
+              text.setAttribute('y', +r.parentNode.dataset.lane * laneHeight + laneHeight - 4);
+              text.setAttribute('text-anchor', 'middle'); text.setAttribute('class', 'mbl');
+              text.textContent = r.dataset.mb; mbGroup.appendChild(text);
+            }
+          }
           function apply() {
             var span = Math.max(1e-3 / unit, v1 - v0);
             plot.setAttribute('viewBox', v0 + ' 0 ' + span + ' ' + lanesHeight);
             drawAxis();
+            drawMicroBatches();
           }
           function clamp() {
             var span = Math.min(total, Math.max(1 / unit, v1 - v0));

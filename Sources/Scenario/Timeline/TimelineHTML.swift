@@ -64,6 +64,7 @@ public struct TimelineHTML {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"\(width)\" height=\"\(height)\""
         out += " data-start=\"\(timeline.startNs)\" data-end=\"\(timeline.endNs)\" data-unit-ns=\"\(scale.unitNs)\""
         out += " data-label-width=\"\(Self.labelWidth)\" data-axis-height=\"\(Self.axisHeight)\""
+        out += " data-lane-height=\"\(Self.laneHeight)\""
         out += " font-family=\"sans-serif\" font-size=\"11\">\n"
         out += labels()
         out += "<g id=\"axis\" transform=\"translate(\(Self.labelWidth),0)\">\(axis(length: length))</g>\n"
@@ -73,7 +74,8 @@ public struct TimelineHTML {
         for (index, lane) in timeline.lanes.enumerated() {
             out += laneGroup(lane, index: index, length: length, scale: scale)
         }
-        out += "</svg>\n</svg>"
+        // Micro-batch numbers over wide enough spans, drawn by the script (text cannot live in the stretched plot).
+        out += "</svg>\n<g id=\"mb\" transform=\"translate(\(Self.labelWidth),\(Self.axisHeight))\"></g>\n</svg>"
         return out
     }
 
@@ -120,6 +122,7 @@ public struct TimelineHTML {
             let x = scale.units(span.startNs - timeline.startNs)
             out +=
                 "<rect x=\"\(x)\" width=\"\(scale.units(span.durationNs))\" height=\"\(barHeight)\" class=\"\(span.category.cssClass)\""
+            if let microBatch = span.microBatch, span.mergedCount == 1 { out += " data-mb=\"\(microBatch)\"" }
             if span.mergedCount > 1, span.durationNs > 0 {
                 let density = Double(span.busyNs) / Double(span.durationNs)
                 out += " fill-opacity=\"\(String(format: "%.2f", max(0.3, min(1, density))))\""
