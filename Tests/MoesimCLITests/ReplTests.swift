@@ -90,6 +90,22 @@ struct ReplTests {
         #expect(result.out.hasSuffix("-: ok\n"))
     }
 
+    @Test("moesim run --html and --trace write the timeline page and the Perfetto trace of the last scenario")
+    func runWritesHTMLAndTrace() throws {
+        let directory = try MoesimBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let html = directory.appendingPathComponent("step.html").path
+        let json = directory.appendingPathComponent("step.json").path
+        let result = try MoesimBinary.run(
+            ["run", "-", "--html", html, "--trace", json], input: "send from=gpu0 to=gpu2 size=2MiB\nrun\n")
+        #expect(result.status == 0)
+        #expect(result.out.contains("wrote a timeline of ") && result.out.contains("wrote trace to "))
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("data-name=\"gpu0 comm SMs\""))
+        let trace = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(trace.contains("\"flow_in\":true") && trace.contains("\"node0 gpu2\""))
+    }
+
     @Test("every scenario in scenarios/ passes")
     func shippedScenarios() throws {
         let directory = MoesimBinary.repositoryRoot.appendingPathComponent("scenarios")

@@ -26,6 +26,10 @@ struct TimelineTextTests {
         #expect(SpanCategory.of(name: "kernel", override: "dispatch") == .dispatch)
         #expect(SpanCategory.of(name: "F", override: "f&b") == .overlapped)
         #expect(SpanCategory.of(name: "F", override: "nonsense") == .forward)
+        #expect(SpanCategory.of(name: "ring step 3", lane: "collectives") == .collective)
+        #expect(SpanCategory.of(name: "step", lane: "optimizer") == .optimizer)
+        #expect(SpanCategory.of(name: "F2", lane: "collectives") == .forward)
+        #expect(SpanCategory.of(name: "kernel", lane: "compute") == .kernel)
     }
 
     private func lane(_ spans: [(Int64, Int64)]) -> TimelineLane {

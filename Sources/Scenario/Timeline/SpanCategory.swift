@@ -97,12 +97,21 @@ public enum SpanCategory: String, CaseIterable, Sendable {
         (["idle", "bubble", "wait"], .idle),
     ]
 
-    /// The category of a span called `name`, with an optional `category` argument that overrides it.
-    public static func of(name: String, override: String? = nil) -> SpanCategory {
+    /// The category of a span called `name` on trace lane `lane`, with an optional `category` argument that
+    /// overrides it; a name the convention does not know falls back to the lane's name (a span on lane
+    /// `collectives` or `optimizer` takes that colour), then to `kernel`.
+    public static func of(name: String, override: String? = nil, lane: String? = nil) -> SpanCategory {
         if let override, let forced = allCases.first(where: { $0.rawValue.lowercased() == override.lowercased() }) {
             return forced
         }
-        let word = leadingWord(of: name)
+        let byName = ofWord(leadingWord(of: name))
+        guard byName == .kernel, let lane else { return byName }
+        var laneWord = leadingWord(of: lane)
+        if laneWord.hasSuffix("s"), laneWord.count > 2, ofWord(laneWord) == .kernel { laneWord.removeLast() }
+        return ofWord(laneWord)
+    }
+
+    private static func ofWord(_ word: String) -> SpanCategory {
         if let first = word.first, word.dropFirst().allSatisfy(\.isNumber) {
             switch first {
             case "f": return .forward

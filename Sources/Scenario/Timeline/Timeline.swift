@@ -88,7 +88,9 @@ extension Timeline {
     /// span's end and `endNs`.
     public init(trace: TraceRecorder, selection: TimelineSelection, endNs: Int64 = 0) {
         var layout = TimelineLayout(selection: selection)
-        let laneOfTrack = trace.trackNames.map { layout.lane(actor: $0.actor, lane: $0.lane) }
+        let trackNames = trace.trackNames
+        let laneOfTrack = trackNames.map { layout.lane(actor: $0.actor, lane: $0.lane) }
+        let laneNames = trackNames.map(\.lane)
         var lanes = layout.orderedLanes()
         let position = layout.displayPositions()
         for (trackIndex, slot) in laneOfTrack.enumerated() {
@@ -98,7 +100,8 @@ extension Timeline {
         var recorded = 0
         trace.forEachRecord { record in
             guard record.isSpan, let slot = laneOfTrack[Int(record.track.rawValue)] else { return }
-            lanes[position[slot]].spans.append(Self.span(record, in: trace))
+            lanes[position[slot]].spans.append(
+                Self.span(record, lane: laneNames[Int(record.track.rawValue)], in: trace))
             lastNs = max(lastNs, record.endNs)
             recorded += 1
         }
@@ -112,7 +115,7 @@ extension Timeline {
             recordedSpanCount: recorded)
     }
 
-    private static func span(_ record: TraceRecordView, in trace: TraceRecorder) -> TimelineSpan {
+    private static func span(_ record: TraceRecordView, lane: String, in trace: TraceRecorder) -> TimelineSpan {
         var span = TimelineSpan(
             name: record.name, startNs: record.startNs, endNs: record.endNs, category: .kernel,
             recordIndex: record.index, busyNs: record.endNs - record.startNs)
@@ -127,7 +130,7 @@ extension Timeline {
             default: break
             }
         }
-        span.category = SpanCategory.of(name: record.name, override: override)
+        span.category = SpanCategory.of(name: record.name, override: override, lane: lane)
         return span
     }
 }
