@@ -156,6 +156,26 @@ struct TimelineHTMLTests {
         #expect(html.contains("micro-batch 3"))
     }
 
+    @Test("trace html writes the page, escapes the title, and names a path it cannot write")
+    func traceHTMLCommand() throws {
+        let lines = Lines()
+        let session = ScenarioSession(output: lines.append)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-\(UUID()).html").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(session.execute("send from=gpu0 to=gpu1 size=1MiB") == .done)
+        #expect(session.execute("run") == .done)
+        #expect(session.execute(#"trace html \#(path) gpus=0-1 title="<a & b>""#) == .done)
+        #expect(lines.lines.last == "wrote a timeline of 2 spans to \(path) (open it in any browser)")
+        let page = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(page.contains("<h1>&lt;a &amp; b&gt;</h1>") && page.contains("GPUs shown: 2 of 8"))
+        _ = try svgDocument(page)
+        guard case .failed(let error) = session.execute("trace html /nonexistent-moesim-dir/t.html") else {
+            Issue.record("writing into a missing directory should fail")
+            return
+        }
+        #expect(error.message.hasPrefix("cannot write '/nonexistent-moesim-dir/t.html': "))
+    }
+
     @Test("a phantom all-to-all on 8 nodes stays under its bound once aggregated, and merging keeps busy time")
     func largeRunBound() throws {
         let session = session([
@@ -201,4 +221,9 @@ struct TimelineHTMLTests {
         #expect(bytes < 20_000_000, "\(bytes) bytes")
         #expect(merged.spanCount <= TraceCommands.defaultMaxSpans + merged.lanes.count)
     }
+}
+
+private final class Lines {
+    var lines: [String] = []
+    func append(_ line: String) { lines.append(line) }
 }
