@@ -53,7 +53,7 @@ final class ClusterCommands {
                 details: ClusterPreset.allCases.map { "preset=\($0.rawValue): \($0.summary)" } + [
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
                     "           comm-sm-bw=10.5GB/s (per comm SM; default: 20 SMs saturate one NVLink port + one NIC)",
-                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=64 min-chunk=512KiB",
+                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=1024 min-chunk=512KiB",
                 ],
                 argumentKeys: keys
             ) { [unowned self] line in
@@ -94,7 +94,7 @@ final class ClusterCommands {
         spec.crossRailRouting = ClusterSpec.CrossRailRouting(rawValue: routing) ?? .spine
         if line.option("spines") != nil { spec.spineCount = try line.integer("spines", in: 1...65_536) }
         if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try line.quantity("spine-bw", .bandwidth) }
-        spec.maxChunksPerMessage = try line.integer("chunks", in: 1...1_024, default: spec.maxChunksPerMessage)
+        spec.maxChunksPerMessage = try line.integer("chunks", in: 1...65_536, default: spec.maxChunksPerMessage)
         let minChunk = try line.quantity("min-chunk", .bytes, default: Double(spec.minChunkBytes))
         guard minChunk >= 1, minChunk <= 1_099_511_627_776 else {
             throw line.error("min-chunk must be between 1 B and 1 TiB", at: line.option("min-chunk") ?? line.command)
