@@ -36,7 +36,7 @@ public struct ClusterSpec: Sendable, Equatable {
     public var crossRailRouting = CrossRailRouting.spine
     /// The most chunks one message is split into. With `minChunkBytes` the store-and-forward pipeline fill is
     /// at most one 512 KiB chunk per extra hop up to 512 MiB and 1/1024 of the transfer per extra hop above
-    /// (0.17 % for 1 GiB over NVLink, 0.3 % through an IB spine), while the events per message stay bounded
+    /// (0.18 % for 1 GiB over NVLink, 0.32 % through an IB spine), while the events per message stay bounded
     /// (at most one per `minChunkBytes` per hop, and 1024 per hop).
     public var maxChunksPerMessage = 1_024
     /// Chunks are at least this large (a smaller message is one chunk); 512 KiB is the order of NCCL's steps.
