@@ -219,6 +219,7 @@ extension ScenarioSession {
         case .quit: throw QuitRequest()
         case .expectationFailed(let error): throw ExpectationFailure(error: error)
         case .failed(let error): throw error
+        case .interrupted(let error): throw ScriptInterruption(error: error)
         }
     }
 }
