@@ -22,6 +22,7 @@ extension ScenarioSession {
             lines += members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
         }
         lines.append("Lines starting with # are comments; values take units: 64MiB 1.5GB 160GB/s 3us 2.5ms.")
+        lines.append(CommandLine.dtypeHelp + ".")
         return lines.joined(separator: "\n")
     }
 
