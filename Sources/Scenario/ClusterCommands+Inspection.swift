@@ -11,14 +11,14 @@ extension ClusterCommands {
         session.registerShow(
             Command(
                 "links", synopsis: "show links [top=K] [sort=util|bytes|name] [kind=nvlink|ib|comm|all]",
-                summary: "links by utilisation, busiest per kind marked"
+                summary: "links by utilisation, busiest per kind marked", argumentKeys: ["top", "sort", "kind"]
             ) {
                 [unowned self] line in try showLinks(line)
             })
         session.registerShow(
             Command(
                 "memory", synopsis: "show memory [all]",
-                summary: "HBM per GPU (a summary above \(Self.memoryListLimit) GPUs)"
+                summary: "HBM per GPU (a summary above \(Self.memoryListLimit) GPUs)", completionWords: ["all"]
             ) {
                 [unowned self] line in try showMemory(line)
             })
@@ -32,6 +32,8 @@ extension ClusterCommands {
                 )
                 session.output(route.description)
             })
+        session.registerValues(command: "show", key: "sort") { ["util", "bytes", "name"] }
+        session.registerValues(command: "show", key: "kind") { LinkKind.allCases.map(\.rawValue) + ["all"] }
         registerMetrics()
     }
 
