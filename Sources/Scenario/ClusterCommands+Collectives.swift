@@ -4,7 +4,7 @@ import SimCore
 import Tensors
 
 extension ClusterCommands {
-    static let collectiveKeys = ["size", "group", "algo", "dtype", "op", "root"]
+    static let collectiveKeys = ["size", "group", "algo", "dtype", "op", "root", "name"]
     /// The most elements a real (valued) collective may carry, as for `send … real`.
     static let maxRealElements = 64.0 * 1_048_576
 
@@ -14,11 +14,12 @@ extension ClusterCommands {
                 "collective",
                 synopsis:
                     "collective KIND size=S [group=all|node:N|rail:N|gpuA,gpuB,…] [algo=ring|pairwise|hierarchical] "
-                    + "[dtype=bf16] [op=sum|avg] [root=R] [real]",
+                    + "[dtype=bf16] [op=sum|avg] [root=R] [name=NAME] [real]",
                 summary: "queue a collective on a group of GPUs (run to execute it); S as in nccl-tests",
                 details: CollectiveKind.allCases.map { "\($0.rawValue): S is \($0.sizeMeaning)" } + [
                     "busbw = S / time × factor: all-reduce 2(p-1)/p; all-gather, reduce-scatter, all-to-all (p-1)/p;",
                     "broadcast 1. hierarchical (all-to-all only): one IB transfer per target node, then NVLink.",
+                    "name=NAME: read it as collective[NAME].time|algbw|busbw|size; a trace span per collective",
                 ],
                 completionWords: CollectiveKind.allCases.map(\.rawValue) + ["real"],
                 argumentKeys: Self.collectiveKeys
@@ -26,6 +27,7 @@ extension ClusterCommands {
         session.registerValues(command: "collective", key: "algo") { CollectiveAlgorithm.allCases.map(\.rawValue) }
         session.registerValues(command: "collective", key: "group") { ["all", "node:0", "rail:0"] }
         session.registerValues(command: "collective", key: "op") { ReduceOp.allCases.map(\.rawValue) }
+        session.registerValues(command: "collective", key: "dtype") { ["fp32", "bf16", "fp16", "fp8"] }
         registerCollectiveMetrics()
     }
 
@@ -58,9 +60,10 @@ extension ClusterCommands {
             try line.option("algo").map { _ throws(ScenarioError) in
                 CollectiveAlgorithm(rawValue: try line.choice("algo", CollectiveAlgorithm.allCases.map(\.rawValue)))
             } ?? nil
-        let dtype = DType(rawValue: try line.choice("dtype", DType.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
+        let dtype = try line.dtype(default: .bf16)
         let op = ReduceOp(rawValue: try line.choice("op", ReduceOp.allCases.map(\.rawValue), default: "sum")) ?? .sum
         let root = try line.integer("root", in: 0...(communicator.size - 1), default: 0)
+        let name = try workName(line)
         guard !real || sizeBytes / Double(dtype.bytesPerElement) <= Self.maxRealElements else {
             throw line.error(
                 "real collectives are limited to \(Int(Self.maxRealElements)) elements; drop 'real' for phantom tensors",
@@ -74,9 +77,10 @@ extension ClusterCommands {
         } catch {
             throw line.error(String(describing: error), at: kindToken)
         }
-        spawnCollective(kind, prepared: prepared, communicator: communicator, sizeBytes: Int(sizeBytes), dtype: dtype)
+        spawnCollective(
+            kind, prepared: prepared, communicator: communicator, sizeBytes: Int(sizeBytes), dtype: dtype, name: name)
         session.output(
-            "queued \(kind) (\(prepared.algorithm)) of \(Quantity.format(sizeBytes, .bytes)) \(dtype) "
+            "queued \(name.map { "'\($0)': " } ?? "")\(kind) (\(prepared.algorithm)) of \(Quantity.format(sizeBytes, .bytes)) \(dtype) "
                 + "\(real ? "real" : "phantom") on \(communicator.size) GPUs")
     }
 
@@ -112,19 +116,28 @@ extension ClusterCommands {
 
     private func spawnCollective(
         _ kind: CollectiveKind, prepared: CollectiveRunner.Prepared, communicator: Communicator, sizeBytes: Int,
-        dtype: DType
+        dtype: DType, name: String?
     ) {
         let simulation = session.simulation
         guard let log = collectiveLog else { return }
         let runner = CollectiveRunner(communicator: communicator, tagBase: Self.collectiveTagBase + 4 * nextTag)
+        // One trace lane per collective, so concurrent ones show side by side.
+        let track = simulation.trace.track(actor: "collectives", lane: name ?? "\(kind) #\(nextTag)")
         nextTag += 1
-        simulation.spawn(name: "\(kind) on \(communicator.size) GPUs") {
+        simulation.spawn(name: "\(name ?? kind.rawValue) on \(communicator.size) GPUs") {
             let start = simulation.now
             let outputs = try await runner.execute(prepared.plan, inputs: prepared.inputs)
+            simulation.trace.span(
+                track, name ?? kind.rawValue, start: start, end: simulation.now,
+                args: [
+                    "kind": .string(kind.rawValue), "algo": .string(prepared.algorithm.rawValue),
+                    "bytes": .int(Int64(sizeBytes)), "ranks": .int(Int64(communicator.size)),
+                ])
             await log.append(
                 CollectiveResult(
                     kind: kind, algorithm: prepared.algorithm, rankCount: communicator.size, sizeBytes: sizeBytes,
-                    elementCount: prepared.elementCount, dtype: dtype, time: simulation.now - start, outputs: outputs))
+                    elementCount: prepared.elementCount, dtype: dtype, time: simulation.now - start, outputs: outputs),
+                name: name)
         }
     }
 
@@ -156,6 +169,7 @@ extension ClusterCommands {
             Metric("collective.completed", .number, "collectives finished so far") { [unowned self] _ in
                 collectiveLog.map { log in Double(session.simulation.inspect(log) { $0.results.count }) }
             })
+        registerNamedMetrics()
     }
 }
 
@@ -163,8 +177,16 @@ extension ClusterCommands {
 actor CollectiveLog: SimulatedActor {
     nonisolated let simulation: Simulation
     private(set) var results: [CollectiveResult] = []
+    /// The `name=` of each result, in the same order.
+    private(set) var names: [String?] = []
 
     init(in simulation: Simulation) { self.simulation = simulation }
 
-    func append(_ result: CollectiveResult) { results.append(result) }
+    func append(_ result: CollectiveResult, name: String? = nil) {
+        results.append(result)
+        names.append(name)
+    }
+
+    /// The finished collective called `name`.
+    func result(named name: String) -> CollectiveResult? { names.firstIndex(of: name).map { results[$0] } }
 }

@@ -10,12 +10,16 @@ extension ClusterCommands {
             })
         session.registerShow(
             Command(
-                "links", synopsis: "show links [top=K]", summary: "the busiest links: bytes, busy time, utilisation"
+                "links", synopsis: "show links [top=K] [sort=util|bytes|name] [kind=nvlink|ib|comm|all]",
+                summary: "links by utilisation, busiest per kind marked", argumentKeys: ["top", "sort", "kind"]
             ) {
                 [unowned self] line in try showLinks(line)
             })
         session.registerShow(
-            Command("memory", synopsis: "show memory", summary: "HBM used, peak and capacity per GPU") {
+            Command(
+                "memory", synopsis: "show memory [all]",
+                summary: "HBM per GPU (a summary above \(Self.memoryListLimit) GPUs)", completionWords: ["all"]
+            ) {
                 [unowned self] line in try showMemory(line)
             })
         session.registerShow(
@@ -28,6 +32,8 @@ extension ClusterCommands {
                 )
                 session.output(route.description)
             })
+        session.registerValues(command: "show", key: "sort") { ["util", "bytes", "name"] }
+        session.registerValues(command: "show", key: "kind") { LinkKind.allCases.map(\.rawValue) + ["all"] }
         registerMetrics()
     }
 
@@ -50,46 +56,7 @@ extension ClusterCommands {
         }
     }
 
-    private func showLinks(_ line: CommandLine) throws {
-        try line.check(allowedKeys: ["top"], maxPositionals: 1)
-        let cluster = try requireCluster(line)
-        let top = try line.integer("top", in: 1...1_000_000, default: 10)
-        let now = session.simulation.now
-        let reports = cluster.busiestLinks(top).filter { $0.stats.bytes > 0 }
-        guard !reports.isEmpty else {
-            session.output("no link has carried a byte yet (queue work with send or collective, then run)")
-            return
-        }
-        let width = max(4, reports.map(\.name.count).max() ?? 4)
-        session.output(
-            "link".padding(toLength: width, withPad: " ", startingAt: 0)
-                + "        bytes         busy    util  bandwidth")
-        for report in reports {
-            let utilisation = now > .start ? report.utilisation(to: now) * 100 : 0
-            session.output(
-                report.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                    + pad(bytes(report.stats.bytes), 13) + pad(report.stats.busyTime.description, 13)
-                    + pad(String(format: "%.1f%%", utilisation), 8)
-                    + "  " + Quantity.format(report.bytesPerSecond, .bandwidth))
-        }
-    }
-
-    private func showMemory(_ line: CommandLine) throws {
-        try line.check(allowedKeys: [], maxPositionals: 1)
-        let cluster = try requireCluster(line)
-        session.output("gpu          used        peak    capacity")
-        for (index, hbm) in cluster.memoryReports().enumerated() {
-            session.output(
-                "gpu\(index)".padding(toLength: 6, withPad: " ", startingAt: 0) + pad(bytes(hbm.usedBytes), 12)
-                    + pad(bytes(hbm.peakBytes), 12) + pad(bytes(hbm.capacityBytes), 12))
-        }
-    }
-
-    private func bytes(_ count: Int) -> String { Quantity.format(Double(count), .bytes) }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        String(repeating: " ", count: max(0, width - text.count)) + text
-    }
+    func bytes(_ count: Int) -> String { Quantity.format(Double(count), .bytes) }
 
     private func registerMetrics() {
         let gpuInstances: () -> [[String]] = { [unowned self] in (cluster?.gpus.indices ?? 0..<0).map { [String($0)] } }

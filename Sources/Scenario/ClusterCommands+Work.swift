@@ -6,12 +6,15 @@ extension ClusterCommands {
     func registerWork() {
         session.register(
             Command(
-                "send", synopsis: "send from=gpuA to=gpuB size=BYTES [dtype=bf16] [real]",
+                "send", synopsis: "send from=gpuA to=gpuB size=BYTES [dtype=bf16] [name=NAME] [real]",
                 summary: "queue a point-to-point tensor message (run to deliver it)",
-                details: ["real: carry actual values and check they arrive bit-identical (default: phantom)"],
-                completionWords: ["real"], argumentKeys: ["from", "to", "size", "dtype"]
+                details: [
+                    "real: carry actual values and check they arrive bit-identical (default: phantom)",
+                    "name=NAME: read it as send[NAME].time|bytes|intact",
+                ],
+                completionWords: ["real"], argumentKeys: ["from", "to", "size", "dtype", "name"]
             ) { [unowned self] line in try queueSend(line) })
-        session.registerValues(command: "send", key: "dtype") { DType.allCases.map(\.rawValue) }
+        session.registerValues(command: "send", key: "dtype") { ["fp32", "bf16", "fp16", "fp8"] }
         let memoryKeys = ["gpu", "size", "kind"]
         session.register(
             Command(
@@ -27,13 +30,21 @@ extension ClusterCommands {
         for command in ["alloc", "free"] {
             session.registerValues(command: command, key: "kind") { MemoryKind.allCases.map(\.rawValue) }
         }
-        let kernelKeys = ["gpu", "flops", "bytes", "precision", "partition", "efficiency"]
+        let kernelKeys = ["gpu", "flops", "bytes", "dtype", "partition", "efficiency"]
         session.register(
             Command(
-                "kernel", synopsis: "kernel gpu=N flops=F [bytes=BYTES precision=bf16|fp8 partition=compute|comm]",
+                "kernel",
+                synopsis:
+                    "kernel gpu=N flops=F [bytes=BYTES dtype=bf16|fp16|fp8 partition=compute|comm efficiency=1.0]",
                 summary: "queue a kernel: max(flops / SM rate, bytes / HBM bandwidth) + launch overhead",
+                details: [
+                    "dtype: the tensor-core rate the FLOPs run at (fp16 runs at the bf16 rate)",
+                    "efficiency: fraction of the peak FLOP rate reached, 0 < e <= 1 (default 1.0 = peak)",
+                ],
                 argumentKeys: kernelKeys
             ) { [unowned self] line in try queueKernel(line, keys: kernelKeys) })
+        session.registerValues(command: "kernel", key: "dtype") { ["bf16", "fp16", "fp8"] }
+        session.registerValues(command: "kernel", key: "partition") { ["compute", "comm"] }
     }
 
     /// `gpuN` or `N` as a GPU index of the cluster.
@@ -51,19 +62,20 @@ extension ClusterCommands {
     }
 
     private func queueSend(_ line: CommandLine) throws {
-        try line.check(allowedKeys: ["from", "to", "size", "dtype"], maxPositionals: 1)
+        try line.check(allowedKeys: ["from", "to", "size", "dtype", "name"], maxPositionals: 1)
         let cluster = try requireCluster(line)
         let source = try gpuArgument("from", line, cluster)
         let destination = try gpuArgument("to", line, cluster)
         let real = try realFlag(line)
-        let dtype = DType(rawValue: try line.choice("dtype", DType.allCases.map(\.rawValue), default: "bf16")) ?? .bf16
+        let dtype = try line.dtype(default: .bf16)
         let tensor = try messageTensor(line, dtype: dtype, real: real)
+        let name = try workName(line)
         let tag = nextTag
         nextTag += 1
         let route = try cluster.route(from: GPUID(source), to: GPUID(destination))
-        spawnTransfer(tensor, from: cluster.gpus[source], to: cluster.gpus[destination], tag: tag)
+        spawnTransfer(tensor, from: cluster.gpus[source], to: cluster.gpus[destination], tag: tag, name: name)
         session.output(
-            "queued \(Quantity.format(Double(tensor.byteCount), .bytes)) \(dtype) \(real ? "real" : "phantom") "
+            "queued \(name.map { "'\($0)': " } ?? "")\(Quantity.format(Double(tensor.byteCount), .bytes)) \(dtype) \(real ? "real" : "phantom") "
                 + "message: \(route)")
     }
 
@@ -97,7 +109,7 @@ extension ClusterCommands {
         }
     }
 
-    private func spawnTransfer(_ tensor: Tensor, from source: GPU, to destination: GPU, tag: Int) {
+    private func spawnTransfer(_ tensor: Tensor, from source: GPU, to destination: GPU, tag: Int, name: String?) {
         let simulation = session.simulation
         let start = simulation.now
         guard let log = transfers else { return }
@@ -108,7 +120,7 @@ extension ClusterCommands {
             let received = await destination.receive(from: source.id, tag: tag)
             let record = TransferLog.Record(
                 source: source.id.index, destination: destination.id.index, bytes: received.byteCount, start: start,
-                end: simulation.now, valuesMatch: received == tensor)
+                end: simulation.now, valuesMatch: received == tensor, name: name)
             await log.append(record)
         }
     }
@@ -139,13 +151,14 @@ extension ClusterCommands {
     }
 
     private func queueKernel(_ line: CommandLine, keys: [String]) throws {
+        if let old = line.options.first(where: { $0.key.text == "precision" }) {
+            throw line.error("'precision=' is now 'dtype=' (dtype=bf16|fp16|fp8), as in every command", at: old.key)
+        }
         try line.check(allowedKeys: keys, maxPositionals: 0)
         let cluster = try requireCluster(line)
         let gpu = cluster.gpus[try gpuArgument("gpu", line, cluster)]
-        let precision =
-            Kernel.Precision(
-                rawValue: try line.choice("precision", Kernel.Precision.allCases.map(\.rawValue), default: "bf16"))
-            ?? .bf16
+        let precision: Kernel.Precision =
+            try line.dtype(allowed: [.bf16, .fp16, .fp8e4m3], default: .bf16) == .fp8e4m3 ? .fp8 : .bf16
         let flops = try line.quantity("flops", .number)
         guard flops >= 0, flops <= 1e24 else {
             throw line.error("flops must be between 0 and 1e24", at: line.option("flops") ?? line.command)

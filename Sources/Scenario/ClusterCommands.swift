@@ -14,6 +14,8 @@ final class ClusterCommands {
     /// Finished collectives.
     private(set) var collectiveLog: CollectiveLog?
     var nextTag = 1
+    /// Names given with `name=` so far (on this simulation), to refuse a second use.
+    var usedNames: [String] = []
 
     init(session: ScenarioSession, spec: ClusterSpec) {
         self.session = session
@@ -31,6 +33,7 @@ final class ClusterCommands {
         cluster = try? Cluster(spec, in: simulation)
         transfers = TransferLog(in: simulation)
         collectiveLog = CollectiveLog(in: simulation)
+        usedNames = []
     }
 
     /// The cluster, or an error at `token` if there is none.
@@ -53,7 +56,7 @@ final class ClusterCommands {
                 details: ClusterPreset.allCases.map { "preset=\($0.rawValue): \($0.summary)" } + [
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
                     "           comm-sm-bw=10.5GB/s (per comm SM; default: 20 SMs saturate one NVLink port + one NIC)",
-                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=64 min-chunk=512KiB",
+                    "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=1024 min-chunk=512KiB",
                 ],
                 argumentKeys: keys
             ) { [unowned self] line in
@@ -82,19 +85,19 @@ final class ClusterCommands {
         spec.nodeCount = try line.integer("nodes", in: 1...4096, default: spec.nodeCount)
         spec.gpusPerNode = try line.integer("gpus-per-node", in: 1...64, default: spec.gpusPerNode)
         spec.commSMCount = try line.integer("comm-sms", in: 1...(spec.gpu.smCount - 1), default: spec.commSMCount)
-        spec.gpu.nvlinkBytesPerSecond = try line.quantity("nvlink", .bandwidth, default: spec.gpu.nvlinkBytesPerSecond)
-        spec.gpu.nicBytesPerSecond = try line.quantity("ib", .bandwidth, default: spec.gpu.nicBytesPerSecond)
+        spec.gpu.nvlinkBytesPerSecond = try Self.rate("nvlink", line, default: spec.gpu.nvlinkBytesPerSecond)
+        spec.gpu.nicBytesPerSecond = try Self.rate("ib", line, default: spec.gpu.nicBytesPerSecond)
         // By default the comm SMs keep saturating one NVLink port plus one NIC, whatever their speeds.
-        spec.gpu.bytesPerSecondPerSM = try line.quantity(
-            "comm-sm-bw", .bandwidth,
+        spec.gpu.bytesPerSecondPerSM = try Self.rate(
+            "comm-sm-bw", line,
             default: GPUSpec.saturatingBytesPerSecondPerSM(
                 nvlink: spec.gpu.nvlinkBytesPerSecond, nic: spec.gpu.nicBytesPerSecond))
         let routing = try line.choice(
             "routing", ClusterSpec.CrossRailRouting.allCases.map(\.rawValue), default: "spine")
         spec.crossRailRouting = ClusterSpec.CrossRailRouting(rawValue: routing) ?? .spine
         if line.option("spines") != nil { spec.spineCount = try line.integer("spines", in: 1...65_536) }
-        if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try line.quantity("spine-bw", .bandwidth) }
-        spec.maxChunksPerMessage = try line.integer("chunks", in: 1...1_024, default: spec.maxChunksPerMessage)
+        if line.option("spine-bw") != nil { spec.spineLinkBytesPerSecond = try Self.rate("spine-bw", line) }
+        spec.maxChunksPerMessage = try line.integer("chunks", in: 1...65_536, default: spec.maxChunksPerMessage)
         let minChunk = try line.quantity("min-chunk", .bytes, default: Double(spec.minChunkBytes))
         guard minChunk >= 1, minChunk <= 1_099_511_627_776 else {
             throw line.error("min-chunk must be between 1 B and 1 TiB", at: line.option("min-chunk") ?? line.command)
@@ -106,6 +109,15 @@ final class ClusterCommands {
             throw line.error("invalid cluster: \(error)", at: line.command)
         }
         return spec
+    }
+
+    /// The bandwidth given for `key`, at least 1 MB/s (the fabric's floor), the error on the value.
+    private static func rate(_ key: String, _ line: CommandLine, default defaultValue: Double? = nil)
+        throws(ScenarioError) -> Double
+    {
+        let value = try line.quantity(key, .bandwidth, default: defaultValue)
+        guard let token = line.option(key), value < 1e6 else { return value }
+        throw line.error("\(key)=\(token.text) is too slow: a bandwidth must be at least 1MB/s", at: token)
     }
 
     private func describe(_ spec: ClusterSpec) -> String {
@@ -127,6 +139,8 @@ actor TransferLog: SimulatedActor {
         var start: SimInstant
         var end: SimInstant
         var valuesMatch: Bool
+        /// The `name=` the send was given, if any.
+        var name: String? = nil
     }
 
     nonisolated let simulation: Simulation

@@ -34,6 +34,8 @@ public enum LineOutcome: Equatable {
     case expectationFailed(ScenarioError)
     /// The line was malformed or could not be carried out.
     case failed(ScenarioError)
+    /// Ctrl-C stopped the script after (or during) the line the error points at; the rest was not run.
+    case interrupted(ScenarioError)
     case quit
 }
 
@@ -42,5 +44,10 @@ struct QuitRequest: Error {}
 
 /// Marks a failed `expect` so the session can tell it from other errors.
 struct ExpectationFailure: Error {
+    var error: ScenarioError
+}
+
+/// Carries a sourced file's interruption out through the `source` line to the outer script.
+struct ScriptInterruption: Error {
     var error: ScenarioError
 }

@@ -67,7 +67,8 @@ public enum Lexer {
         guard !token.isQuoted, let equals = token.text.firstIndex(of: "=") else { return nil }
         let key = String(token.text[..<equals])
         let value = String(token.text[token.text.index(after: equals)...])
-        if key.isEmpty || ["!", "<", ">", "="].contains(where: { key.hasSuffix($0) }) || value.hasPrefix("=") {
+        // Operators (`==`, `<=`, `~=`) are words, not arguments: a key needs a letter or digit.
+        if key.isEmpty || !key.contains(where: { $0.isLetter || $0.isNumber }) || value.hasPrefix("=") {
             return nil
         }
         guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {

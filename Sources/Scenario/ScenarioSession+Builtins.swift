@@ -64,8 +64,17 @@ extension ScenarioSession {
 
     /// Prints where and why driving stopped.
     func report(_ reason: StopReason) {
-        output("\(simulation.now): \(reason) (\(simulation.eventCount) events so far)")
+        let total = Self.count(Int(simulation.eventCount), "event")
+        switch reason {
+        case .reachedEventCount(let count):
+            output("\(simulation.now): stopped after \(Self.count(Int(count), "event")) (\(total) so far)")
+        default:
+            output("\(simulation.now): \(reason) (\(total) so far)")
+        }
     }
+
+    /// `1 event`, `3 events`.
+    static func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
 
     private func registerInspectionCommands() {
         register(
@@ -137,7 +146,9 @@ extension ScenarioSession {
         try line.check(allowedKeys: [], maxPositionals: 1)
         switch line.positionals.first?.text {
         case "commands":
-            for command in commands { output(command.name) }
+            var table = TextTable([.init("command", .left), .init("summary", .left)])
+            for command in commands { table.add([command.name, command.summary]) }
+            table.lines().dropFirst().forEach(output)
         case "metrics", nil:
             for metric in metrics {
                 let names = metric.concreteNames()
@@ -176,7 +187,8 @@ extension ScenarioSession {
                     ?? output(helpOverview())
             })
         register(
-            Command("quit", synopsis: "quit", summary: "leave moesim (also 'exit' or Ctrl-D)") { _ in
+            Command("quit", synopsis: "quit", summary: "leave moesim (also 'exit' or Ctrl-D)") { line in
+                try line.check(allowedKeys: [], maxPositionals: 0)
                 throw QuitRequest()
             })
     }
@@ -200,6 +212,7 @@ extension ScenarioSession {
         case .quit: throw QuitRequest()
         case .expectationFailed(let error): throw ExpectationFailure(error: error)
         case .failed(let error): throw error
+        case .interrupted(let error): throw ScriptInterruption(error: error)
         }
     }
 }

@@ -22,6 +22,7 @@ extension ScenarioSession {
             lines += members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
         }
         lines.append("Lines starting with # are comments; values take units: 64MiB 1.5GB 160GB/s 3us 2.5ms.")
+        lines.append(CommandLine.dtypeHelp + ".")
         return lines.joined(separator: "\n")
     }
 
@@ -54,9 +55,10 @@ extension ScenarioSession {
         if let command = commands.first(where: { $0.name == commandName }) {
             candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
             if command.name == "show" {
-                candidates += showTopics.map(\.name)
                 if words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
-                    candidates += topic.argumentKeys.map { $0 + "=" }
+                    candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
+                } else {
+                    candidates += showTopics.map(\.name)
                 }
             }
             if command.name == "help" { candidates += commands.map(\.name) }

@@ -9,9 +9,16 @@ extension ScenarioSession {
             throw line.error("unknown metric '\(token.text)'\(hint); see 'list metrics'", at: token)
         }
         guard let value = metric.value(selectors) else {
-            let examples = metric.concreteNames().prefix(3).joined(separator: ", ")
-            let known = examples.isEmpty ? "none exist yet" : "e.g. \(examples)"
-            throw line.error("metric '\(token.text)' has no value now (\(known))", at: token)
+            let existing = metric.concreteNames()
+            guard !selectors.isEmpty else {
+                throw line.error(
+                    "'\(token.text)' has no value yet: nothing it measures has finished (queue the work, then run)",
+                    at: token)
+            }
+            let examples = existing.prefix(3).joined(separator: ", ")
+            let known = existing.isEmpty ? "none exists yet" : "existing: \(examples)\(existing.count > 3 ? ", …" : "")"
+            let what = selectors.map { "'\($0)'" }.joined(separator: ", ")
+            throw line.error("'\(token.text)' has no value: nothing called \(what) has one now (\(known))", at: token)
         }
         return (metric, value)
     }

@@ -23,6 +23,9 @@ public final class ScenarioSession {
     var sourceDepth = 0
     /// The trace and timeline commands (exports need the cluster's names).
     var traceCommands: TraceCommands?
+    /// Asked after each line of a script (file, `source`, piped input); true stops it as interrupted. The
+    /// front end answers whether Ctrl-C was pressed.
+    public var interruptRequested: () -> Bool = { false }
     /// Components that add commands (kept alive by the session).
     private var components: [AnyObject] = []
     /// How deeply `source` may nest.
@@ -92,6 +95,8 @@ public final class ScenarioSession {
             return .expectationFailed(failure.error)
         } catch let error as ScenarioError {
             return .failed(error)
+        } catch let interruption as ScriptInterruption {
+            return .interrupted(interruption.error)
         } catch is QuitRequest {
             return .quit
         } catch {
@@ -102,11 +107,22 @@ public final class ScenarioSession {
 
     /// Runs a whole scenario text; stops at the first error or failed `expect` and returns it.
     public func runScript(_ text: String, file: String) -> LineOutcome {
-        for (index, line) in text.components(separatedBy: "\n").enumerated() {
-            let outcome = execute(line.hasSuffix("\r") ? String(line.dropLast()) : line, file: file, line: index + 1)
+        for (index, rawLine) in text.components(separatedBy: "\n").enumerated() {
+            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
+            let outcome = execute(line, file: file, line: index + 1)
+            if case .interrupted = outcome { return outcome }
+            if interruptRequested() { return .interrupted(interruption(file: file, line: index + 1, source: line)) }
             if outcome != .done { return outcome }
         }
         return .done
+    }
+
+    /// The error that says where Ctrl-C stopped a script: the line it was running and the virtual time.
+    public func interruption(file: String, line: Int, source: String) -> ScenarioError {
+        ScenarioError(
+            "interrupted (Ctrl-C) at \(simulation.now) on this line; the rest was not run",
+            at: SourceLocation(file: file, line: line, column: 1), sourceLine: source,
+            length: max(1, source.count))
     }
 
     /// Runs the scenario file at `path` (see `runScript`); unreadable or non-UTF-8 files are errors.

@@ -92,6 +92,21 @@ final class ScheduleCommands {
                 + "\(format(analysis.makespan)), bubble \(format(analysis.bubble)) "
                 + "(\(Quantity.compactNumber(analysis.bubbleFraction * 100))%), peak activations "
                 + "\(analysis.peakActivations.max() ?? 0), parameter copies \(analysis.parameterCopies.max() ?? 0)x")
+        if let note = Self.parameterCopiesNote(analysis.parameterCopies, stages: stages) { session.output(note) }
+    }
+
+    /// What "parameter copies Nx" means when a device holds more than one stage: duplicated weights (DualPipe:
+    /// every stage on two devices) or just two different stages per device (DualPipe-V).
+    static func parameterCopiesNote(_ copies: [Int], stages: Int) -> String? {
+        let most = copies.max() ?? 0
+        guard most > 1, stages > 0 else { return nil }
+        let held = copies.reduce(0, +)
+        guard held > stages else {
+            return "  parameter copies \(most)x: \(most) different stages per device, each stage on one device only "
+                + "(no duplicate weights)"
+        }
+        return "  parameter copies \(most)x: \(most) stages per device and every stage on \(held / stages) devices, "
+            + "so the model's weights are held \(held / stages) times"
     }
 
     private func draw(_ line: CommandLine, session: ScenarioSession) throws {

@@ -1,15 +1,19 @@
 import Foundation
+import Scenario
 import SimCore
 
-/// Ctrl-C stops the running simulation at the next event boundary and returns to the prompt; state is kept.
+/// Ctrl-C stops the running simulation at the next event boundary. At the terminal the REPL returns to the
+/// prompt with the state kept; scripts (piped input, `moesim run`, `source`) stop and say where.
 enum InterruptHandler {
     /// The executor of the command being run, if any. Only the main thread writes it; the signal handler reads
     /// it once (a single aligned pointer load).
     nonisolated(unsafe) static var target: SimExecutor?
-    /// Set by the handler; the prompt reads and clears it to tell Ctrl-C (new prompt) from Ctrl-D (quit).
+    /// Set by the handler; read and cleared by the main thread.
     nonisolated(unsafe) static var pending = false
 
-    static func install() {
+    /// Installs the SIGINT handler; scripts on `session` stop when it fires, and a command that replaces the
+    /// simulation keeps Ctrl-C pointed at the new one.
+    static func install(following session: ScenarioSession) {
         // A parent may have started us with SIGINT blocked (it is inherited); Ctrl-C must reach the handler.
         var mask = sigset_t()
         sigemptyset(&mask)
@@ -18,6 +22,11 @@ enum InterruptHandler {
         signal(SIGINT) { _ in
             InterruptHandler.pending = true
             InterruptHandler.target?.requestStop()
+        }
+        session.interruptRequested = { InterruptHandler.pending }
+        session.onReset { simulation in
+            if InterruptHandler.target != nil { InterruptHandler.target = simulation.executor }
+            if InterruptHandler.pending { simulation.executor.requestStop() }
         }
     }
 

@@ -14,6 +14,7 @@ final class LineEditor {
         CompletionSource.session = session
         moesim_set_word_breaks(" \t")
         moesim_set_completion_generator(completionGenerator)
+        moesim_set_attempted_completion(attemptedCompletion)
         using_history()
         stifle_history(Self.historyLimit)
         _ = read_history(historyPath)
@@ -35,6 +36,17 @@ final class LineEditor {
 enum CompletionSource {
     nonisolated(unsafe) static var session: ScenarioSession?
     nonisolated(unsafe) static var candidates: [String] = []
+}
+
+/// libedit's whole-word completion: the session's candidates inserted as plain text (no file-name quoting),
+/// followed by a space only when the single match is a finished word (not `key=`, `link[`, `gpu0.`).
+private let attemptedCompletion: moesim_attempted_completion = { text, _, _ in
+    guard let text else { return nil }
+    let matches = moesim_completion_matches(text, completionGenerator)
+    let single = CompletionSource.candidates.count == 1 ? CompletionSource.candidates[0] : nil
+    let continues = single.map { ["=", ".", "[", ","].contains($0.last ?? " ") } ?? false
+    moesim_set_append_character(continues ? 0 : 32)
+    return matches
 }
 
 /// libedit's generator: state 0 computes the candidates for the line so far, then returns them one by one.

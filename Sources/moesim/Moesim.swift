@@ -24,11 +24,14 @@ struct Repl: ParsableCommand {
     @Option(help: "Root seed of the emulated world.") var seed: UInt64 = 0
 
     func run() throws {
+        Console.configure()
         let interactive = isatty(STDIN_FILENO) == 1
         let session = ScenarioSession(seed: seed)
         let loop = ReplLoop(session: session, interactive: interactive)
-        let failed = loop.run()
-        if !interactive && failed { throw ExitCode.failure }
+        switch loop.run() {
+        case .interrupted: throw ExitCode(Console.interruptedStatus)
+        case .finished(let anyFailed): if !interactive && anyFailed { throw ExitCode.failure }
+        }
     }
 }
 
@@ -48,10 +51,14 @@ struct RunScenarios: ParsableCommand {
     }
 
     func run() throws {
+        Console.configure()
         var lastSession: ScenarioSession?
         for file in files {
             let session = ScenarioSession(seed: seed)
             lastSession = session
+            InterruptHandler.install(following: session)
+            InterruptHandler.target = session.simulation.executor
+            defer { InterruptHandler.target = nil }
             let outcome: LineOutcome
             if file == "-" {
                 let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
@@ -64,8 +71,11 @@ struct RunScenarios: ParsableCommand {
             }
             switch outcome {
             case .done, .quit: print("\(file): ok")
+            case .interrupted(let error):
+                Console.error(error.description)
+                throw ExitCode(Console.interruptedStatus)
             case .expectationFailed(let error), .failed(let error):
-                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                Console.error(error.description)
                 throw ExitCode.failure
             }
         }

@@ -25,17 +25,48 @@ struct TransferTimeTests {
         #expect(try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: bytes)]) == [expected])
     }
 
-    @Test("default chunking: 64 MiB over NVLink in 64 chunks of 1 MiB, fill under 4 % of the transfer")
+    @Test("default chunking: 64 MiB over NVLink in 128 chunks of 512 KiB, fill under 1.5 % of the transfer")
     func defaultChunkingKeepsFillSmall() throws {
         let cluster = try Cluster.singleNode(in: makeSimulation())
         let bytes = 64 * 1_048_576
-        let chunk = bytes / 64
+        let chunk = bytes / 128
         let nvlinkChunkNs = chunkNs(chunk, 160e9)
         let expected = storeAndForwardNs(
-            chunks: 64, chunkNs: [chunkNs(chunk, commRate), nvlinkChunkNs, nvlinkChunkNs], latencyNs: [0, 1_650, 1_650])
+            chunks: 128, chunkNs: [chunkNs(chunk, commRate), nvlinkChunkNs, nvlinkChunkNs],
+            latencyNs: [0, 1_650, 1_650])
         #expect(try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: bytes)]) == [expected])
         let ideal = 3_300 + Int64((Double(bytes) / 160e9 * 1e9).rounded())
-        #expect(Double(expected - ideal) / Double(ideal) < 0.04)
+        #expect(Double(expected - ideal) / Double(ideal) < 0.015)
+    }
+
+    @Test("1 GiB over NVLink: 1024 chunks of 1 MiB, within 0.5 % of latency + bytes / 160 GB/s")
+    func gibibyteOverNVLink() throws {
+        let cluster = try Cluster.singleNode(in: makeSimulation(storesTraceEvents: false))
+        let bytes = 1 << 30
+        let chunk = bytes / 1_024
+        let nvlinkChunkNs = chunkNs(chunk, 160e9)
+        let expected = storeAndForwardNs(
+            chunks: 1_024, chunkNs: [chunkNs(chunk, commRate), nvlinkChunkNs, nvlinkChunkNs],
+            latencyNs: [0, 1_650, 1_650])
+        let measured = try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: bytes)])[0]
+        #expect(measured == expected)
+        let ideal = 3_300 + Double(bytes) / 160e9 * 1e9
+        #expect((Double(measured) - ideal) / ideal < 0.005, "\(measured) ns vs ideal \(ideal) ns")
+    }
+
+    @Test("1 GiB through an IB spine: 1024 chunks of 1 MiB, within 0.5 % of latency + bytes / 50 GB/s")
+    func gibibyteThroughSpine() throws {
+        let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 2), in: makeSimulation(storesTraceEvents: false))
+        let bytes = 1 << 30
+        let chunk = bytes / 1_024
+        let ibChunkNs = chunkNs(chunk, 50e9)
+        let expected = storeAndForwardNs(
+            chunks: 1_024, chunkNs: [chunkNs(chunk, commRate), ibChunkNs, ibChunkNs, ibChunkNs, ibChunkNs],
+            latencyNs: [0, 1_400, 450, 450, 1_400])
+        let measured = try cluster.arrivalTimes([TestSend(from: 0, to: 9, bytes: bytes)])[0]
+        #expect(measured == expected)
+        let ideal = 3_700 + Double(bytes) / 50e9 * 1e9
+        #expect((Double(measured) - ideal) / ideal < 0.005, "\(measured) ns vs ideal \(ideal) ns")
     }
 
     @Test("IB same rail: NIC, leaf, NIC; 2.8 µs + bytes / 50 GB/s + fill")

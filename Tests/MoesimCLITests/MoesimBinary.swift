@@ -34,6 +34,33 @@ enum MoesimBinary {
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Runs moesim with standard output and error on one pipe (as `2>&1` does); returns (status, output).
+    static func runMerged(_ arguments: [String], input: String = "") throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try url()
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        let stdin = Pipe()
+        let output = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A scenario file of 3000 sends of 64 MiB (seconds of work in a debug build) followed by `tail`.
+    static func longScenario(in directory: URL, tail: [String]) throws -> URL {
+        let sends = (0..<3_000).map { "send from=gpu\($0 % 8) to=gpu\(($0 + 1 + $0 / 8 % 7) % 8) size=64MiB" }
+        let file = directory.appendingPathComponent("long.moesim")
+        try (sends + tail).joined(separator: "\n").appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     /// A fresh empty folder under the temporary directory (the caller removes it).
     static func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moesim-\(UUID())")

@@ -6,8 +6,11 @@ final class PseudoTerminal {
     private let process = Process()
     private(set) var screen = ""
 
-    /// Starts `executable` with `arguments` and `environment` on a new pseudo-terminal.
-    init(executable: URL, arguments: [String], environment: [String: String]) throws {
+    /// Starts `executable` with `arguments` and `environment` on a new pseudo-terminal; `standardInput`, when
+    /// given, replaces the terminal as its input (e.g. `moesim < file` typed at a terminal).
+    init(
+        executable: URL, arguments: [String], environment: [String: String], standardInput: FileHandle? = nil
+    ) throws {
         var primaryFD: Int32 = 0
         var secondaryFD: Int32 = 0
         guard openpty(&primaryFD, &secondaryFD, nil, nil, nil) == 0 else { throw POSIXError(.EIO) }
@@ -16,7 +19,7 @@ final class PseudoTerminal {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = environment
-        process.standardInput = secondary
+        process.standardInput = standardInput ?? secondary
         process.standardOutput = secondary
         process.standardError = secondary
         try process.run()

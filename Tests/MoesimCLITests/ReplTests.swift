@@ -126,8 +126,9 @@ struct ReplTests {
         }
         #expect(commands.count >= 5)
         let result = try MoesimBinary.run([], input: commands.joined(separator: "\n") + "\n")
-        #expect(result.status == 0, "\(result.out)")
-        #expect(!result.out.contains("error:"))
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+        // Piped input prints errors on standard error.
+        #expect(!result.out.contains("error:") && !result.err.contains("error:"), "\(result.err)")
     }
 
     @Test("--version and --help answer")

@@ -65,7 +65,7 @@ struct InterpreterTests {
     /// One well-formed line per command; the test checks the list covers every registered command.
     static let wellFormedLines = [
         "cluster preset=h800-node comm-sms=24", "seed 7", "send from=gpu0 to=gpu1 size=1MiB dtype=fp8e4m3 real",
-        "collective all-gather size=8MiB group=node:0", "kernel gpu=2 flops=2e12 bytes=1GiB precision=fp8",
+        "collective all-gather size=8MiB group=node:0", "kernel gpu=2 flops=2e12 bytes=1GiB dtype=fp8",
         "alloc gpu=1 size=1GiB kind=gradients", "free gpu=1 size=512MiB kind=gradients",
         "schedule zb1p pp=4 microbatches=8 f=2 b=3 w=1 send=0.5 sends=eager", "step 3", "run for 1us", "run",
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",

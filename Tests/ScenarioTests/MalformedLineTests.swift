@@ -61,8 +61,8 @@ struct MalformedLineTests {
             "t.moesim:1:37: error: pp × microbatches = 10000000 is too large (at most 50000)"
         ),
         (
-            "kernel gpu=0 flops=1e12 precision=fp4",
-            "t.moesim:1:35: error: 'fp4' is not valid for precision (one of bf16, fp8)"
+            "kernel gpu=0 flops=1e12 dtype=fp4",
+            "t.moesim:1:31: error: 'fp4' is not valid for dtype (one of bf16, fp16, fp8)"
         ),
         ("show gpu nine", "t.moesim:1:10: error: no GPU 'nine' (gpu0…gpu7)"),
         (

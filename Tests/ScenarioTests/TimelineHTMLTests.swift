@@ -71,6 +71,11 @@ struct TimelineHTMLTests {
         func html(_ session: ScenarioSession) -> String { page(session) }
         let events = session.simulation.trace.events.filter { $0.kind == .span }
         var expected: [(String, [TraceEvent])] = []
+        // Actors other than GPUs and links (the per-collective spans on `collectives`) come first.
+        for track in session.simulation.trace.trackNames where track.actor == "collectives" {
+            let spans = events.filter { $0.actor == "collectives" && $0.lane == track.lane }
+            expected.append(("collectives " + track.lane, spans))
+        }
         for gpu in 0..<8 {
             expected.append(
                 ("gpu\(gpu) compute SMs", events.filter { $0.actor == "gpu\(gpu)" && $0.lane == "compute" }))
@@ -91,7 +96,10 @@ struct TimelineHTMLTests {
                 #expect(rect.title.hasPrefix(event.name + " ["), "\(lane.name): \(rect.title)")
             }
         }
-        #expect(found[2].rects.count == 2 && found[2].rects.allSatisfy { $0.title.contains("TFLOP") })
+        let gpu1 = try #require(found.first { $0.name == "gpu1 compute SMs" })
+        #expect(gpu1.rects.count == 2 && gpu1.rects.allSatisfy { $0.title.contains("TFLOP") })
+        let collective = try #require(found.first { $0.name.hasPrefix("collectives ") })
+        #expect(collective.rects.count == 1 && collective.rects[0].title.hasPrefix("all-gather [collective]"))
         #expect(found.reduce(0) { $0 + $1.rects.count } > 20)
         #expect(html(session).contains("data-unit-ns=\"10\""))
     }

@@ -26,10 +26,12 @@ struct TimelineTextTests {
         #expect(SpanCategory.of(name: "kernel", override: "dispatch") == .dispatch)
         #expect(SpanCategory.of(name: "F", override: "f&b") == .overlapped)
         #expect(SpanCategory.of(name: "F", override: "nonsense") == .forward)
-        #expect(SpanCategory.of(name: "ring step 3", lane: "collectives") == .collective)
-        #expect(SpanCategory.of(name: "step", lane: "optimizer") == .optimizer)
-        #expect(SpanCategory.of(name: "F2", lane: "collectives") == .forward)
-        #expect(SpanCategory.of(name: "kernel", lane: "compute") == .kernel)
+        #expect(SpanCategory.of(name: "grads", fallbacks: ["all-reduce", "grads", "collectives"]) == .collective)
+        #expect(SpanCategory.of(name: "ring step 3", fallbacks: ["ring", "collectives"]) == .collective)
+        #expect(SpanCategory.of(name: "step", fallbacks: ["optimizer"]) == .optimizer)
+        #expect(SpanCategory.of(name: "F2", fallbacks: ["collectives"]) == .forward)
+        #expect(SpanCategory.of(name: "kernel", fallbacks: ["compute", "gpu0"]) == .kernel)
+        #expect(SpanCategory.of(name: "experts") == .mlp && SpanCategory.of(name: "combines") == .combine)
     }
 
     private func lane(_ spans: [(Int64, Int64)]) -> TimelineLane {

@@ -97,18 +97,20 @@ public enum SpanCategory: String, CaseIterable, Sendable {
         (["idle", "bubble", "wait"], .idle),
     ]
 
-    /// The category of a span called `name` on trace lane `lane`, with an optional `category` argument that
-    /// overrides it; a name the convention does not know falls back to the lane's name (a span on lane
-    /// `collectives` or `optimizer` takes that colour), then to `kernel`.
-    public static func of(name: String, override: String? = nil, lane: String? = nil) -> SpanCategory {
+    /// The category of a span called `name`, with an optional `category` argument that overrides it; a name
+    /// the convention does not know falls back to each of `fallbacks` in turn (the span's `kind` argument, its
+    /// lane, its actor: a span on actor `collectives` takes that colour, a trailing `s` dropped), then `kernel`.
+    public static func of(name: String, override: String? = nil, fallbacks: [String] = []) -> SpanCategory {
         if let override, let forced = allCases.first(where: { $0.rawValue.lowercased() == override.lowercased() }) {
             return forced
         }
-        let byName = ofWord(leadingWord(of: name))
-        guard byName == .kernel, let lane else { return byName }
-        var laneWord = leadingWord(of: lane)
-        if laneWord.hasSuffix("s"), laneWord.count > 2, ofWord(laneWord) == .kernel { laneWord.removeLast() }
-        return ofWord(laneWord)
+        for word in [name] + fallbacks {
+            var leading = leadingWord(of: word)
+            if ofWord(leading) == .kernel, leading.hasSuffix("s"), leading.count > 2 { leading.removeLast() }
+            let category = ofWord(leading)
+            if category != .kernel { return category }
+        }
+        return .kernel
     }
 
     private static func ofWord(_ word: String) -> SpanCategory {

@@ -90,7 +90,7 @@ extension Timeline {
         var layout = TimelineLayout(selection: selection)
         let trackNames = trace.trackNames
         let laneOfTrack = trackNames.map { layout.lane(actor: $0.actor, lane: $0.lane) }
-        let laneNames = trackNames.map(\.lane)
+        let laneNames = trackNames.map { [$0.lane, $0.actor] }
         var lanes = layout.orderedLanes()
         let position = layout.displayPositions()
         for (trackIndex, slot) in laneOfTrack.enumerated() {
@@ -115,11 +115,12 @@ extension Timeline {
             recordedSpanCount: recorded)
     }
 
-    private static func span(_ record: TraceRecordView, lane: String, in trace: TraceRecorder) -> TimelineSpan {
+    private static func span(_ record: TraceRecordView, lane: [String], in trace: TraceRecorder) -> TimelineSpan {
         var span = TimelineSpan(
             name: record.name, startNs: record.startNs, endNs: record.endNs, category: .kernel,
             recordIndex: record.index, busyNs: record.endNs - record.startNs)
         var override: String?
+        var kind: String?
         trace.forEachArgument(ofRecord: record.index) { key, value in
             switch (key, value) {
             case ("bytes", .int(let bytes)): span.bytes = bytes
@@ -127,10 +128,12 @@ extension Timeline {
             case ("flops", .int(let flops)): span.flops = Double(flops)
             case ("mb", .int(let microBatch)), ("microbatch", .int(let microBatch)): span.microBatch = microBatch
             case ("category", .string(let name)): override = name
+            case ("kind", .string(let name)): kind = name
             default: break
             }
         }
-        span.category = SpanCategory.of(name: record.name, override: override, lane: lane)
+        span.category = SpanCategory.of(
+            name: record.name, override: override, fallbacks: kind.map { [$0] + lane } ?? lane)
         return span
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// What a new user trips over at the terminal (issue 18): completion text, Ctrl-C in scripts, output order.
+@Suite("moesim at the terminal", .serialized)
+struct UsabilityTests {
+    @Test("Tab completes key= and metric selectors as plain text (no file-name escapes), no space after key=")
+    func completionInsertsPlainText() throws {
+        let home = try MoesimBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let terminal = try MoesimBinary.startRepl(home: home)
+        var mark = terminal.screen.count
+        terminal.type("schedule dualpipe p\t")
+        terminal.type("4 microbatches=8\n")
+        terminal.type("print schedule.makespan\n")
+        #expect(terminal.waitFor("schedule.makespan = ", after: mark), "\(terminal.screen.dropFirst(mark))")
+        #expect(!terminal.screen.dropFirst(mark).contains("error"), "\(terminal.screen.dropFirst(mark))")
+        mark = terminal.screen.count
+        terminal.type("print link[gpu0.nv\tby\t\n")
+        #expect(
+            terminal.waitFor("link[gpu0.nvlink.out].bytes = 0 B", after: mark), "\(terminal.screen.dropFirst(mark))")
+        #expect(!terminal.screen.dropFirst(mark).contains("\\["))
+        terminal.type("quit\n")
+        #expect(terminal.waitForExit() == 0)
+    }
+
+    @Test("Ctrl-C with a file piped into the REPL stops it, says where, and exits 130")
+    func interruptPipedInput() throws {
+        let directory = try MoesimBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try MoesimBinary.longScenario(
+            in: directory, tail: ["print sim.processes", "run", "print sim.events"])
+        let input = try FileHandle(forReadingFrom: file)
+        let terminal = try PseudoTerminal(
+            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": directory.path, "TERM": "xterm"],
+            standardInput: input)
+        #expect(terminal.waitFor("sim.processes = 6000"))
+        terminal.interrupt()
+        #expect(terminal.waitForExit() == 130)
+        terminal.waitFor("the rest was not run")
+        let screen = terminal.screen
+        #expect(screen.contains("<stdin>:300"), "\(screen.suffix(600))")
+        #expect(screen.contains("error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
+        #expect(!screen.contains("sim.events ="), "the line after the interrupted run was not run")
+    }
+
+    @Test("moesim run FILE stops at Ctrl-C with the virtual time and file:line, and exits 130")
+    func interruptScenarioFile() throws {
+        let directory = try MoesimBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try MoesimBinary.longScenario(
+            in: directory, tail: ["print sim.processes", "run", "expect sim.processes == 0"])
+        let terminal = try PseudoTerminal(
+            executable: MoesimBinary.url(), arguments: ["run", file.path],
+            environment: ["HOME": directory.path, "TERM": "xterm"])
+        #expect(terminal.waitFor("sim.processes = 6000"))
+        terminal.interrupt()
+        #expect(terminal.waitForExit() == 130)
+        terminal.waitFor("the rest was not run")
+        let screen = terminal.screen
+        #expect(screen.contains("\(file.path):300"), "\(screen.suffix(600))")
+        #expect(screen.contains("error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
+        #expect(!screen.contains(": ok"))
+    }
+
+    @Test("with 2>&1 an error prints after the output of the lines before it")
+    func errorsStayInOrder() throws {
+        let script = "print sim.now\nprint sim.events\nexpect sim.now == 1us\n"
+        let piped = try MoesimBinary.runMerged(["run", "-"], input: script)
+        #expect(piped.status == 1)
+        let lines = piped.output.components(separatedBy: "\n")
+        #expect(lines.prefix(3).map { String($0.prefix(9)) } == ["sim.now =", "sim.event", "<stdin>:3"], "\(lines)")
+        let repl = try MoesimBinary.runMerged([], input: "print sim.now\nbogus\nprint sim.events\n")
+        let replLines = repl.output.components(separatedBy: "\n")
+        #expect(replLines.first == "sim.now = 0ns")
+        #expect(replLines.dropFirst().first?.hasPrefix("<stdin>:2:1: error: unknown command 'bogus'") == true)
+        #expect(replLines.contains("sim.events = 0"))
+    }
+}
