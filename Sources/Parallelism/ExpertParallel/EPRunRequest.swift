@@ -61,6 +61,9 @@ public struct EPRunRequest: Sendable, Hashable {
             try require(topK <= nodeLimit * expertCount / nodeCount, "topk", topK,
                 "exceeds the experts of \(nodeLimit) node(s) (\(nodeLimit * expertCount / nodeCount))")
         }
+        guard (0...1).contains(options.skew) else {
+            throw ExpertParallelError.invalid("skew", "\(options.skew)", "must be in 0...1")
+        }
         try require((0...16).contains(sharedExpertCount), "shared", sharedExpertCount, "must be in 0...16")
         try require(rankCount <= ExpertParallelLayer.maxRanks, "group size", rankCount,
             "at most \(ExpertParallelLayer.maxRanks) ranks")
