@@ -55,6 +55,12 @@ struct ExpertParallelTests {
         #expect(report.backwardTime != nil)
     }
 
+    @Test("the W FLOPs a backward charges equal its W tasks' FLOPs")
+    func weightFLOPs() async throws {
+        let (run, _, _) = try runEP(ranks: 8, gate: .sigmoid, tokens: 6)
+        #expect(try run.weightFLOPsMatchTasks())
+    }
+
     @Test("real runs are bit-identical from run to run")
     func determinism() throws {
         let first = try runEP(ranks: 16, gate: .sigmoid, nodeLimit: 1)
@@ -63,6 +69,9 @@ struct ExpertParallelTests {
         #expect(first.report.backwardTime == second.report.backwardTime)
         #expect(first.simulation.eventCount == second.simulation.eventCount)
         #expect(first.report.stats.map(\.receivedRows) == second.report.stats.map(\.receivedRows))
+        let bits = { (run: EPRun) in run.outputs().map { (try? $0?.scalars())?.map(\.bitPattern) } }
+        #expect(bits(first.run) == bits(second.run))
+        #expect(bits(first.run).allSatisfy { $0?.isEmpty == false })
     }
 
     @Test("with a node limit of 1 on 2 nodes every token reaches exactly one node")

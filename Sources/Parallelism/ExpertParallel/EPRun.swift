@@ -62,7 +62,7 @@ public final class EPRun: Sendable {
                 let backward = try await layer.backward(
                     rank: rank, outputGradient: gradient, cache: forward.cache, parameters: parameters,
                     tagBase: tagBase)
-                let weights = try await layer.runWeightTasks(rank: rank, backward.input.weightTasks)
+                let weights = try await layer.runWeightTasks(rank: rank, backward)
                 await log.setBackward(rank, backward, weights, end: simulation.now)
             }
         }

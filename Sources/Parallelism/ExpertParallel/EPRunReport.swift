@@ -84,6 +84,19 @@ extension EPRun {
         return report
     }
 
+    /// Every rank's forward output (nil for a rank that has not finished).
+    public func outputs() -> [Tensor?] {
+        layer.communicator.cluster.simulation.inspect(log) { $0.outputs }
+    }
+
+    /// Whether every rank's `weightFLOPs` equals the FLOPs of its W tasks (real runs with backward).
+    public func weightFLOPsMatchTasks() throws -> Bool {
+        let simulation = layer.communicator.cluster.simulation
+        let results = simulation.inspect(log) { $0.backward }.compactMap { $0 }
+        guard results.count == layer.placement.rankCount else { return false }
+        return results.allSatisfy { $0.weightFLOPs == $0.input.weightTasks.reduce(0) { $0 + $1.flops } }
+    }
+
     /// The largest relative difference (max |a − b| / max |b|) of the output, the input gradient and every
     /// parameter gradient against the single-device layer on the same tokens.
     private func maxError(

@@ -13,6 +13,8 @@ extension ExpertParallelLayer {
         public var start: SimInstant
         public var end: SimInstant
         public var traffic: EPTraffic
+        /// FLOPs of the deferred W work (from shapes, so phantom runs charge what real ones do).
+        public var weightFLOPs: Int
     }
 
     /// One rank's B pass: combine backward on the token's rank, output gradients dispatched to the experts
@@ -46,6 +48,10 @@ extension ExpertParallelLayer {
         await synchronize(key, phase: 1)
         let gradients = try rowsByExpert(dispatched.rows, layouts: cache.layouts, rank: rank)
         let rows = gradients.reduce(0) { $0 + ($1?.rowCount ?? 0) }
+        let tokens = routing.tokenCount
+        let weightFLOPs =
+            expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops
+            + Double(Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount))
         try await charge(expertKernel("experts B", rows: rows, experts: gradients.count { $0 != nil }), rank: rank)
         var tasks: [WeightGradientTask] = []
         var inputGradients: [Tensor?] = []
@@ -95,13 +101,13 @@ extension ExpertParallelLayer {
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
-            traffic: dispatched.traffic + combined.traffic)
+            traffic: dispatched.traffic + combined.traffic, weightFLOPs: Int(weightFLOPs))
     }
 
-    /// Runs the W tasks `tasks` on the rank's compute SMs (time from their FLOPs) and returns their gradients.
-    public func runWeightTasks(rank: Int, _ tasks: [WeightGradientTask]) async throws -> [(String, Tensor)] {
-        let flops = tasks.reduce(0) { $0 + $1.flops }
-        try await charge(Kernel(name: "W", flops: Double(flops), hbmBytes: 0), rank: rank)
-        return try tasks.map { ($0.parameterName, try $0.gradient()) }
+    /// Runs the W tasks of `result` on the rank's compute SMs (time from `weightFLOPs`, which equals the tasks'
+    /// FLOPs in a real run) and returns their gradients (none in a phantom run).
+    public func runWeightTasks(rank: Int, _ result: BackwardResult) async throws -> [(String, Tensor)] {
+        try await charge(Kernel(name: "W", flops: Double(result.weightFLOPs), hbmBytes: 0), rank: rank)
+        return try result.input.weightTasks.map { ($0.parameterName, try $0.gradient()) }
     }
 }

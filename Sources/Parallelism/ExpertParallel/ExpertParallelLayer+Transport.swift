@@ -190,30 +190,35 @@ extension ExpertParallelLayer {
         let position = placement.positionInNode(rank)
         return try await withThrowingTaskGroup(of: Partial.self) { group in
             group.addTask {
-                var handles: [SendHandle] = []
-                var traffic = EPTraffic()
+                // Piece by piece across all sources, a bounded number in flight, so the relays can send the
+                // first pieces over IB while the later ones are still crossing NVLink.
+                var messages: [(piece: Int, source: Int, rows: Tensor, target: Int, tag: Int, bytes: Int)] = []
                 for source in 0..<placement.rankCount where source != rank {
                     let layout = layouts[source]
                     guard !layout.slotsToRank[rank].isEmpty, let rows = outgoing[source] else { continue }
                     if placement.nodeOfRank[source] == home {
                         let bytes = layout.distinctTokensToRank[rank] * bytesPerToken
-                        handles.append(
-                            try await gpu.startSend(
-                                rows, to: ids[source], tag: tag(tagBase, legs.direct, source), wireBytes: bytes))
-                        traffic = traffic + count(bytes, from: rank, to: source)
+                        messages.append((0, source, rows, source, tag(tagBase, legs.direct, source), bytes))
                         continue
                     }
                     let proxy = placement.proxy(of: source, onNode: home)
-                    for piece in layout.pieces[home] where !piece.parts[position].isEmpty {
+                    for (index, piece) in layout.pieces[home].enumerated() where !piece.parts[position].isEmpty {
                         let part = try rows.gatheringRows(piece.parts[position].map { layout.canonicalIndex[$0] })
                         let bytes = piece.partDistinctTokens[position] * bytesPerToken
-                        handles.append(
-                            try await gpu.startSend(
-                                part, to: ids[proxy], tag: tag(tagBase, legs.relay, source), wireBytes: bytes))
-                        traffic = traffic + count(bytes, from: rank, to: proxy)
+                        messages.append((index, source, part, proxy, tag(tagBase, legs.relay, source), bytes))
                     }
                 }
-                for handle in handles { await handle.wait() }
+                messages.sort { ($0.piece, $0.source) < ($1.piece, $1.source) }
+                var inFlight: [SendHandle] = []
+                var traffic = EPTraffic()
+                for message in messages {
+                    if inFlight.count >= options.relayWindow { await inFlight.removeFirst().wait() }
+                    inFlight.append(
+                        try await gpu.startSend(
+                            message.rows, to: ids[message.target], tag: message.tag, wireBytes: message.bytes))
+                    traffic = traffic + count(message.bytes, from: rank, to: message.target)
+                }
+                for handle in inFlight { await handle.wait() }
                 return .traffic(traffic)
             }
             for source in 0..<placement.rankCount

@@ -23,6 +23,8 @@ public struct ExpertParallelLayer: Sendable {
         public var minPieceTokens = 128
         /// IB pieces a sender keeps in flight per target node.
         public var piecesInFlight = 2
+        /// Messages an expert rank keeps in flight while sending combine parts, piece by piece.
+        public var relayWindow = 16
         /// FP8 dispatch with per-128 scales (else BF16).
         public var fp8Dispatch = true
         /// Phantom routing: the seed of the random gate.
@@ -69,7 +71,9 @@ public struct ExpertParallelLayer: Sendable {
         guard (1...65_536).contains(expertWidth) else {
             throw ExpertParallelError.invalid("expert-hidden", "\(expertWidth)", "must be in 1...65536")
         }
-        guard options.maxPiecesPerNode >= 1, options.minPieceTokens >= 1, options.piecesInFlight >= 1 else {
+        guard options.maxPiecesPerNode >= 1, options.minPieceTokens >= 1, options.piecesInFlight >= 1,
+            options.relayWindow >= 1
+        else {
             throw ExpertParallelError.invalid("pieces", "\(options.maxPiecesPerNode)", "piece settings must be >= 1")
         }
         self.layer = layer
