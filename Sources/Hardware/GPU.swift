@@ -93,7 +93,8 @@ public actor GPU: SimulatedActor {
         -> SendHandle
     {
         if let wireBytes, wireBytes < 0 {
-            throw HardwareError.invalidParameter(name: "\(name) send wireBytes", value: "\(wireBytes)", reason: "must be >= 0")
+            throw HardwareError.invalidParameter(
+                name: "\(name) send wireBytes", value: "\(wireBytes)", reason: "must be >= 0")
         }
         let bytes = wireBytes ?? tensor.byteCount
         let target = try fabric.gpu(destination)

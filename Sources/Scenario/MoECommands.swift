@@ -26,7 +26,7 @@ final class MoECommands {
         }
     }
 
-    static let keys = [
+    static let argumentKeys = [
         "tokens", "hidden", "expert-hidden", "experts", "topk", "node-limit", "shared", "group", "gate", "skew",
         "name",
     ]
@@ -52,7 +52,7 @@ final class MoECommands {
                     "single-device layer (moe.last.max_error).",
                 ],
                 completionWords: ["backward", "real", "phantom"],
-                argumentKeys: Self.keys
+                argumentKeys: Self.argumentKeys
             ) { [unowned self] line in try queue(line) })
         session.registerValues(command: "moe", key: "gate") { GateKind.allCases.map(\.rawValue) }
         session.registerValues(command: "moe", key: "group") { ["all", "gpu0-15", "node0-1"] }
@@ -60,7 +60,7 @@ final class MoECommands {
     }
 
     private func queue(_ line: CommandLine) throws {
-        try line.check(allowedKeys: Self.keys, maxPositionals: 2)
+        try line.check(allowedKeys: Self.argumentKeys, maxPositionals: 2)
         let cluster = try clusterCommands.requireCluster(line)
         var backward = false
         var real = false
@@ -81,7 +81,8 @@ final class MoECommands {
             topK: try line.integer("topk", in: 1...EPRunRequest.maxExperts))
         if line.option("node-limit") != nil { request.nodeLimit = try line.integer("node-limit", in: 1...4096) }
         request.sharedExpertCount = try line.integer("shared", in: 0...16, default: 0)
-        request.gate = GateKind(rawValue: try line.choice("gate", GateKind.allCases.map(\.rawValue), default: "sigmoid"))
+        request.gate =
+            GateKind(rawValue: try line.choice("gate", GateKind.allCases.map(\.rawValue), default: "sigmoid"))
             ?? .sigmoid
         request.options.skew = try line.quantity("skew", .number, default: 0)
         request.options.synchronizePhases = true

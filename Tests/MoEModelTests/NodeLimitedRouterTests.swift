@@ -15,7 +15,8 @@ struct NodeLimitedRouterTests {
         return config
     }
 
-    @Test("chosen experts lie in at most 2 of 4 groups and weights sum to the route scale", arguments: GateKind.allCases)
+    @Test(
+        "chosen experts lie in at most 2 of 4 groups and weights sum to the route scale", arguments: GateKind.allCases)
     func routing(gate: GateKind) throws {
         let model = try MoETransformer(config: Self.config(gate: gate))
         let parameters = try TestModels.parameters(model, seed: 3)
@@ -31,7 +32,8 @@ struct NodeLimitedRouterTests {
     }
 
     // Sigmoid only: softmax scores of 8 experts tie too closely for the 1e-2 perturbation to keep the routing.
-    @Test("gradients through the group mask and the route scale match central differences", arguments: [GateKind.sigmoid])
+    @Test(
+        "gradients through the group mask and the route scale match central differences", arguments: [GateKind.sigmoid])
     func gradients(gate: GateKind) throws {
         let model = try MoETransformer(config: Self.config(gate: gate))
         let parameters = try TestModels.parameters(model, seed: 7)

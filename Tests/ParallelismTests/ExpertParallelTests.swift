@@ -17,7 +17,8 @@ func runEP(
     let nodes = (ranks + 7) / 8
     let cluster = try Cluster.railOptimized(nodeCount: nodes, in: simulation)
     let communicator = try Communicator(cluster: cluster, ranks: (0..<ranks).map(GPUID.init))
-    var request = EPRunRequest(tokensPerRank: tokens, hiddenSize: hidden, expertWidth: 8, expertCount: experts, topK: topK)
+    var request = EPRunRequest(
+        tokensPerRank: tokens, hiddenSize: hidden, expertWidth: 8, expertCount: experts, topK: topK)
     request.nodeLimit = nodeLimit
     request.sharedExpertCount = 1
     request.gate = gate
@@ -88,6 +89,18 @@ struct ExpertParallelTests {
         #expect(report.tokensMax == 64 * 8)
         #expect(report.tokensPerRank.dropFirst().allSatisfy { $0 == 0 })
         #expect(report.maxError == nil)
+    }
+
+    @Test("each GPU holds its own experts' parameters (plus shared experts and router) in HBM, BF16")
+    func parameterMemory() throws {
+        let (run, _, simulation) = try runEP(ranks: 16, gate: .sigmoid, backward: false, real: false)
+        // 16 experts over 16 ranks: 1 routed + 1 shared expert of 3 × 32 × 8 weights, router 32 × 16, 2 bytes each.
+        let expected = (2 * 3 * 32 * 8 + 32 * 16) * 2
+        #expect(run.layer.parameterBytes() == expected)
+        for rank in [0, 9] {
+            let gpu = try run.layer.communicator.gpu(rank: rank)
+            #expect(simulation.inspect(gpu) { $0.hbm.currentBytes(.parameters) } == expected)
+        }
     }
 
     @Test("IB bytes of a hand-made routing are distinct (token, remote node) pairs × FP8 bytes; a rank may get nothing")
@@ -192,7 +205,10 @@ struct ExpertParallelTests {
         #expect(message { $0.nodeLimit = 3 }.contains("node-limit = 3"))
         #expect(message { $0.hiddenSize = 200 }.contains("hidden = 200"))
         #expect(message { $0.tokensPerRank = 1 << 20 }.contains("tokens = 1048576"))
-        #expect(message { $0.real = true; $0.tokensPerRank = 60_000 }.contains("tokens = 60000"))
+        #expect(
+            message {
+                $0.real = true; $0.tokensPerRank = 60_000
+            }.contains("tokens = 60000"))
         #expect(message { _ in }.isEmpty)
         let mixed = try Communicator(cluster: cluster, ranks: [GPUID(0), GPUID(8), GPUID(1), GPUID(9)])
         #expect(throws: ExpertParallelError.self) { try ExpertPlacement(communicator: mixed, expertCount: 8) }

@@ -71,6 +71,7 @@ struct InterpreterTests {
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
         "show schedule width=60", "show trace last=2", "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
+        "moe tokens=8 hidden=128 expert-hidden=16 experts=8 topk=2 group=gpu0-3",
     ]
 
     @Test("every command runs on a well-formed line")

@@ -10,7 +10,10 @@ struct MoEMalformedLineTests {
     /// Each malformed line (after `cluster preset=2-nodes`) and the error it must give, with its column.
     static let cases: [(line: String, error: String)] = [
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
-        (base + " experts=12", "t.moesim:1:69: error: experts = 12: must split evenly over the 16 ranks of the EP group"),
+        (
+            base + " experts=12",
+            "t.moesim:1:69: error: experts = 12: must split evenly over the 16 ranks of the EP group"
+        ),
         (base + " topk=17", "t.moesim:1:66: error: topk = 17: must be in 1...16 (the experts)"),
         (base + " node-limit=3", "t.moesim:1:72: error: node-limit = 3: must be in 1...2 (the nodes of the group)"),
         (
@@ -20,12 +23,21 @@ struct MoEMalformedLineTests {
         (base + " tokens=999999", "t.moesim:1:68: error: 999999 is out of range (expected 1…65536)"),
         (base + " skew=2", "t.moesim:1:66: error: skew = 2.0: must be in 0...1"),
         (base + " sideways", "t.moesim:1:61: error: expected 'backward', 'real' or 'phantom', not 'sideways'"),
-        (base + " group=gpu0,gpu0", "t.moesim:1:67: error: bad group 'gpu0,gpu0': invalid communicator rank gpu0: appears more than once (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"),
+        (
+            base + " group=gpu0,gpu0",
+            "t.moesim:1:67: error: bad group 'gpu0,gpu0': invalid communicator rank gpu0: appears more than once (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"
+        ),
         (base + " group=gpu3-1", "t.moesim:1:67: error: bad range 'gpu3-1': expected gpuA-B with A <= B"),
         (base + " group=gpu0-99", "t.moesim:1:67: error: no GPU 'gpu99' (gpu0…gpu15)"),
         (base + " group=node0-5", "t.moesim:1:67: error: no node5 (node0…node1)"),
-        (base + " group=pony", "t.moesim:1:67: error: bad group item 'pony' (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"),
-        ("collective all-reduce size=1MiB group=gpu2-x", "t.moesim:1:39: error: bad range 'gpu2-x': expected gpuA-B with A <= B"),
+        (
+            base + " group=pony",
+            "t.moesim:1:67: error: bad group item 'pony' (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"
+        ),
+        (
+            "collective all-reduce size=1MiB group=gpu2-x",
+            "t.moesim:1:39: error: bad range 'gpu2-x': expected gpuA-B with A <= B"
+        ),
         (
             base + " real tokens=65536 hidden=1024",
             "t.moesim:1:73: error: tokens = 65536: real runs hold at most 16777216 token values (tokens × ranks × hidden); use phantom"

@@ -32,7 +32,8 @@ actor EPExchange: SimulatedActor {
         let layouts = call.layouts.compactMap { $0 }
         guard layouts.count == rankCount else {
             throw ExpertParallelError.invalid(
-                "tag base", "\(tagBase)", "\(layouts.count) of \(rankCount) ranks have routed: a counts message is missing")
+                "tag base", "\(tagBase)",
+                "\(layouts.count) of \(rankCount) ranks have routed: a counts message is missing")
         }
         return layouts
     }

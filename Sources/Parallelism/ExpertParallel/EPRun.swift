@@ -30,7 +30,8 @@ public final class EPRun: Sendable {
         let rows = request.tokensPerRank * communicator.size
         let shape = [rows, request.hiddenSize]
         if request.real {
-            parameters = try Self.parameters(moe, hidden: request.hiddenSize, width: request.expertWidth, seed: request.seed)
+            parameters = try Self.parameters(
+                moe, hidden: request.hiddenSize, width: request.expertWidth, seed: request.seed)
             input = try Self.normal(shape, seed: SplitMix64.derivedSeed(request.seed, stream: 1_001))
             outputGradient = try Self.normal(shape, seed: SplitMix64.derivedSeed(request.seed, stream: 1_002))
         } else {

@@ -46,7 +46,8 @@ extension EPRun {
         }
         let stats = statsOrNil.compactMap { $0 }
         guard stats.count == statsOrNil.count, outputs.allSatisfy({ $0 != nil }) else {
-            throw ExpertParallelError.invalid("moe run", "\(stats.count) of \(statsOrNil.count) ranks", "did not finish")
+            throw ExpertParallelError.invalid(
+                "moe run", "\(stats.count) of \(statsOrNil.count) ranks", "did not finish")
         }
         func span(_ start: (EPRankStats) -> SimInstant, _ end: (EPRankStats) -> SimInstant) -> SimDuration {
             let first = stats.map(start).min() ?? .start

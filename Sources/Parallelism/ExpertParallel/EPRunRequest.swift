@@ -45,34 +45,43 @@ public struct EPRunRequest: Sendable, Hashable {
         func require(_ ok: Bool, _ name: String, _ value: Int, _ reason: String) throws {
             if !ok { throw ExpertParallelError.invalid(name, "\(value)", reason) }
         }
-        try require((1...Self.maxTokensPerRank).contains(tokensPerRank), "tokens", tokensPerRank,
+        try require(
+            (1...Self.maxTokensPerRank).contains(tokensPerRank), "tokens", tokensPerRank,
             "must be in 1...\(Self.maxTokensPerRank) per rank")
-        try require((1...EPWireFormat.maxHiddenSize).contains(hiddenSize), "hidden", hiddenSize,
+        try require(
+            (1...EPWireFormat.maxHiddenSize).contains(hiddenSize), "hidden", hiddenSize,
             "must be in 1...\(EPWireFormat.maxHiddenSize)")
         try require((1...65_536).contains(expertWidth), "expert-hidden", expertWidth, "must be in 1...65536")
-        try require((1...Self.maxExperts).contains(expertCount), "experts", expertCount,
+        try require(
+            (1...Self.maxExperts).contains(expertCount), "experts", expertCount,
             "must be in 1...\(Self.maxExperts)")
-        try require(expertCount % rankCount == 0, "experts", expertCount,
+        try require(
+            expertCount % rankCount == 0, "experts", expertCount,
             "must be divisible by the group size \(rankCount)")
         try require((1...expertCount).contains(topK), "topk", topK, "must be in 1...\(expertCount) (the experts)")
         if let nodeLimit {
-            try require((1...nodeCount).contains(nodeLimit), "node-limit", nodeLimit,
+            try require(
+                (1...nodeCount).contains(nodeLimit), "node-limit", nodeLimit,
                 "must be in 1...\(nodeCount) (the nodes of the group)")
-            try require(topK <= nodeLimit * expertCount / nodeCount, "topk", topK,
+            try require(
+                topK <= nodeLimit * expertCount / nodeCount, "topk", topK,
                 "exceeds the experts of \(nodeLimit) node(s) (\(nodeLimit * expertCount / nodeCount))")
         }
         guard (0...1).contains(options.skew) else {
             throw ExpertParallelError.invalid("skew", "\(options.skew)", "must be in 0...1")
         }
         try require((0...16).contains(sharedExpertCount), "shared", sharedExpertCount, "must be in 0...16")
-        try require(rankCount <= ExpertParallelLayer.maxRanks, "group size", rankCount,
+        try require(
+            rankCount <= ExpertParallelLayer.maxRanks, "group size", rankCount,
             "at most \(ExpertParallelLayer.maxRanks) ranks")
         if real {
             let elements = tokensPerRank * rankCount * hiddenSize
-            try require(elements <= Self.maxRealElements, "tokens", tokensPerRank,
+            try require(
+                elements <= Self.maxRealElements, "tokens", tokensPerRank,
                 "real runs hold at most \(Self.maxRealElements) token values (tokens × ranks × hidden); use phantom")
             let weights = (expertCount + sharedExpertCount) * 3 * hiddenSize * expertWidth
-            try require(weights <= Self.maxRealElements, "experts", expertCount,
+            try require(
+                weights <= Self.maxRealElements, "experts", expertCount,
                 "real runs hold at most \(Self.maxRealElements) expert weights; use phantom")
         }
         _ = try EPWireFormat(hiddenSize: hiddenSize, fp8Dispatch: options.fp8Dispatch)

@@ -95,7 +95,8 @@ extension ExpertParallelLayer {
         await synchronize(tagBase, phase: 2)
         stats.combineStart = simulation.now
         let sharedEnd = try await enqueue(
-            expertKernel("shared experts F", rows: input.rowCount * layer.sharedExperts.count,
+            expertKernel(
+                "shared experts F", rows: input.rowCount * layer.sharedExperts.count,
                 experts: layer.sharedExperts.count), rank: rank)
         let combined = try await combineRows(
             rank: rank, outgoing: experts.outputs, layouts: layouts, legs: .combine,
