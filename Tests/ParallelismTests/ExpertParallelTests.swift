@@ -46,7 +46,8 @@ struct ExpertParallelTests {
     @Test(
         "output and every gradient equal the single-device MoELayer (EP 2/4/8 on a node, EP16 on 2 nodes)",
         arguments: [
-            (2, GateKind.softmax, Int?.none), (4, .sigmoid, nil), (8, .softmax, nil), (8, .sigmoid, nil),
+            (2, GateKind.softmax, Int?.none), (2, .sigmoid, nil), (4, .sigmoid, nil), (4, .softmax, nil),
+            (8, .softmax, nil), (8, .sigmoid, nil),
             (16, .sigmoid, nil), (16, .softmax, nil), (16, .sigmoid, 1), (16, .softmax, 1),
         ])
     func matchesReference(ranks: Int, gate: GateKind, nodeLimit: Int?) throws {
@@ -230,6 +231,51 @@ struct ExpertParallelTests {
         // Hand example: groups {0,1} {2,3} {4,5}; group scores (sum of top two) 1.0, 1.6, 0.3; limit 1 → {2,3}.
         let small = try GroupLimitedTopK(expertCount: 6, groupCount: 3, groupLimit: 1, topK: 2)
         #expect(small.select([0.9, 0.1, 0.8, 0.8, 0.2, 0.1][...]) == [2, 3])
+    }
+}
+
+@Suite("Expert-parallel wire bytes per hop")
+struct ExpertParallelHopTests {
+    @Test("a token to two GPUs of another node crosses IB once, to the same-index GPU, which relays it twice")
+    func bytesPerHop() throws {
+        let simulation = Simulation(seed: 0, storesTraceEvents: false)
+        simulation.executor.trapsOnForeignEnqueue = true
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
+        let communicator = try Communicator(cluster: cluster, ranks: (0..<16).map(GPUID.init))
+        let config = MoEConfig(
+            vocabularySize: 2, hiddenSize: 7168, layerCount: 1, headCount: 1, routedExpertCount: 16,
+            sharedExpertCount: 0, topK: 2, expertWidth: 64, denseWidth: 64, denseLayerCount: 0)
+        let layer = try ExpertParallelLayer(
+            layer: MoELayer(prefix: "moe", config: config), hiddenSize: 7168, expertWidth: 64,
+            communicator: communicator)
+        let tokens = 5
+        for rank in 0..<16 {
+            // Rank 0 sends every token to experts 9 and 10 (gpu9, gpu10); rank r > 0 to r and its pair r ^ 1.
+            let experts = rank == 0 ? [9, 10] : [rank, rank ^ 1]
+            let routing = try RoutingDecision(
+                tokenCount: tokens, expertCount: 16, topK: 2,
+                experts: Array((0..<tokens).map { _ in experts }.joined()),
+                weights: Array(repeating: 0.5, count: 2 * tokens))
+            simulation.spawn(name: "rank \(rank)") {
+                _ = try await layer.forward(
+                    rank: rank, input: try Tensor(phantom: [tokens, 7168]), parameters: ParameterSet(), tagBase: 0,
+                    routing: routing)
+            }
+        }
+        #expect(simulation.run() == .finished)
+        func bytes(_ name: String) throws -> Int {
+            simulation.inspect(try cluster.link(named: name)) { $0.statistics.bytes }
+        }
+        let (fp8, bf16, counts) = (7168 + 4 * 56 + 16, 2 * 7168, 8 * 4)
+        // gpu0: counts to the 8 GPUs of node 1, then each token once over IB (to gpu8, same rail).
+        #expect(try bytes("gpu0.nic.out") == 8 * counts + tokens * fp8)
+        // gpu8: counts to 7 neighbours, rank 8's tokens to gpu9, rank 0's tokens relayed to gpu9 and gpu10,
+        // expert 8's combine rows back to gpu9 (rank 9 routes to its pair 8).
+        #expect(try bytes("gpu8.nvlink.out") == 7 * counts + tokens * fp8 + 2 * tokens * fp8 + tokens * bf16)
+        // gpu8 sends the combined rows of rank 0's tokens back over IB once per token.
+        #expect(try bytes("gpu8.nic.out") == 8 * counts + tokens * bf16)
+        // Only the small counts messages cross rails (through a spine): 7 from gpu0 and 7 from gpu8.
+        #expect(try bytes("leaf0.up0") + bytes("leaf0.up1") == 14 * counts)
     }
 }
 
