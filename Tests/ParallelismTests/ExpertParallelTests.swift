@@ -236,6 +236,49 @@ struct ExpertParallelTests {
 
 @Suite("Expert-parallel wire bytes per hop")
 struct ExpertParallelHopTests {
+    @Test("EP2 on NVLink: the dispatch takes exactly one plain send of the FP8 wire bytes")
+    func dispatchTimeIsOneSend() throws {
+        let tokens = 64
+        let simulation = Simulation(seed: 0, storesTraceEvents: false)
+        simulation.executor.trapsOnForeignEnqueue = true
+        let cluster = try Cluster.singleNode(in: simulation)
+        let communicator = try Communicator(cluster: cluster, ranks: [GPUID(0), GPUID(1)])
+        let config = MoEConfig(
+            vocabularySize: 2, hiddenSize: 7168, layerCount: 1, headCount: 1, routedExpertCount: 2,
+            sharedExpertCount: 0, topK: 1, expertWidth: 64, denseWidth: 64, denseLayerCount: 0)
+        let layer = try ExpertParallelLayer(
+            layer: MoELayer(prefix: "moe", config: config), hiddenSize: 7168, expertWidth: 64,
+            communicator: communicator)
+        let stats = StatsBox(in: simulation)
+        for rank in 0..<2 {
+            // Every token goes to the other rank's expert.
+            let routing = try RoutingDecision(
+                tokenCount: tokens, expertCount: 2, topK: 1, experts: Array(repeating: 1 - rank, count: tokens),
+                weights: Array(repeating: 1, count: tokens))
+            simulation.spawn(name: "rank \(rank)") {
+                let result = try await layer.forward(
+                    rank: rank, input: try Tensor(phantom: [tokens, 7168]), parameters: ParameterSet(), tagBase: 0,
+                    routing: routing)
+                await stats.set(rank, result.stats)
+            }
+        }
+        #expect(simulation.run() == .finished)
+        let all = simulation.inspect(stats) { $0.values }
+        let (first, second) = (try #require(all[0]), try #require(all[1]))
+        let dispatch = second.dispatchEnd - first.dispatchStart
+        // The same bytes as one plain send on a fresh cluster.
+        let plain = Simulation(seed: 0, storesTraceEvents: false)
+        let other = try Cluster.singleNode(in: plain)
+        let gpu0 = other.gpus[0]
+        let wire = tokens * (7168 + 4 * 56 + 16)
+        plain.spawn(name: "send") {
+            try await gpu0.send(try Tensor(phantom: [1]), to: GPUID(1), tag: 1, wireBytes: wire)
+        }
+        #expect(plain.run() == .finished)
+        #expect(first.dispatchStart == second.dispatchStart)
+        #expect(dispatch == plain.now - .start)
+    }
+
     @Test("a token to two GPUs of another node crosses IB once, to the same-index GPU, which relays it twice")
     func bytesPerHop() throws {
         let simulation = Simulation(seed: 0, storesTraceEvents: false)
