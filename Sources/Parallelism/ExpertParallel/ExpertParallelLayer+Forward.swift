@@ -149,36 +149,6 @@ extension ExpertParallelLayer {
         return (routing, cache)
     }
 
-    /// The counts exchange (DeepEP's notify step): each rank sends every other rank its per-expert token counts
-    /// for that rank's node; once all have arrived every layout is known.
-    private func exchangeCounts(_ layout: SourceLayout, tagBase: Int, traffic: inout EPTraffic) async throws
-        -> [SourceLayout]
-    {
-        let rank = layout.rank
-        let gpu = try communicator.gpu(rank: rank)
-        let ids = communicator.ranks
-        await exchange.publish(layout, tagBase: tagBase)
-        let perNode = placement.expertCount / placement.nodeCount
-        var handles: [SendHandle] = []
-        for target in 0..<placement.rankCount where target != rank {
-            let node = placement.nodeOfRank[target]
-            let counts = layout.expertCounts[(node * perNode)..<((node + 1) * perNode)].map(Float.init)
-            let message = try Tensor(shape: [perNode], values: counts)
-            handles.append(try await gpu.startSend(message, to: ids[target], tag: tag(tagBase, EPLegs.counts, rank)))
-            let bytes = message.byteCount
-            if placement.nodeOfRank[target] != placement.nodeOfRank[rank] {
-                traffic.ibBytes += bytes
-            } else {
-                traffic.nvlinkBytes += bytes
-            }
-        }
-        for source in 0..<placement.rankCount where source != rank {
-            _ = await gpu.receive(from: ids[source], tag: tag(tagBase, EPLegs.counts, source))
-        }
-        for handle in handles { await handle.wait() }
-        return try await exchange.layouts(tagBase: tagBase)
-    }
-
     /// Per routed expert, the rows of this rank's slots from the rows each expert rank returned.
     func localExpertRows(_ rows: [Tensor?], layout: SourceLayout, phantom: Bool) throws -> [Tensor] {
         try (0..<placement.rankCount).flatMap { target -> [Tensor] in

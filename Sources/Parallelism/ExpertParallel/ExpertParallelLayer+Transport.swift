@@ -29,12 +29,14 @@ struct EPLegs: Sendable {
     let relay: Int
 
     static let counts = 0
+    /// Counts relayed by the same-index GPU of another node.
+    static let countsRelay = 13
     static let dispatch = EPLegs(direct: 1, ib: 2, relay: 3)
     static let combine = EPLegs(direct: 4, ib: 5, relay: 6)
     static let gradientDispatch = EPLegs(direct: 7, ib: 8, relay: 9)
     static let gradientCombine = EPLegs(direct: 10, ib: 11, relay: 12)
     /// Tags one layer call spans.
-    static let tagSpan = 13 << 16
+    static let tagSpan = 14 << 16
 }
 
 extension ExpertParallelLayer {
