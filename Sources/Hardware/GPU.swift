@@ -92,14 +92,23 @@ public actor GPU: SimulatedActor {
 
     // MARK: - Sending
 
-    /// Sends `tensor` to `destination` and returns once it has fully arrived there.
-    public func send(_ tensor: Tensor, to destination: GPUID, tag: Int) async throws {
-        let handle = try startSend(tensor, to: destination, tag: tag)
+    /// Sends `tensor` to `destination` and returns once it has fully arrived there; `wireBytes` (default: the
+    /// tensor's `byteCount`) is what crosses the links, e.g. FP8 plus scales for a tensor stored as Float.
+    public func send(_ tensor: Tensor, to destination: GPUID, tag: Int, wireBytes: Int? = nil) async throws {
+        let handle = try startSend(tensor, to: destination, tag: tag, wireBytes: wireBytes)
         await handle.wait()
     }
 
     /// Starts sending `tensor` to `destination` and returns at once; `wait()` on the handle for delivery.
-    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int) throws -> SendHandle {
+    /// `wireBytes` (default: the tensor's `byteCount`) sets the bytes on the wire independently of the storage.
+    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int, wireBytes: Int? = nil) throws
+        -> SendHandle
+    {
+        if let wireBytes, wireBytes < 0 {
+            throw HardwareError.invalidParameter(
+                name: "\(name) send wireBytes", value: "\(wireBytes)", reason: "must be >= 0")
+        }
+        let bytes = wireBytes ?? tensor.byteCount
         let target = try fabric.gpu(destination)
         let route = try fabric.route(from: id, to: destination)
         let spec = fabric.spec
@@ -107,10 +116,11 @@ public actor GPU: SimulatedActor {
             route.links.isEmpty
             ? 1
             : Transfer.chunkCount(
-                bytes: tensor.byteCount, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
+                bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
         let nowNs = simulation.executor.nowNs
         let transfer = Transfer(
-            tensor: tensor, tag: tag, route: route, destination: target, chunkCount: chunkCount, sentAt: simulation.now)
+            tensor: tensor, bytes: bytes, tag: tag, route: route, destination: target, chunkCount: chunkCount,
+            sentAt: simulation.now)
         transfer.sourceTraceTrack = sendTrack
         transfer.sendTraceRecord = simulation.trace.storesEvents ? simulation.trace.nextRecordIndex : -1
         simulation.trace.instant(

@@ -27,14 +27,14 @@ final class Transfer: @unchecked Sendable {
     private(set) var deliveredAt: SimInstant?
     private var waiters: [(continuation: UnsafeContinuation<Void, Never>, process: ProcessID?)] = []
 
-    init(tensor: Tensor, tag: Int, route: Route, destination: GPU, chunkCount: Int, sentAt: SimInstant) {
+    init(tensor: Tensor, bytes: Int, tag: Int, route: Route, destination: GPU, chunkCount: Int, sentAt: SimInstant) {
         self.source = route.source
         self.destinationID = route.destination
         self.destination = destination
         self.tag = tag
         self.tensor = tensor
         self.route = route
-        self.bytes = tensor.byteCount
+        self.bytes = bytes
         self.chunkCount = chunkCount
         self.sentAt = sentAt
         queuedChunks = [Int](repeating: 0, count: route.links.count)

@@ -71,6 +71,12 @@ public struct MoEConfig: Sendable, Hashable {
     public var attention: AttentionKind
     /// Added to the mean square in every RMSNorm.
     public var normEpsilon: Float
+    /// Equal contiguous groups of routed experts for node-limited routing (one per node of the EP group).
+    public var expertGroupCount: Int = 1
+    /// Groups a token may route to (the node limit M); nil: every group.
+    public var expertGroupLimit: Int? = nil
+    /// Factor on the normalised combine weights (DeepSeek-V3's `route_scale`, 2.5 in its config).
+    public var routeScale: Float = 1
 
     /// A config; `validate()` checks it.
     public init(
@@ -121,6 +127,14 @@ public struct MoEConfig: Sendable, Hashable {
         }
         guard sharedExpertCount >= 0 else {
             throw ModelError.invalidConfig("sharedExpertCount \(sharedExpertCount) is negative")
+        }
+        if denseLayerCount < layerCount {
+            _ = try GroupLimitedTopK(
+                expertCount: routedExpertCount, groupCount: expertGroupCount,
+                groupLimit: expertGroupLimit ?? expertGroupCount, topK: topK)
+        }
+        guard routeScale > 0, routeScale.isFinite else {
+            throw ModelError.invalidConfig("routeScale \(routeScale) must be positive")
         }
     }
 

@@ -26,9 +26,16 @@ public struct MoELayer: Sendable {
     public init(prefix: String, config: MoEConfig) {
         router = Router(
             weightName: prefix + ".router", expertCount: config.routedExpertCount, topK: config.topK,
-            gateKind: config.gateKind)
+            gateKind: config.gateKind, groupCount: config.expertGroupCount, groupLimit: config.expertGroupLimit,
+            routeScale: config.routeScale)
         routedExperts = (0..<config.routedExpertCount).map { SwiGLUFFN(prefix: "\(prefix).experts.\($0)") }
         sharedExperts = (0..<config.sharedExpertCount).map { SwiGLUFFN(prefix: "\(prefix).shared.\($0)") }
+    }
+
+    /// Names and shapes of the layer's parameters: router, routed experts in order, shared experts.
+    public func parameterShapes(hiddenSize: Int, width: Int) -> [(name: String, shape: [Int])] {
+        [(router.weightName, [hiddenSize, router.expertCount])]
+            + (routedExperts + sharedExperts).flatMap { $0.parameterShapes(hiddenSize: hiddenSize, width: width) }
     }
 
     /// Dispatch: the input rows each expert receives, in expert order.

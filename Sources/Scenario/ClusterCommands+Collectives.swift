@@ -13,8 +13,8 @@ extension ClusterCommands {
             Command(
                 "collective",
                 synopsis:
-                    "collective KIND size=S [group=all|node:N|rail:N|gpuA,gpuB,…] [algo=ring|pairwise|hierarchical] "
-                    + "[dtype=bf16] [op=sum|avg] [root=R] [name=NAME] [real]",
+                    "collective KIND size=S [group=all|node:N|rail:N|gpu0-15|node0-1|gpuA,gpuB,…] "
+                    + "[algo=ring|pairwise|hierarchical] [dtype=bf16] [op=sum|avg] [root=R] [name=NAME] [real]",
                 summary: "queue a collective on a group of GPUs (run to execute it); S as in nccl-tests",
                 details: CollectiveKind.allCases.map { "\($0.rawValue): S is \($0.sizeMeaning)" } + [
                     "busbw = S / time × factor: all-reduce 2(p-1)/p; all-gather, reduce-scatter, all-to-all (p-1)/p;",
@@ -50,7 +50,7 @@ extension ClusterCommands {
                 }
                 return true
             } ?? false
-        let communicator = try group(line, cluster: cluster)
+        let communicator = try parseGroup(line, cluster: cluster)
         let sizeBytes = try line.quantity("size", .bytes)
         guard sizeBytes >= 1, sizeBytes <= 1e15, sizeBytes == sizeBytes.rounded() else {
             throw line.error(
@@ -82,36 +82,6 @@ extension ClusterCommands {
         session.output(
             "queued \(name.map { "'\($0)': " } ?? "")\(kind) (\(prepared.algorithm)) of \(Quantity.format(sizeBytes, .bytes)) \(dtype) "
                 + "\(real ? "real" : "phantom") on \(communicator.size) GPUs")
-    }
-
-    /// `group=all|node:N|rail:N|gpuA,gpuB,…` as a communicator (default: every GPU).
-    private func group(_ line: CommandLine, cluster: Cluster) throws(ScenarioError) -> Communicator {
-        let token = line.option("group")
-        let text = token?.text ?? "all"
-        do {
-            if text == "all" { return try Communicator.world(of: cluster) }
-            if text.hasPrefix("node:"), let index = Int(text.dropFirst(5)) {
-                return try Communicator.node(index, of: cluster)
-            }
-            if text.hasPrefix("rail:"), let index = Int(text.dropFirst(5)) {
-                return try Communicator.rail(index, of: cluster)
-            }
-        } catch {
-            throw line.error(String(describing: error), at: token ?? line.command)
-        }
-        var ranks: [GPUID] = []
-        var column = token?.column ?? 1
-        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let part = Token(text: String(name), column: column, length: max(1, name.count), isQuoted: false)
-            ranks.append(GPUID(try gpuIndex(part, in: line, cluster: cluster)))
-            column += name.count + 1
-        }
-        do {
-            return try Communicator(cluster: cluster, ranks: ranks)
-        } catch {
-            throw line.error(
-                "bad group '\(text)': \(error) (all, node:N, rail:N or gpuA,gpuB,…)", at: token ?? line.command)
-        }
     }
 
     private func spawnCollective(

@@ -42,6 +42,7 @@ public final class ScenarioSession {
         components.append(ScheduleCommands(session: self))
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
         traceCommands = TraceCommands(session: self, clusterCommands: clusterCommands)
+        components.append(MoECommands(session: self, clusterCommands: clusterCommands))
     }
 
     // MARK: - Extension points

@@ -8,6 +8,7 @@ struct MoesimBench: ParsableCommand {
         abstract: "Benchmarks of moesim's layers (build with -c release).",
         subcommands: [
             CollectivesBenchmark.self,
+            EPBenchmark.self,
             CoreBenchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,

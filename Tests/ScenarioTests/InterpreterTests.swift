@@ -72,6 +72,7 @@ struct InterpreterTests {
         "show schedule width=60", "show trace last=2", "show timeline width=40",
         "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
+        "moe tokens=8 hidden=128 expert-hidden=16 experts=8 topk=2 group=gpu0-3",
     ]
 
     @Test("every command runs on a well-formed line")

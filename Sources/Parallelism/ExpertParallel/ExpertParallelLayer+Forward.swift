@@ -1,0 +1,166 @@
+import Hardware
+import MoEModel
+import SimCore
+import Tensors
+
+/// What one rank measured in one layer call.
+public struct EPRankStats: Sendable {
+    /// When the rank's call started and its gate finished.
+    public var start = SimInstant.start
+    public var gateEnd = SimInstant.start
+    /// The payload of the dispatch (after the counts exchange).
+    public var dispatchStart = SimInstant.start
+    public var dispatchEnd = SimInstant.start
+    /// From the experts' end to the weighted sum.
+    public var combineStart = SimInstant.start
+    public var combineEnd = SimInstant.start
+    /// Bytes this rank sent in dispatch (counts included) and in combine.
+    public var dispatchTraffic = EPTraffic()
+    public var combineTraffic = EPTraffic()
+    /// Distinct tokens this rank received in dispatch (each once per source, however many of its experts).
+    public var receivedTokens = 0
+    /// Rows this rank's experts computed (a token sent to two of its experts counts twice).
+    public var receivedRows = 0
+    /// Distinct (token, node) pairs of this rank's tokens, its own node included (DeepEP's count).
+    public var tokenNodePairs = 0
+    /// Distinct (token, node) pairs of this rank's tokens on other nodes (what crosses IB).
+    public var remoteTokenNodePairs = 0
+}
+
+extension ExpertParallelLayer {
+    /// What backward needs from one rank's forward call.
+    public struct Cache: Sendable {
+        /// The rank's routing of its own tokens.
+        public var routing: RoutingDecision
+        /// Every rank's layout of the call (the expert side needs the sources', the relays theirs).
+        public var layouts: [SourceLayout]
+        var routerCache: Router.Cache?
+        var sharedCaches: [SwiGLUFFN.Cache]
+        /// Per routed expert: this rank's slots' output rows (the combine's input).
+        var expertOutputs: [Tensor]
+        /// Per local expert: its cache over the rows from every source.
+        var expertCaches: [SwiGLUFFN.Cache?]
+        var phantom: Bool
+    }
+
+    /// One rank's forward result.
+    public struct ForwardResult: Sendable {
+        /// The layer output for the rank's tokens.
+        public var output: Tensor
+        public var cache: Cache
+        public var stats: EPRankStats
+    }
+
+    /// One rank's forward pass on its tokens `input` ([tokens, hidden], real or phantom); every rank calls it
+    /// concurrently with the same `tagBase`. `routing` replaces the gate (phantom inputs route with the seeded
+    /// random gate when it is nil). `parameters` must hold the rank's experts, the shared experts and the router.
+    public func forward(
+        rank: Int, input: Tensor, parameters: ParameterSet, tagBase: Int, routing given: RoutingDecision? = nil
+    ) async throws -> ForwardResult {
+        let simulation = communicator.cluster.simulation
+        guard input.rank == 2, input.shape[1] == hiddenSize else {
+            throw ExpertParallelError.invalid("input shape", "\(input.shape)", "must be [tokens, \(hiddenSize)]")
+        }
+        var stats = EPRankStats()
+        stats.start = simulation.now
+        let phantom = input.isPhantom
+        let (routing, routerCache) = try gate(rank: rank, input: input, parameters: parameters, tagBase: tagBase, given)
+        try await charge(gateKernel(tokens: input.rowCount), rank: rank)
+        stats.gateEnd = simulation.now
+        let layout = SourceLayout(
+            rank: rank, routing: routing, placement: placement, maxPieces: options.maxPiecesPerNode,
+            minPieceTokens: options.minPieceTokens)
+        let layouts = try await exchangeCounts(layout, tagBase: tagBase, traffic: &stats.dispatchTraffic)
+        stats.tokenNodePairs = layout.tokenNodePairs
+        stats.remoteTokenNodePairs = layout.tokenNodePairs - layout.distinctTokensToNode[placement.nodeOfRank[rank]]
+
+        await synchronize(tagBase, phase: 0)
+        stats.dispatchStart = simulation.now
+        let outgoing = try (0..<placement.rankCount).map { target -> Tensor? in
+            let slots = layout.slotsToRank[target]
+            return slots.isEmpty ? nil : try input.gatheringRows(slots.map { $0 / routing.topK })
+        }
+        let dispatched = try await dispatchRows(
+            rank: rank, outgoing: outgoing, layouts: layouts, legs: .dispatch,
+            bytesPerToken: wire.dispatchBytesPerToken, tagBase: tagBase, phantom: phantom)
+        stats.dispatchTraffic = stats.dispatchTraffic + dispatched.traffic
+        stats.dispatchEnd = simulation.now
+        stats.receivedTokens = layouts.reduce(0) { $0 + $1.distinctTokensToRank[rank] }
+        stats.receivedRows = layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }
+
+        await synchronize(tagBase, phase: 1)
+        let experts = try await runExperts(
+            rank: rank, received: dispatched.rows, layouts: layouts, parameters: parameters, phantom: phantom)
+
+        await synchronize(tagBase, phase: 2)
+        stats.combineStart = simulation.now
+        let sharedEnd = try await enqueue(
+            expertKernel(
+                "shared experts F", rows: input.rowCount * layer.sharedExperts.count,
+                experts: layer.sharedExperts.count), rank: rank)
+        let combined = try await combineRows(
+            rank: rank, outgoing: experts.outputs, layouts: layouts, legs: .combine,
+            bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
+        stats.combineTraffic = combined.traffic
+        let expertOutputs = try localExpertRows(combined.rows, layout: layout, phantom: phantom)
+        var output: Tensor
+        var sharedCaches: [SwiGLUFFN.Cache] = []
+        if phantom {
+            output = try Tensor(phantom: [input.rowCount, hiddenSize])
+        } else {
+            output = try MoELayer.combine(expertOutputs, routing: routing)
+            for expert in layer.sharedExperts {
+                let (sharedOutput, cache) = try expert.forward(input, parameters: parameters)
+                output = try output.adding(sharedOutput)
+                sharedCaches.append(cache)
+            }
+        }
+        if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
+        stats.combineEnd = simulation.now
+        await exchange.finish(tagBase: tagBase)
+        let cache = Cache(
+            routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,
+            expertOutputs: expertOutputs, expertCaches: experts.caches, phantom: phantom)
+        return ForwardResult(output: output, cache: cache, stats: stats)
+    }
+
+    private func gate(
+        rank: Int, input: Tensor, parameters: ParameterSet, tagBase: Int, _ given: RoutingDecision?
+    ) throws -> (RoutingDecision, Router.Cache?) {
+        let router = layer.router
+        if let given {
+            guard given.tokenCount == input.rowCount, given.expertCount == router.expertCount,
+                given.topK == router.topK
+            else {
+                throw ExpertParallelError.invalid(
+                    "routing", "\(given.tokenCount) tokens × top-\(given.topK) of \(given.expertCount)",
+                    "must route the \(input.rowCount) input tokens to top-\(router.topK) of \(router.expertCount)")
+            }
+            return (given, nil)
+        }
+        if input.isPhantom {
+            let gate = try PhantomGate(
+                expertCount: router.expertCount, groupCount: router.groupCount, groupLimit: router.groupLimit,
+                topK: router.topK, skew: options.skew)
+            let seed = SplitMix64.derivedSeed(options.phantomSeed, stream: UInt64(rank))
+            return (try gate.route(tokenCount: input.rowCount, seed: seed), nil)
+        }
+        let (routing, cache) = try router.route(input, parameters: parameters)
+        return (routing, cache)
+    }
+
+    /// Per routed expert, the rows of this rank's slots from the rows each expert rank returned.
+    func localExpertRows(_ rows: [Tensor?], layout: SourceLayout, phantom: Bool) throws -> [Tensor] {
+        try (0..<placement.rankCount).flatMap { target -> [Tensor] in
+            var offset = 0
+            return try placement.experts(ofRank: target).map { expert in
+                let count = layout.expertCounts[expert]
+                defer { offset += count }
+                guard let block = rows[target], count > 0 else {
+                    return phantom ? try Tensor(phantom: [0, hiddenSize]) : try Tensor(zeros: [0, hiddenSize])
+                }
+                return try block.slicingRows(offset..<(offset + count))
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+@testable import Scenario
+
+@Suite("Malformed moe and group lines")
+struct MoEMalformedLineTests {
+    static let base = "moe tokens=64 hidden=256 expert-hidden=64 experts=16 topk=4"
+
+    /// Each malformed line (after `cluster preset=2-nodes`) and the error it must give, with its column.
+    static let cases: [(line: String, error: String)] = [
+        ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
+        (
+            base + " experts=12",
+            "t.moesim:1:69: error: experts = 12: must split evenly over the 16 ranks of the EP group"
+        ),
+        (base + " topk=17", "t.moesim:1:66: error: topk = 17: must be in 1...16 (the experts)"),
+        (base + " node-limit=3", "t.moesim:1:72: error: node-limit = 3: must be in 1...2 (the nodes of the group)"),
+        (
+            "moe tokens=64 hidden=200 expert-hidden=64 experts=16 topk=4",
+            "t.moesim:1:22: error: hidden = 200: FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16"
+        ),
+        (base + " tokens=999999", "t.moesim:1:68: error: 999999 is out of range (expected 1…65536)"),
+        (base + " skew=2", "t.moesim:1:66: error: skew = 2.0: must be in 0...1"),
+        (base + " sideways", "t.moesim:1:61: error: expected 'backward', 'real' or 'phantom', not 'sideways'"),
+        (
+            base + " group=gpu0,gpu0",
+            "t.moesim:1:67: error: bad group 'gpu0,gpu0': invalid communicator rank gpu0: appears more than once (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"
+        ),
+        (base + " group=gpu3-1", "t.moesim:1:67: error: bad range 'gpu3-1': expected gpuA-B with A <= B"),
+        (base + " group=gpu0-99", "t.moesim:1:67: error: no GPU 'gpu99' (gpu0…gpu15)"),
+        (base + " group=node0-5", "t.moesim:1:67: error: no node5 (node0…node1)"),
+        (
+            base + " group=pony",
+            "t.moesim:1:67: error: bad group item 'pony' (all, node:N, rail:N, or a comma list of gpuN, gpuA-B, nodeN, nodeA-B)"
+        ),
+        (
+            "collective all-reduce size=1MiB group=gpu2-x",
+            "t.moesim:1:39: error: bad range 'gpu2-x': expected gpuA-B with A <= B"
+        ),
+        (
+            base + " real tokens=65536 hidden=1024",
+            "t.moesim:1:73: error: tokens = 65536: real runs hold at most 16777216 token values (tokens × ranks × hidden); use phantom"
+        ),
+    ]
+
+    @Test("each malformed moe or group line gives its exact error", arguments: cases.indices)
+    func malformedLine(index: Int) {
+        let (line, expected) = Self.cases[index]
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("cluster preset=2-nodes") == .done)
+        guard case .failed(let error) = session.execute(line, file: "t.moesim", line: 1) else {
+            Issue.record("'\(line)' should fail")
+            return
+        }
+        #expect(error.description.components(separatedBy: "\n").first == expected)
+    }
+
+    @Test("group ranges and node selectors build the expected groups")
+    func groupRanges() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("cluster preset=2-nodes") == .done)
+        #expect(session.execute("collective all-reduce size=1MiB group=gpu0-3,gpu8-11") == .done)
+        #expect(session.execute("collective all-reduce size=1MiB group=node1") == .done)
+        #expect(session.execute(Self.base + " group=node0-1 name=a") == .done)
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("expect moe[a].tokens.mean > 0") == .done)
+        #expect(session.execute("expect collective.completed == 2") == .done)
+    }
+}
