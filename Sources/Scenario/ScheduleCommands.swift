@@ -11,6 +11,9 @@ final class ScheduleCommands {
     static let maxGanttCells = 4_000
     private(set) var analysis: ScheduleAnalysis?
     private var cellUnits: Double = 1
+    /// Set by a queued pipeline `train`: the executed run `show schedule` draws instead (until the next
+    /// `schedule` command).
+    private var executed: (() -> PipelineRunSummary?)?
 
     init(session: ScenarioSession) {
         session.register(
@@ -27,7 +30,11 @@ final class ScheduleCommands {
             ) { [unowned self, unowned session] line in try analyse(line, session: session) })
         session.registerValues(command: "schedule", key: "sends") { SendTiming.allCases.map(\.rawValue) }
         session.registerShow(
-            Command("schedule", synopsis: "show schedule [width=80]", summary: "ASCII Gantt of the last schedule") {
+            Command(
+                "schedule", synopsis: "show schedule [width=80]",
+                summary: "ASCII Gantt of the last schedule (or executed pipeline train)",
+                details: GanttChart.legend.components(separatedBy: "\n")
+            ) {
                 [unowned self, unowned session] line in try draw(line, session: session)
             })
         registerMetrics(on: session)
@@ -69,6 +76,7 @@ final class ScheduleCommands {
         let timing = SendTiming(
             rawValue: try line.choice("sends", SendTiming.allCases.map(\.rawValue), default: "reference"))
         let schedule: PipelineSchedule
+        executed = nil
         do {
             schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
             try schedule.validate()
@@ -76,8 +84,7 @@ final class ScheduleCommands {
         } catch {
             throw line.error(String(describing: error), at: kindToken)
         }
-        let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }
-            .min()
+        let smallest = Self.cellBasis([durations.forward, durations.backwardInput, durations.backwardWeight])
         // One cell per shortest op, but never more than `maxGanttCells` cells for the whole chart.
         let makespanUnits = Double(analysis?.makespan.nanoseconds ?? 0) / Self.nanosecondsPerUnit
         let shortestUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
@@ -94,8 +101,26 @@ final class ScheduleCommands {
                 + "\(analysis.peakActivations.max() ?? 0), parameter copies \(analysis.parameterCopies.max() ?? 0)x")
     }
 
+    /// The duration one Gantt cell stands for: the shortest positive one among `durations` that is at least
+    /// 1/8 of the longest. Much shorter ops (f=0.001 next to b=1) take one cell each and push their row right,
+    /// instead of shrinking the cell until the chart is thousands of columns wide.
+    static func cellBasis(_ durations: [SimDuration]) -> SimDuration? {
+        let positive = durations.filter { $0 > .zero }
+        guard let longest = positive.max() else { return nil }
+        return positive.filter { $0.nanoseconds * 8 >= longest.nanoseconds }.min()
+    }
+
+    /// Makes `show schedule` draw the executed timeline `summary` returns (nil until the run has finished).
+    func showExecuted(_ summary: @escaping () -> PipelineRunSummary?) { executed = summary }
+
     private func draw(_ line: CommandLine, session: ScenarioSession) throws {
         try line.check(allowedKeys: ["width"], maxPositionals: 1)
+        if let executed {
+            guard let summary = executed(), let step = summary.report.steps.last else {
+                throw line.error("the queued pipeline train has not run yet: 'run' first", at: line.command)
+            }
+            return try drawExecuted(step.timeline, summary: summary, line: line, session: session)
+        }
         guard let analysis else {
             throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command)
         }
@@ -104,6 +129,23 @@ final class ScheduleCommands {
         var chart = try GanttChart(cellDuration: cell, width: width)
         chart.cellLabel = Quantity.compactNumber(cellUnits) + " time unit" + (cellUnits == 1 ? "" : "s")
         session.output(chart.render(analysis))
+    }
+
+    /// The last step of a pipeline train as it ran: one cell per shortest op (at most `maxGanttCells` cells).
+    private func drawExecuted(
+        _ timeline: ScheduleAnalysis, summary: PipelineRunSummary, line: CommandLine, session: ScenarioSession
+    ) throws {
+        let width = try line.integer("width", in: 20...1_000, default: 80)
+        let shortest = Self.cellBasis(timeline.spans.joined().map { $0.end - $0.start }) ?? .nanoseconds(1)
+        let floor = SimDuration(nanoseconds: max(1, timeline.makespan.nanoseconds / Int64(Self.maxGanttCells)))
+        let cell = max(shortest, floor)
+        var chart = try GanttChart(cellDuration: cell, width: width)
+        if summary.isUnitCost {
+            let units = Double(cell.nanoseconds) / Self.nanosecondsPerUnit
+            chart.cellLabel = Quantity.compactNumber(units) + " time unit" + (units == 1 ? "" : "s")
+        }
+        session.output("executed timeline of the last step:")
+        session.output(chart.render(timeline))
     }
 
     private func format(_ duration: SimDuration) -> String {

@@ -92,18 +92,20 @@ public final class PipelineTrainer: Sendable {
     }
 
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
-    /// simulation afterwards.
-    public func start() {
+    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step.
+    public func start(onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil) {
         let steps = training.steps
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
-            simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") {
+            let finish = rank == 0 ? onFinish : nil
+            simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") { [self] in
                 try await worker.allocateModelStates()
                 for step in 0..<steps {
                     await barrier.arrive(round: step)
                     try await worker.runStep(step)
                 }
                 await barrier.arrive(round: steps)
+                if let finish { try await finish(try report()) }
             }
         }
     }
