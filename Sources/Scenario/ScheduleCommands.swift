@@ -18,15 +18,17 @@ final class ScheduleCommands {
     init(session: ScenarioSession) {
         session.register(
             Command(
-                "schedule", synopsis: "schedule KIND pp=N microbatches=M [f= b= w= fb= send= sends=reference|eager]",
+                "schedule",
+                synopsis: "schedule KIND pp=N microbatches=M [chunks=V] [f= b= w= fb= send= sends=reference|eager]",
                 summary: "generate, validate and analyse a pipeline schedule (durations in time units)",
                 details: [
-                    "KIND: " + PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", "),
+                    "KIND: " + Self.kindNames.joined(separator: ", ")
+                        + " (interleaved 1F1B: chunks=V per device, default 2)",
                     "defaults: f=b=w=1, fb=f+b+w, send=0, sends=reference (a send leaves at the next",
                     "communication point after its producer; eager: when the producer ends)",
                 ],
-                completionWords: PipelineScheduleKind.allCases.map(\.rawValue),
-                argumentKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"]
+                completionWords: Self.kindNames,
+                argumentKeys: ["pp", "microbatches", "chunks", "f", "b", "w", "fb", "send", "sends"]
             ) { [unowned self, unowned session] line in try analyse(line, session: session) })
         session.registerValues(command: "schedule", key: "sends") { SendTiming.allCases.map(\.rawValue) }
         session.registerShow(
@@ -52,21 +54,25 @@ final class ScheduleCommands {
     }
 
     private func analyse(_ line: CommandLine, session: ScenarioSession) throws {
-        try line.check(allowedKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"], maxPositionals: 1)
+        try line.check(
+            allowedKeys: ["pp", "microbatches", "chunks", "f", "b", "w", "fb", "send", "sends"], maxPositionals: 1)
         guard let kindToken = line.positionals.first else {
-            throw line.error("missing schedule kind (gpipe, 1f1b, zb1p, dualpipe, dualpipev)", at: line.command)
+            throw line.error("missing schedule kind (\(Self.kindNames.joined(separator: ", ")))", at: line.command)
         }
-        guard let kind = PipelineScheduleKind(rawValue: kindToken.text) else {
-            let kinds = PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let kind = PipelineScheduleKind(rawValue: kindToken.text)
+        guard kind != nil || kindToken.text == "interleaved" else {
+            let kinds = Self.kindNames.joined(separator: ", ")
             throw line.error("unknown schedule '\(kindToken.text)' (one of \(kinds))", at: kindToken)
         }
+        let chunks = try line.integer("chunks", in: 1...64, default: 2)
         let stages = try line.integer("pp", in: 1...1024)
         let microBatches = try line.integer("microbatches", in: 1...100_000)
         // Bounds keep the schedule in memory and its times inside Int64 nanoseconds:
         // at most 50 000 stage × micro-batch chunks, each op at most 1e6 units (1e12 ns).
-        guard stages * microBatches <= Self.maxChunks else {
+        guard stages * microBatches * (kind == nil ? chunks : 1) <= Self.maxChunks else {
             throw line.error(
-                "pp × microbatches = \(stages * microBatches) is too large (at most \(Self.maxChunks))",
+                (kind == nil ? "pp × chunks × microbatches" : "pp × microbatches")
+                    + " = \(stages * microBatches * (kind == nil ? chunks : 1)) is too large (at most \(Self.maxChunks))",
                 at: line.option("microbatches") ?? line.command)
         }
         let durations = try OpDurations(
@@ -78,7 +84,12 @@ final class ScheduleCommands {
         let schedule: PipelineSchedule
         executed = nil
         do {
-            schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
+            if let kind {
+                schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
+            } else {
+                schedule = try PipelineSchedule.interleavedOneFOneB(
+                    devices: stages, chunksPerDevice: chunks, microBatches: microBatches)
+            }
             try schedule.validate()
             analysis = try schedule.analyze(durations: durations, sendTime: send, sendTiming: timing ?? .reference)
         } catch {
@@ -89,13 +100,16 @@ final class ScheduleCommands {
         let makespanUnits = Double(analysis?.makespan.nanoseconds ?? 0) / Self.nanosecondsPerUnit
         let shortestUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
         cellUnits = max(shortestUnits, makespanUnits / Double(Self.maxGanttCells))
-        report(kind: kind, stages: stages, microBatches: microBatches, session: session)
+        report(name: schedule.name, stages: stages, microBatches: microBatches, session: session)
     }
 
-    private func report(kind: PipelineScheduleKind, stages: Int, microBatches: Int, session: ScenarioSession) {
+    /// `schedule` kinds: the generated ones and `interleaved`.
+    static let kindNames = PipelineScheduleKind.allCases.map(\.rawValue) + ["interleaved"]
+
+    private func report(name: String, stages: Int, microBatches: Int, session: ScenarioSession) {
         guard let analysis else { return }
         session.output(
-            "\(kind) pp=\(stages) m=\(microBatches) on \(analysis.busyTime.count) devices: makespan "
+            "\(name) pp=\(stages) m=\(microBatches) on \(analysis.busyTime.count) devices: makespan "
                 + "\(format(analysis.makespan)), bubble \(format(analysis.bubble)) "
                 + "(\(Quantity.compactNumber(analysis.bubbleFraction * 100))%), peak activations "
                 + "\(analysis.peakActivations.max() ?? 0), parameter copies \(analysis.parameterCopies.max() ?? 0)x")

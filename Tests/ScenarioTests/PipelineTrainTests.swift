@@ -90,4 +90,13 @@ struct PipelineTrainTests {
         #expect(chart.dropFirst().first?.hasPrefix("d0 F0 |F1 |F2 |F3 |F4 |F5 |F6 |F7 |......") == true)
         #expect(chart.allSatisfy { $0.count <= 80 })
     }
+
+    /// Interleaved 1F1B from the command line: bubble (1/v)(PP-1)/m of the ideal m·v·(f+b+w) = 48, i.e. 9 units.
+    @Test("schedule interleaved analyses Megatron's virtual pipeline")
+    func interleavedSchedule() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("schedule interleaved pp=4 microbatches=8 chunks=2") == .done)
+        #expect(session.execute("expect schedule.bubble == 9") == .done)
+        #expect(session.execute("expect schedule.parameter_copies[0] == 2") == .done)
+    }
 }

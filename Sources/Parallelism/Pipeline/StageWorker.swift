@@ -21,6 +21,8 @@ actor StageWorker: SimulatedActor {
     let data: PipelineData
     let recorder: PipelineRecorder
     var replicas: [StageReplica]
+    /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span named by its Gantt label.
+    let track: TraceTrackID
 
     var caches: [PipelineChunk: ModelStage.Cache] = [:]  // lookup only, never iterated
     var inbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
@@ -48,6 +50,7 @@ actor StageWorker: SimulatedActor {
         self.data = data
         self.recorder = recorder
         self.replicas = replicas
+        track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
     }
 
     /// Charges the replicas' parameters, gradients and AdamW state on HBM (2 + 2 + 12 bytes per parameter,
@@ -101,6 +104,7 @@ actor StageWorker: SimulatedActor {
         }
         try await compute.charge(op, parts: parts, on: gpu)
         try await freeActivations(after: op)
+        simulation.trace.span(track, GanttChart.label(op), start: start, end: simulation.now)
         spans.append(OpSpan(op: op, start: .start + (start - stepStart), end: .start + (simulation.now - stepStart)))
     }
 
