@@ -28,6 +28,17 @@ public struct ModelStage: Sendable {
         public var headCache: OutputHead.Cache?
         /// Mean cross-entropy over the batch tokens (last stage only).
         public var loss: Float?
+
+        /// A cache; cost-only (phantom) runs keep an empty one per chunk.
+        public init(
+            tokens: [Int]? = nil, blockCaches: [TransformerBlock.Cache] = [], headCache: OutputHead.Cache? = nil,
+            loss: Float? = nil
+        ) {
+            self.tokens = tokens
+            self.blockCaches = blockCaches
+            self.headCache = headCache
+            self.loss = loss
+        }
     }
 
     /// The result of F: the activation for the next stage (nil on the last) and the cache.

@@ -38,16 +38,20 @@ extension TrainCommands {
             trainer = try PipelineTrainer(
                 schedule: schedule, config: request.config, training: training,
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
-                gpus: Array(cluster.gpus.prefix(schedule.deviceCount)))
+                gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), phantom: !request.isReal)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
         }
         let log = log
         let unitNs = isUnit ? ScheduleCommands.nanosecondsPerUnit : 1_000
+        let isReal = request.isReal
         trainer.start { report in
-            var reference = try ReferenceTrainer(config: request.config, training: training)
-            _ = try reference.train()
-            let difference = try report.maxRelativeDifference(to: reference.parameters)
+            var difference: Double?
+            if isReal {
+                var reference = try ReferenceTrainer(config: request.config, training: training)
+                _ = try reference.train()
+                difference = try report.maxRelativeDifference(to: reference.parameters)
+            }
             let summary = PipelineRunSummary(report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit)
             await log.append(
                 TrainingRun(steps: report.steps.map(\.report), maxParameterDifference: difference, pipeline: summary))
@@ -57,7 +61,8 @@ extension TrainCommands {
         session.output(
             "queued \(schedule.name) pp=\(request.pipelineStages) m=\(schedule.microBatchCount) training of "
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
-                + "per stage) for \(request.steps) step(s), costs=\(request.costs.rawValue) on gpu0…gpu"
+                + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
+                + "costs=\(request.costs.rawValue) on gpu0…gpu"
                 + "\(schedule.deviceCount - 1)")
     }
 
@@ -66,11 +71,6 @@ extension TrainCommands {
             throw line.error(
                 "dp=\(request.dataParallel) with pp=\(request.pipelineStages) needs the composed trainer (not built "
                     + "yet); use dp=1 for a pipeline run", at: line.option("dp") ?? line.command)
-        }
-        guard request.isReal else {
-            throw line.error(
-                "pipeline training runs real models only so far; drop 'phantom'",
-                at: line.positionals.first ?? line.command)
         }
     }
 

@@ -16,6 +16,8 @@ struct PipelineBenchmark: ParsableCommand {
     @Option(help: "Layers of the small model (at least 2 PP, for interleaved 1F1B).") var layers = 16
     @Option(help: "Sequences of 128 tokens per micro-batch.") var sequences = 1
     @Flag(help: "Also train the reference and print the largest parameter difference.") var check = false
+    @Flag(help: "Cost-only: move shapes, not values (times are the same; wall time is the executor's).")
+    var phantom = false
 
     func validate() throws {
         guard stages >= 2, stages % 2 == 0, stages <= 8 else {
@@ -26,13 +28,14 @@ struct PipelineBenchmark: ParsableCommand {
         }
         guard layers >= 2 * stages else { throw ValidationError("--layers must be at least 2 PP, got \(layers)") }
         guard sequences >= 1 else { throw ValidationError("--sequences must be at least 1, got \(sequences)") }
+        guard !(check && phantom) else { throw ValidationError("--check needs real values; drop --phantom") }
     }
 
     func run() throws {
         let config = try ModelPreset.small.config(layers: layers)
         print(
             "small model, \(layers) layers, \(sequences * ModelPreset.small.sequenceLength) tokens per micro-batch, "
-                + "PP=\(stages) m=\(microBatches), H800 cost model")
+                + "PP=\(stages) m=\(microBatches), H800 cost model, \(phantom ? "phantom" : "real values")")
         print(
             row("schedule", "GPUs", "step time", "bubble %", "peak act", "wall", "events/s") + (check ? "max diff" : "")
         )
@@ -54,7 +57,7 @@ struct PipelineBenchmark: ParsableCommand {
             sequenceLength: ModelPreset.small.sequenceLength)
         let trainer = try PipelineTrainer(
             schedule: schedule, config: config, training: training, costs: .model,
-            gpus: Array(cluster.gpus.prefix(schedule.deviceCount)))
+            gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), phantom: phantom)
         let clock = ContinuousClock()
         let start = clock.now
         trainer.start()

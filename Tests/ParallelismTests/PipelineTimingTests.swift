@@ -84,6 +84,28 @@ import Testing
         #expect(waiter.waitsOn.contains("activation of mb 0, stage 1"), "\(waiter.waitsOn)")
     }
 
+    /// DualPipe's `WeightGradientStore` must be empty at the end of the step: a dropped W is caught.
+    @Test func leftoverWeightGradientsFailTheStep() throws {
+        var schedule = try PipelineSchedule.generate(.zeroBubbleH1, stages: 2, microBatches: 2)
+        let last = try #require(
+            schedule.devices[1].lastIndex { if case .backwardWeight = $0.kind { true } else { false } })
+        schedule.devices[1].remove(at: last)
+        let simulation = Simulation(seed: 0)
+        simulation.executor.trapsOnForeignEnqueue = true
+        let cluster = try Cluster.singleNode(in: simulation)
+        let trainer = try PipelineTrainer(
+            schedule: schedule, config: ModelPreset.tiny.config(layers: 2),
+            training: tinyTraining(microBatches: 2, steps: 1), costs: .unit(unitDurations),
+            gpus: Array(cluster.gpus.prefix(2)), validates: false)
+        trainer.start()
+        guard case .processFailed(let process, let error) = simulation.run() else {
+            Issue.record("expected the step to fail")
+            return
+        }
+        #expect(process == "stage worker 1 (gpu1)")
+        #expect(error.contains("ends step 0 with 1 W task(s) left, first mb 1, stage 1"), "\(error)")
+    }
+
     @Test func invalidScheduleIsRefusedBeforeAnythingRuns() throws {
         var schedule = try PipelineSchedule.generate(.oneFOneB, stages: 2, microBatches: 2)
         schedule.devices[0].removeLast()
@@ -119,6 +141,34 @@ import Testing
         }
     }
 
+    /// Model costs: an F lasts the sum of its stage's cost-model kernels on the compute SMs (one per op with
+    /// forward FLOPs, reading the op's parameters and activations once).
+    @Test func modelCostForwardIsTheCostModelsKernels() throws {
+        let simulation = Simulation(seed: 0)
+        simulation.executor.trapsOnForeignEnqueue = true
+        let cluster = try Cluster.singleNode(in: simulation)
+        let schedule = try PipelineSchedule.generate(.gpipe, stages: 2, microBatches: 2)
+        let config = try ModelPreset.tiny.config(layers: 4)
+        let trainer = try PipelineTrainer(
+            schedule: schedule, config: config, training: tinyTraining(microBatches: 2, steps: 1), costs: .model,
+            gpus: Array(cluster.gpus.prefix(2)))
+        trainer.start()
+        #expect(simulation.run() == .finished)
+        let costs = try CostModel(
+            config: config, tokens: ModelPreset.tiny.sequenceLength, sequenceLength: ModelPreset.tiny.sequenceLength)
+        let compute = cluster.gpus[1].compute
+        let expected = costs.stageOps(layers: 2..<4).filter { $0.forwardFLOPs > 0 }.reduce(SimDuration.zero) {
+            total, op in
+            total
+                + simulation.inspect(compute) {
+                    $0.duration(
+                        of: Kernel(name: op.name, flops: Double(op.forwardFLOPs), hbmBytes: op.forwardMemoryBytes))
+                }
+        }
+        let span = try #require(try trainer.report().steps[0].timeline.spans[1].first)
+        #expect(span.end - span.start == expected)
+    }
+
     /// Model costs: activations and gradients cross NVLink as BF16, tokens × hidden × 2 bytes each.
     @Test func activationsTravelAsBF16() throws {
         let simulation = Simulation(seed: 0)
@@ -140,5 +190,31 @@ import Testing
         let report = try trainer.report()
         #expect(report.steps[0].timeline.makespan > .zero)
         #expect(report.steps[0].report.stepTime >= report.steps[0].timeline.makespan)
+    }
+}
+
+/// Cost-only runs move shapes through the same op lists: the same timeline as a real run, no parameters.
+@Suite struct PhantomPipelineTests {
+    @Test func phantomRunTimesLikeTheRealRun() throws {
+        let schedule = try PipelineSchedule.generate(.dualPipe, stages: 4, microBatches: 8)
+        let config = try ModelPreset.tiny.config(layers: 4)
+        func run(phantom: Bool) throws -> PipelineRunReport {
+            let simulation = Simulation(seed: 0)
+            simulation.executor.trapsOnForeignEnqueue = true
+            let cluster = try Cluster.singleNode(in: simulation)
+            let trainer = try PipelineTrainer(
+                schedule: schedule, config: config, training: tinyTraining(microBatches: 8, steps: 2), costs: .model,
+                gpus: Array(cluster.gpus.prefix(4)), phantom: phantom)
+            trainer.start()
+            #expect(simulation.run() == .finished)
+            return try trainer.report()
+        }
+        let real = try run(phantom: false)
+        let phantom = try run(phantom: true)
+        #expect(phantom.steps.map(\.report.stepTime) == real.steps.map(\.report.stepTime))
+        #expect(phantom.steps.map(\.timeline.spans) == real.steps.map(\.timeline.spans))
+        #expect(phantom.steps.allSatisfy { $0.report.loss == nil })
+        #expect(phantom.parameters.entries.isEmpty)
+        #expect(phantom.peakActivationBytes == real.peakActivationBytes)
     }
 }

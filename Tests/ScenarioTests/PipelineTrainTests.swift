@@ -25,8 +25,8 @@ struct PipelineTrainTests {
                 + "pipeline run"
         ),
         (
-            "train pp=2 schedule=1f1b phantom",
-            "t.moesim:1:26: error: pipeline training runs real models only so far; drop 'phantom'"
+            "train pp=2 schedule=1f1b model=dsv3 real",
+            "t.moesim:1:37: error: model=dsv3 has no real parameters; use 'phantom'"
         ),
     ]
 

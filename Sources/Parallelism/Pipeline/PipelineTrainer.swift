@@ -23,11 +23,12 @@ public final class PipelineTrainer: Sendable {
     let recorder: PipelineRecorder
     let barrier: StepBarrier
 
-    /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `validates: false` skips
-    /// the schedule validator (tests run hand-broken schedules that way).
+    /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
+    /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
+    /// schedule validator (tests run hand-broken schedules that way).
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
-        validates: Bool = true
+        phantom: Bool = false, validates: Bool = true
     ) throws {
         guard let first = gpus.first, gpus.count == schedule.deviceCount else {
             throw PipelineError.invalidSetup(
@@ -50,14 +51,16 @@ public final class PipelineTrainer: Sendable {
         self.training = training
         self.gpus = gpus
         simulation = first.simulation
-        let reference = try ReferenceTrainer(config: config, training: training)
+        let reference = phantom ? nil : try ReferenceTrainer(config: config, training: training)
         let costModel = try CostModel(
             config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
             sequenceLength: training.sequenceLength)
         let compute = StageCompute(costs: costs, costModel: costModel)
         let transport: any StageTransport =
             costs == .model ? FabricStageTransport(gpus: gpus) : InstantStageTransport(in: simulation)
-        let data = PipelineData(dataset: reference.dataset, sequencesPerMicroBatch: training.sequencesPerMicroBatch)
+        let data = reference.map {
+            PipelineData(dataset: $0.dataset, sequencesPerMicroBatch: training.sequencesPerMicroBatch)
+        }
         let recorder = PipelineRecorder(
             deviceCount: schedule.deviceCount, microBatchCount: schedule.microBatchCount, in: simulation)
         self.recorder = recorder
@@ -69,23 +72,30 @@ public final class PipelineTrainer: Sendable {
                     stage in
                     try Self.replica(
                         stage: stage, direction: direction, layers: layers[stage], config: config,
-                        initial: reference.parameters, training: training, costModel: costModel)
+                        initial: reference?.parameters, training: training, costModel: costModel)
                 }
             }
             return StageWorker(
                 rank: rank, gpu: gpus[rank], schedule: schedule, compute: compute, transport: transport,
-                data: data, recorder: recorder, replicas: replicas)
+                data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
+                replicas: replicas)
         }
     }
 
     private static func replica(
-        stage: Int, direction: PipelineDirection, layers: Range<Int>, config: MoEConfig, initial: ParameterSet,
+        stage: Int, direction: PipelineDirection, layers: Range<Int>, config: MoEConfig, initial: ParameterSet?,
         training: TrainingConfig, costModel: CostModel
     ) throws -> StageReplica {
-        let modelStage = try ModelStage(config: config, layers: layers)
-        let parameters = try modelStage.parameters(from: initial)
+        let count = costModel.stageOps(layers: layers).reduce(0) { $0 + $1.parameterCount }
+        let modelStage = try initial.map { _ in try ModelStage(config: config, layers: layers) }
+        let parameters = try initial.map { try modelStage?.parameters(from: $0) ?? ParameterSet() } ?? ParameterSet()
+        guard initial == nil || parameters.elementCount == count else {
+            throw PipelineError.invalidSetup(
+                "stage \(stage): the cost model counts \(count) parameters, the model has \(parameters.elementCount)")
+        }
         return StageReplica(
-            stageIndex: stage, direction: direction, stage: modelStage, parameters: parameters,
+            stageIndex: stage, direction: direction, layers: layers, stage: modelStage, parameterCount: count,
+            parameters: parameters,
             gradients: try parameters.zeros(),
             optimizer: AdamW(config: training.optimizer, parameterCount: parameters.elementCount),
             activationBytes: costModel.stageActivationBytes(layers: layers))

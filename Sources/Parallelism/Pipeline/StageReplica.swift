@@ -9,9 +9,13 @@ struct StageReplica: Sendable {
     let stageIndex: Int
     /// The direction whose micro-batches this copy computes.
     let direction: PipelineDirection
-    /// The layers and their passes.
-    let stage: ModelStage
-    /// The stage's parameters, updated by the optimizer after every step.
+    /// The layers the copy runs.
+    let layers: Range<Int>
+    /// The layers' passes; nil in a cost-only (phantom) run, which moves shapes only.
+    let stage: ModelStage?
+    /// How many parameters the stage has (in phantom runs too).
+    let parameterCount: Int
+    /// The stage's parameters, updated by the optimizer after every step (empty in phantom runs).
     var parameters: ParameterSet
     /// Gradients summed over the step's micro-batches (not yet averaged).
     var gradients: ParameterSet
@@ -19,6 +23,9 @@ struct StageReplica: Sendable {
     var optimizer: AdamW
     /// HBM bytes one micro-batch's activations hold from its F until its W.
     let activationBytes: Int
+
+    /// Whether the copy moves shapes only.
+    var isPhantom: Bool { stage == nil }
 
     /// Whether this copy runs `chunk`.
     func runs(_ chunk: PipelineChunk) -> Bool { chunk.stage == stageIndex && chunk.direction == direction }

@@ -8,19 +8,26 @@ extension StageWorker {
         let index = try replicaIndex(of: chunk)
         let replica = replicas[index]
         let input = chunk.stage > 0 ? try take(PipelineTransfer(.activation, of: chunk.previous), for: "F") : nil
+        guard let stage = replica.stage, let data else {
+            caches[chunk] = ModelStage.Cache()
+            if chunk.stage < schedule.stageCount - 1 {
+                hand(try Tensor(phantom: activationShape), as: PipelineTransfer(.activation, of: chunk))
+            }
+            return [(.forward, replica.layers)]
+        }
         let batch = try data.batch(step: step, chunk: chunk, schedule: schedule)
-        let result = try replica.stage.forward(input, batch: batch, parameters: replica.parameters)
+        let result = try stage.forward(input, batch: batch, parameters: replica.parameters)
         caches[chunk] = result.cache
         if let loss = result.cache.loss { losses.append((data.globalIndex(of: chunk, schedule: schedule), loss)) }
         if let output = result.output { hand(output, as: PipelineTransfer(.activation, of: chunk)) }
-        return [(.forward, replica.stage.layers)]
+        return [(.forward, replica.layers)]
     }
 
     /// B: the input gradient, handed to the previous stage; the W tasks wait in the FIFO.
     func backwardInput(_ chunk: PipelineChunk) throws -> [(StageCompute.Part, Range<Int>)] {
         let (index, tasks) = try inputGradient(chunk)
         weightQueue.append((chunk, tasks))
-        return [(.backwardInput, replicas[index].stage.layers)]
+        return [(.backwardInput, replicas[index].layers)]
     }
 
     /// W: pops the oldest FIFO entry, which must be `chunk`'s, and accumulates its weight gradients.
@@ -34,15 +41,15 @@ extension StageWorker {
         }
         weightQueue.removeFirst()
         let index = try replicaIndex(of: chunk)
-        try replicas[index].stage.backwardWeight(oldest.tasks, into: &replicas[index].gradients)
-        return [(.backwardWeight, replicas[index].stage.layers)]
+        try accumulate(oldest.tasks, into: index)
+        return [(.backwardWeight, replicas[index].layers)]
     }
 
     /// BW: B, then its W at once (the FIFO is not involved).
     func backwardFull(_ chunk: PipelineChunk) throws -> [(StageCompute.Part, Range<Int>)] {
         let (index, tasks) = try inputGradient(chunk)
-        try replicas[index].stage.backwardWeight(tasks, into: &replicas[index].gradients)
-        let layers = replicas[index].stage.layers
+        try accumulate(tasks, into: index)
+        let layers = replicas[index].layers
         return [(.backwardInput, layers), (.backwardWeight, layers)]
     }
 
@@ -90,9 +97,21 @@ extension StageWorker {
         let isLast = chunk.stage == schedule.stageCount - 1
         let outputGradient = isLast ? nil : try take(PipelineTransfer(.gradient, of: chunk.next), for: "B")
         let replica = replicas[index]
-        let result = try replica.stage.backwardInput(outputGradient, cache: cache, parameters: replica.parameters)
+        guard let stage = replica.stage else {
+            if chunk.stage > 0 {
+                hand(try Tensor(phantom: activationShape), as: PipelineTransfer(.gradient, of: chunk))
+            }
+            return (index, [])
+        }
+        let result = try stage.backwardInput(outputGradient, cache: cache, parameters: replica.parameters)
         if let gradient = result.inputGradient { hand(gradient, as: PipelineTransfer(.gradient, of: chunk)) }
         return (index, result.weightTasks)
+    }
+
+    /// W's numerics: the tasks' gradients added into the copy's (nothing to add in phantom runs).
+    private func accumulate(_ tasks: [WeightGradientTask], into index: Int) throws {
+        guard let stage = replicas[index].stage else { return }
+        try stage.backwardWeight(tasks, into: &replicas[index].gradients)
     }
 
     /// Keeps `tensor` for a local consumer, or for the send op that will carry it (labelled BF16).

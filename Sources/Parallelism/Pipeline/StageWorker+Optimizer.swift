@@ -8,7 +8,7 @@ extension StageWorker {
     func finishStep() async throws {
         try await sumMirroredGradients()
         let scale = 1 / Float(schedule.microBatchCount)
-        for index in replicas.indices {
+        for index in replicas.indices where !replicas[index].isPhantom {
             var flat = try replicas[index].parameters.flattened()
             let gradients = try replicas[index].gradients.scaled(by: scale).flattened()
             try replicas[index].optimizer.step(parameters: &flat[...], gradients: gradients[...])
@@ -16,7 +16,7 @@ extension StageWorker {
             replicas[index].gradients = try replicas[index].gradients.zeros()
         }
         try await compute.chargeOptimizer(
-            parameterCount: replicas.reduce(0) { $0 + $1.parameters.elementCount }, on: gpu)
+            parameterCount: replicas.reduce(0) { $0 + $1.parameterCount }, on: gpu)
     }
 
     /// For a two-direction schedule, each stage's two copies (on ranks r and PP−1−r) exchange their summed
@@ -26,7 +26,10 @@ extension StageWorker {
         guard schedule.directions.count == 2 else { return }
         for replica in replicas {
             let partner = try mirrorRank(of: replica)
-            let flat = try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
+            let flat =
+                replica.isPhantom
+                ? try Tensor(phantom: [replica.parameterCount])
+                : try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
             try await transport.send(
                 flat, from: rank, to: partner,
                 tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: replica.direction),
@@ -39,6 +42,7 @@ extension StageWorker {
                 from: mirrorRank(of: replica), to: rank,
                 tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
                 label: "gradients of stage \(replica.stageIndex) \(other)")
+            guard !replica.isPhantom else { continue }
             let theirs = try replica.gradients.unflattened(received.scalars())
             let (down, up) = replica.direction == .down ? (replica.gradients, theirs) : (theirs, replica.gradients)
             var sum = ParameterSet()

@@ -18,7 +18,10 @@ actor StageWorker: SimulatedActor {
     let compute: StageCompute
     let transport: any StageTransport
     let tags: PipelineTags
-    let data: PipelineData
+    /// The micro-batches (nil in phantom runs).
+    let data: PipelineData?
+    /// [tokens, hidden] of one micro-batch: the shape of every activation and gradient between stages.
+    let activationShape: [Int]
     let recorder: PipelineRecorder
     var replicas: [StageReplica]
     /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span named by its Gantt label.
@@ -37,7 +40,7 @@ actor StageWorker: SimulatedActor {
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
-        data: PipelineData, recorder: PipelineRecorder, replicas: [StageReplica]
+        data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica]
     ) {
         simulation = gpu.simulation
         self.rank = rank
@@ -48,6 +51,7 @@ actor StageWorker: SimulatedActor {
         tags = PipelineTags(
             stageCount: schedule.stageCount, microBatchesPerDirection: schedule.microBatchesPerDirection)
         self.data = data
+        self.activationShape = activationShape
         self.recorder = recorder
         self.replicas = replicas
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
@@ -56,7 +60,7 @@ actor StageWorker: SimulatedActor {
     /// Charges the replicas' parameters, gradients and AdamW state on HBM (2 + 2 + 12 bytes per parameter,
     /// ZeRO's plain data-parallel model states).
     func allocateModelStates() async throws {
-        let count = replicas.reduce(0) { $0 + $1.parameters.elementCount }
+        let count = replicas.reduce(0) { $0 + $1.parameterCount }
         try await gpu.allocate(2 * count, .parameters)
         try await gpu.allocate(2 * count, .gradients)
         try await gpu.allocate(12 * count, .optimizerState)
