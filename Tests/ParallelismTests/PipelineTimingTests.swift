@@ -218,3 +218,32 @@ import Testing
         #expect(phantom.peakActivationBytes == real.peakActivationBytes)
     }
 }
+
+/// Each rank charges the model states of the stage copies it holds: DualPipe's ranks hold two stages.
+@Suite struct PipelineParameterMemoryTests {
+    @Test(arguments: [PipelineScheduleKind.oneFOneB, .dualPipe, .dualPipeV])
+    func parameterBytesFollowTheStageCopies(kind: PipelineScheduleKind) throws {
+        let schedule = try PipelineSchedule.generate(kind, stages: 4, microBatches: 8)
+        let config = try ModelPreset.tiny.config(layers: 4)
+        let simulation = Simulation(seed: 0)
+        simulation.executor.trapsOnForeignEnqueue = true
+        let cluster = try Cluster.singleNode(in: simulation)
+        let trainer = try PipelineTrainer(
+            schedule: schedule, config: config, training: tinyTraining(microBatches: 8, steps: 1),
+            costs: .unit(unitDurations), gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), phantom: true)
+        trainer.start()
+        #expect(simulation.run() == .finished)
+        let stageCounts = try ModelStage.stages(of: config, count: 4).map { stage in
+            stage.parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        }
+        for rank in 0..<schedule.deviceCount {
+            let stages = schedule.stageDevices.flatMap { row in row.indices.filter { row[$0] == rank } }
+            let expected = stages.reduce(0) { $0 + stageCounts[$1] }
+            #expect(stages.count == (kind == .oneFOneB ? 1 : 2))
+            let hbm = simulation.inspect(cluster.gpus[rank]) { $0.hbm }
+            #expect(hbm.currentBytes(.parameters) == 2 * expected, "rank \(rank)")
+            #expect(hbm.currentBytes(.optimizerState) == 12 * expected, "rank \(rank)")
+            #expect(hbm.currentBytes(.activations) == 0, "rank \(rank): activations freed by W")
+        }
+    }
+}
