@@ -47,6 +47,11 @@ public final class ScenarioSession {
 
     // MARK: - Extension points
 
+    /// The registered command component of type `T` (e.g. for `train` to hand `show schedule` its timeline).
+    func component<T: AnyObject>(_ type: T.Type) -> T? {
+        components.lazy.compactMap { $0 as? T }.first
+    }
+
     /// Adds a command (a later one with the same name replaces it).
     public func register(_ command: Command) {
         commands.removeAll { $0.name == command.name }

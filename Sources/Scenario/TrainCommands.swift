@@ -39,6 +39,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         registerMetrics()
+        registerPipelineMetrics()
     }
 
     private func queue(_ line: CommandLine) throws {
@@ -88,6 +89,8 @@ struct TrainingRun: Sendable {
     var steps: [StepReport]
     /// Real runs: the largest relative parameter difference against `ReferenceTrainer` after the last step.
     var maxParameterDifference: Double?
+    /// Pipeline runs: the executed timelines and memory (see TrainCommands+Pipeline.swift).
+    var pipeline: PipelineRunSummary? = nil
 }
 
 /// Finished training runs, in completion order; the trainer's process appends, metrics read between steps.

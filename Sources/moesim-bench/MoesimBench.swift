@@ -12,6 +12,7 @@ struct MoesimBench: ParsableCommand {
             CoreBenchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,
+            PipelineBenchmark.self,
             ScheduleBenchmark.self,
         ]
     )
