@@ -9,6 +9,21 @@ extension CollectivePlan {
         try ringReduction(rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: false)
     }
 
+    /// Ring reduce-scatter with ring block j of `blockCounts[j]` elements (the input of every rank is their sum):
+    /// rank r ends with block r reduced over all ranks. Uneven blocks serve shard layouts that are not an even
+    /// split of one vector.
+    public static func reduceScatter(blockCounts: [Int], op: ReduceOp = .sum, slicing: Slicing = .whole) throws
+        -> CollectivePlan
+    {
+        let ring = try Ring(rankCount: blockCounts.count, blockCounts: blockCounts, slicing)
+        let programs = blockCounts.indices.map { rank in
+            ring.program(
+                input: ring.allBlocks, output: ring.blocks(ofRing: rank),
+                actions: ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op))
+        }
+        return CollectivePlan(name: "ring reduce-scatter", programs: programs)
+    }
+
     /// Ring all-gather: rank r contributes `elementCounts[r]` elements and ends with everyone's, in rank order.
     public static func allGather(elementCounts: [Int], slicing: Slicing = .whole) throws -> CollectivePlan {
         let ring = try Ring(rankCount: elementCounts.count, blockCounts: elementCounts, slicing)
