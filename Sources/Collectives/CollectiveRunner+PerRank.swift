@@ -9,7 +9,8 @@ import Tensors
 /// the same plan). Concurrent collectives between the same GPUs need runners with different `tagBase`s (a plan
 /// uses tags `tagBase` … `tagBase + 3`; space bases at least `CollectiveRunner.tagStride` apart). The reduction
 /// order is the plan's (ring: each block is summed in ring order starting after its owner), so every run adds
-/// in the same order and, after an all-reduce or all-gather, every rank holds the same bits. Real and phantom
+/// in the same order and, after an all-reduce or all-gather, every rank holds the same bits. `algorithm:
+/// .hierarchical` uses the rail-aware plans (`CollectivePlan.hierarchical`) on node-major groups spanning nodes. Real and phantom
 /// tensors both work; phantom moves shapes only with the same timing.
 extension CollectiveRunner {
     /// The spacing of tag bases that keeps two collectives' messages apart.
@@ -32,27 +33,52 @@ extension CollectiveRunner {
 
     /// Ring reduce-scatter of `input` (every rank's input has the same length): rank r gets the reduction of
     /// ring block r, whose sizes are `blockCounts` (default: `evenSplit(input count, p)`).
-    public func reduceScatter(_ input: Tensor, rank: Int, blockCounts: [Int]? = nil, op: ReduceOp = .sum)
-        async throws -> Tensor
-    {
+    public func reduceScatter(
+        _ input: Tensor, rank: Int, blockCounts: [Int]? = nil, op: ReduceOp = .sum,
+        algorithm: CollectiveAlgorithm = .ring
+    ) async throws -> Tensor {
         let counts = blockCounts ?? CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
-        let plan = try CollectivePlan.reduceScatter(
-            blockCounts: counts, op: op, slicing: Slicing(dtype: input.dtype))
+        let slicing = Slicing(dtype: input.dtype)
+        let plan =
+            algorithm == .hierarchical
+            ? try hierarchicalPlan(.reduceScatter, counts, op: op, slicing)
+            : try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing)
         return try await executeRank(plan, rank: rank, input: input)
+    }
+
+    private func hierarchicalPlan(
+        _ kind: CollectivePlan.HierarchicalKind, _ counts: [Int], op: ReduceOp, _ slicing: Slicing
+    ) throws -> CollectivePlan {
+        let shape = try communicator.nodeMajorShape()
+        return try CollectivePlan.hierarchical(
+            kind, nodeCount: shape.nodeCount, gpusPerNode: shape.gpusPerNode, blockCounts: counts, op: op,
+            slicing: slicing)
     }
 
     /// Ring all-gather: rank r contributes `input` (`elementCounts[r]` elements) and gets every rank's piece in
     /// rank order.
-    public func allGather(_ input: Tensor, rank: Int, elementCounts: [Int]) async throws -> Tensor {
-        let plan = try CollectivePlan.allGather(elementCounts: elementCounts, slicing: Slicing(dtype: input.dtype))
+    public func allGather(
+        _ input: Tensor, rank: Int, elementCounts: [Int], algorithm: CollectiveAlgorithm = .ring
+    ) async throws -> Tensor {
+        let slicing = Slicing(dtype: input.dtype)
+        let plan =
+            algorithm == .hierarchical
+            ? try hierarchicalPlan(.allGather, elementCounts, op: .sum, slicing)
+            : try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing)
         return try await executeRank(plan, rank: rank, input: input)
     }
 
     /// Ring all-reduce of `input` (the same length on every rank): every rank gets the same reduced values.
-    public func allReduce(_ input: Tensor, rank: Int, op: ReduceOp = .sum) async throws -> Tensor {
-        let plan = try CollectivePlan.allReduce(
-            rankCount: communicator.size, elementCount: input.elementCount, op: op,
-            slicing: Slicing(dtype: input.dtype))
+    public func allReduce(_ input: Tensor, rank: Int, op: ReduceOp = .sum, algorithm: CollectiveAlgorithm = .ring)
+        async throws -> Tensor
+    {
+        let slicing = Slicing(dtype: input.dtype)
+        let counts = CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
+        let plan =
+            algorithm == .hierarchical
+            ? try hierarchicalPlan(.allReduce, counts, op: op, slicing)
+            : try CollectivePlan.allReduce(
+                rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing)
         return try await executeRank(plan, rank: rank, input: input)
     }
 }

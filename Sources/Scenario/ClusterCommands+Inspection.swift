@@ -77,11 +77,17 @@ extension ClusterCommands {
     private func showMemory(_ line: CommandLine) throws {
         try line.check(allowedKeys: [], maxPositionals: 1)
         let cluster = try requireCluster(line)
-        session.output("gpu          used        peak    capacity")
+        // Per-kind columns are the peak of each kind (what a training run charges by the ZeRO formulas).
+        let kinds: [(String, MemoryKind)] = [
+            ("parameters", .parameters), ("gradients", .gradients), ("optimizer", .optimizerState),
+            ("activations", .activations),
+        ]
+        session.output("gpu          used        peak    capacity" + kinds.map { pad($0.0, 12) }.joined())
         for (index, hbm) in cluster.memoryReports().enumerated() {
             session.output(
                 "gpu\(index)".padding(toLength: 6, withPad: " ", startingAt: 0) + pad(bytes(hbm.usedBytes), 12)
-                    + pad(bytes(hbm.peakBytes), 12) + pad(bytes(hbm.capacityBytes), 12))
+                    + pad(bytes(hbm.peakBytes), 12) + pad(bytes(hbm.capacityBytes), 12)
+                    + kinds.map { pad(bytes(hbm.peakBytes($0.1)), 12) }.joined())
         }
     }
 

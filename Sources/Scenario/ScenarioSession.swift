@@ -36,6 +36,7 @@ public final class ScenarioSession {
         components.append(clusterCommands)
         components.append(ScheduleCommands(session: self))
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
+        components.append(MemoryCommands(session: self))
     }
 
     // MARK: - Extension points

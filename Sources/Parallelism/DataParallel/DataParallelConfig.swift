@@ -78,3 +78,17 @@ public struct DataParallelResult: Sendable {
     /// The model states each rank holds (rank 0), by the formula the run charged.
     public var modelStates: ModelStateMemory
 }
+
+extension DataParallelResult {
+    /// The largest relative difference of any rank's parameters against `reference`: per rank
+    /// max |p − p_ref| / max |p_ref| over the whole vector (the infinity-norm relative error); nil when phantom.
+    public func maxRelativeDifference(to reference: [Float]) -> Double? {
+        guard let rankParameters else { return nil }
+        let scale = reference.reduce(0) { max($0, Double(abs($1))) }
+        return rankParameters.map { parameters -> Double in
+            guard parameters.count == reference.count else { return .infinity }
+            let difference = zip(parameters, reference).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
+            return difference / max(scale, .leastNonzeroMagnitude)
+        }.max()
+    }
+}

@@ -65,7 +65,7 @@ struct DataParallelRank: Sendable {
         }
     }
 
-    /// Charges the persistent model states, runs every step, and returns the records.
+    /// Charges the persistent model states, runs every step, frees the states, and returns the records.
     mutating func train() async throws -> Outcome {
         let states = trainer.modelStates(rank: rank)
         try await gpu.allocate(states.parameterBytes, .parameters)
@@ -73,6 +73,10 @@ struct DataParallelRank: Sendable {
         try await gpu.allocate(states.optimizerBytes, .optimizerState)
         var records: [StepRecord] = []
         for step in 0..<config.steps { records.append(try await self.step(step)) }
+        // The run ends like a training process: its model states are released (peaks stay on record).
+        try await gpu.free(states.parameterBytes, .parameters)
+        try await gpu.free(states.gradientBytes, .gradients)
+        try await gpu.free(states.optimizerBytes, .optimizerState)
         return Outcome(steps: records, parameters: stage.shardsParameters ? master : (try? full.scalars()) ?? [])
     }
 
