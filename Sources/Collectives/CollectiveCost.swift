@@ -6,7 +6,8 @@ import Hardware
 /// few percent of it.
 ///
 /// Per ring step a rank pays α (the route's latency) + fill; the bytes move at the bottleneck rate. Ring
-/// all-reduce: 2(p−1) steps and 2(p−1)/p · S/B; reduce-scatter and all-gather: half. Hierarchical on n nodes
+/// all-reduce: 2(p−1) steps and 2(p−1)/p · S/B; reduce-scatter and all-gather: half. A ring across nodes (one
+/// ring in rank order) is bound by its IB crossings: 2(p−1)/p · S at the NIC rate plus one crossing's latency. Hierarchical on n nodes
 /// of g GPUs: node phases as a g-ring over NVLink on S, rail phases as an n-ring over IB on S/g per rail (all
 /// rails at once); all-reduce = node RS + rail RS + rail AG + node AG.
 public struct CollectiveCost: Sendable {
@@ -16,25 +17,32 @@ public struct CollectiveCost: Sendable {
     /// Costs on `spec`.
     public init(spec: ClusterSpec) { self.spec = spec }
 
-    /// The chunk size a big message travels in.
-    private var chunkBytes: Double { Double(spec.minChunkBytes) }
     private var commOutBytesPerSecond: Double { Double(spec.commSMCount) * spec.gpu.bytesPerSecondPerSM }
 
-    /// Latency plus fill of one NVLink ring step (comm egress → NVLink → NVSwitch port), seconds.
-    public var nvlinkStepSeconds: Double {
-        2 * spec.nvlinkHopLatency.seconds + chunkBytes / commOutBytesPerSecond
-            + chunkBytes / spec.gpu.nvlinkBytesPerSecond
+    /// The chunk a piece of `pieceBytes` travels in: the piece is cut into slices (`Slicing` defaults) and each
+    /// slice into chunks (the cluster's `minChunkBytes` and `maxChunksPerMessage`).
+    public func chunkBytes(pieceBytes: Double) -> Double {
+        let slicing = Slicing(dtype: .fp8e4m3)
+        let slices = Double(slicing.sliceCount(elements: Int(pieceBytes)))
+        let slice = pieceBytes / slices
+        let chunks = min(Double(spec.maxChunksPerMessage), max(1, (slice / Double(spec.minChunkBytes)).rounded(.up)))
+        return slice / chunks
     }
 
-    /// Latency plus fill of one same-rail IB ring step (comm egress → NIC → leaf port), seconds.
-    public var railStepSeconds: Double {
-        2 * spec.nicHopLatency.seconds + chunkBytes / commOutBytesPerSecond + chunkBytes / spec.gpu.nicBytesPerSecond
+    /// Latency plus fill of one NVLink ring step (comm egress → NVLink → NVSwitch port) for chunks of `c` bytes.
+    public func nvlinkStepSeconds(chunkBytes c: Double) -> Double {
+        2 * spec.nvlinkHopLatency.seconds + c / commOutBytesPerSecond + c / spec.gpu.nvlinkBytesPerSecond
     }
 
-    /// Latency plus fill of one cross-rail IB step through a spine (NIC → leaf up → spine → leaf down), seconds.
-    public var spineStepSeconds: Double {
-        2 * spec.nicHopLatency.seconds + 2 * spec.spineHopLatency.seconds + chunkBytes / commOutBytesPerSecond
-            + 3 * chunkBytes / spec.gpu.nicBytesPerSecond
+    /// Latency plus fill of one same-rail IB ring step (comm egress → NIC → leaf port).
+    public func railStepSeconds(chunkBytes c: Double) -> Double {
+        2 * spec.nicHopLatency.seconds + c / commOutBytesPerSecond + c / spec.gpu.nicBytesPerSecond
+    }
+
+    /// Latency plus fill of one cross-rail IB step through a spine (NIC → leaf up → spine → leaf down).
+    public func spineStepSeconds(chunkBytes c: Double) -> Double {
+        2 * spec.nicHopLatency.seconds + 2 * spec.spineHopLatency.seconds + c / commOutBytesPerSecond
+            + 2 * c / spec.gpu.nicBytesPerSecond
     }
 
     /// Phases (reduce-scatter or all-gather halves) a kind runs: all-reduce 2, the others 1.
@@ -45,22 +53,32 @@ public struct CollectiveCost: Sendable {
     /// crossing (cross-rail, through a spine) at the NIC rate.
     public func ring(_ kind: CollectiveKind, ranks p: Int, sizeBytes: Double) -> Double {
         guard p > 1 else { return 0 }
-        let multiNode = p > spec.gpusPerNode
-        let step = multiNode ? spineStepSeconds : nvlinkStepSeconds
-        let bandwidth = multiNode ? spec.gpu.nicBytesPerSecond : spec.gpu.nvlinkBytesPerSecond
+        let c = chunkBytes(pieceBytes: sizeBytes / Double(p))
         let q = Double(p)
-        return Self.halves(kind) * ((q - 1) * step + (q - 1) / q * sizeBytes / bandwidth)
+        guard p > spec.gpusPerNode else {
+            let bytes = (q - 1) / q * sizeBytes / spec.gpu.nvlinkBytesPerSecond
+            return Self.halves(kind) * ((q - 1) * nvlinkStepSeconds(chunkBytes: c) + bytes)
+        }
+        // Across nodes the IB crossings are the bottleneck and the NVLink steps hide behind them: the bytes at
+        // the NIC rate plus one crossing's latency and fill.
+        let bytes = Self.halves(kind) * (q - 1) / q * sizeBytes / spec.gpu.nicBytesPerSecond
+        return bytes + spineStepSeconds(chunkBytes: c)
     }
 
     /// The hierarchical plan on `nodes` nodes of `gpusPerNode` GPUs, seconds.
     public func hierarchical(_ kind: CollectiveKind, nodes n: Int, gpusPerNode g: Int, sizeBytes: Double) -> Double {
         let (nodes, local) = (Double(n), Double(g))
-        let node =
-            g > 1
-            ? (local - 1) * nvlinkStepSeconds + (local - 1) / local * sizeBytes / spec.gpu.nvlinkBytesPerSecond : 0
-        let rail =
-            n > 1
-            ? (nodes - 1) * railStepSeconds + (nodes - 1) / nodes * sizeBytes / local / spec.gpu.nicBytesPerSecond : 0
+        let c = chunkBytes(pieceBytes: sizeBytes / (nodes * local))
+        var node = 0.0
+        if g > 1 {
+            let bytes = (local - 1) / local * sizeBytes / spec.gpu.nvlinkBytesPerSecond
+            node = (local - 1) * nvlinkStepSeconds(chunkBytes: c) + bytes
+        }
+        var rail = 0.0
+        if n > 1 {
+            let bytes = (nodes - 1) / nodes * (sizeBytes / local) / spec.gpu.nicBytesPerSecond
+            rail = (nodes - 1) * railStepSeconds(chunkBytes: c) + bytes
+        }
         return Self.halves(kind) * (node + rail)
     }
 }

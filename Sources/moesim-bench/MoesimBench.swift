@@ -12,6 +12,7 @@ struct MoesimBench: ParsableCommand {
             FabricBenchmark.self,
             ModelBenchmark.self,
             ScheduleBenchmark.self,
+            ZeroBenchmark.self,
         ]
     )
 }

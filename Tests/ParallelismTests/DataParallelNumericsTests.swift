@@ -1,6 +1,7 @@
 import Hardware
 import MoEModel
 import Parallelism
+import SimCore
 import Testing
 
 @Suite("ZeRO numerics", .serialized)
@@ -46,5 +47,23 @@ struct DataParallelNumericsTests {
         let run = try trainDataParallel(config, ranks: 1)
         let parameters = try #require(run.result.rankParameters)
         #expect(relativeDifference(parameters[0], try reference.parameters.flattened()) > 1e-4)
+    }
+}
+
+@Suite("ZeRO across nodes", .serialized)
+struct DataParallelMultiNodeTests {
+    @Test("on 2 nodes × 2 GPUs the rail-aware collectives keep ranks identical and equal to the reference")
+    func twoNodes() throws {
+        for stage in [ZeROStage.none, .optimizerStates, .parameters] {
+            let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 2, gpusPerNode: 2), in: Simulation(seed: 0))
+            let config = try tinyConfig(stage: stage, steps: 2)
+            let run = try trainDataParallel(config, ranks: 4, cluster: cluster)
+            #expect(run.trainer.algorithm == .hierarchical)
+            var reference = try ReferenceTrainer(config: config.model, training: config.referenceTraining(ranks: 4))
+            _ = try reference.train()
+            let parameters = try #require(run.result.rankParameters)
+            for rank in 1..<4 { #expect(parameters[rank] == parameters[0]) }
+            #expect(relativeDifference(parameters[0], try reference.parameters.flattened()) <= 1e-6, "\(stage)")
+        }
     }
 }

@@ -121,9 +121,9 @@ struct DataParallelRank: Sendable {
                     let bucketGradient = try layout.bucket(of: gradient, b)
                     let bufferBytes = 2 * bucket.elementCount
                     try await gpu.allocate(bufferBytes, .commBuffers)
-                    let (runner, gpu, rank) = (runner(), gpu, rank)
+                    let (runner, gpu, rank, algorithm) = (runner(), gpu, rank, trainer.algorithm)
                     group.addTask {
-                        let piece = try await runner.reduceScatter(bucketGradient, rank: rank)
+                        let piece = try await runner.reduceScatter(bucketGradient, rank: rank, algorithm: algorithm)
                         try await gpu.free(bufferBytes, .commBuffers)
                         return (index, b, piece)
                     }
@@ -171,7 +171,8 @@ struct DataParallelRank: Sendable {
             : try Tensor(
                 shape: [bucket.pieceCounts[rank]], values: Array(master[within..<(within + bucket.pieceCounts[rank])]),
                 dtype: .bf16)
-        return try await runner().allGather(mine, rank: rank, elementCounts: bucket.pieceCounts)
+        return try await runner().allGather(
+            mine, rank: rank, elementCounts: bucket.pieceCounts, algorithm: trainer.algorithm)
     }
 
     /// The summed gradient of what the rank owns, scaled to the global batch's mean.
@@ -179,10 +180,11 @@ struct DataParallelRank: Sendable {
         let summed: Tensor
         switch stage {
         case .none:
-            summed = try await runner().allReduce(localGradient ?? full, rank: rank)
+            summed = try await runner().allReduce(localGradient ?? full, rank: rank, algorithm: trainer.algorithm)
         case .optimizerStates:
             summed = try await runner().reduceScatter(
-                try layout.rankMajor(localGradient ?? full), rank: rank, blockCounts: layout.shardElementCounts)
+                try layout.rankMajor(localGradient ?? full), rank: rank, blockCounts: layout.shardElementCounts,
+                algorithm: trainer.algorithm)
         case .gradients, .parameters:
             // Each bucket's piece summed over the micro-batches in order, then the pieces in bucket order.
             let perBucket = try layout.buckets.indices.map { b in
@@ -210,7 +212,8 @@ struct DataParallelRank: Sendable {
             master.isEmpty
             ? try Tensor(phantom: [counts[rank]], dtype: .bf16)
             : try Tensor(shape: [master.count], values: master, dtype: .bf16)
-        let gathered = try await runner().allGather(mine, rank: rank, elementCounts: counts)
+        let gathered = try await runner().allGather(
+            mine, rank: rank, elementCounts: counts, algorithm: trainer.algorithm)
         full = try layout.flat(fromRankMajor: gathered)
     }
 }

@@ -23,6 +23,9 @@ public struct DataParallelTrainer: Sendable {
     public let costModel: CostModel
     /// How the flat vector is cut.
     public let layout: ShardLayout
+    /// The collectives' algorithm: rail-aware hierarchical when the group spans several nodes (node-major),
+    /// else a ring.
+    public let algorithm: CollectiveAlgorithm
 
     /// A trainer of `config` on `communicator`; throws naming a config the run cannot use.
     public init(config: DataParallelConfig, communicator: Communicator) throws {
@@ -36,6 +39,8 @@ public struct DataParallelTrainer: Sendable {
         layout = ShardLayout(costModel: costModel, rankCount: communicator.size)
         self.config = config
         self.communicator = communicator
+        let spansNodes = Set(communicator.nodes).count > 1
+        algorithm = spansNodes && (try? communicator.nodeMajorShape()) != nil ? .hierarchical : .ring
     }
 
     /// Ψ.
