@@ -20,7 +20,7 @@ extension CollectivePlan {
     /// `blockCounts` elements (one per rank).
     public static func hierarchical(
         _ kind: HierarchicalKind, nodeCount: Int, gpusPerNode: Int, blockCounts: [Int], op: ReduceOp = .sum,
-        slicing: Slicing = .whole
+        slicing: Slicing = .whole, onlyRank: Int? = nil
     ) throws -> CollectivePlan {
         try CollectiveError.require(nodeCount >= 1, "node count", nodeCount, "must be at least 1")
         try CollectiveError.require(gpusPerNode >= 1, "ranks per node", gpusPerNode, "must be at least 1")
@@ -32,7 +32,7 @@ extension CollectivePlan {
                 name: "element count", value: "\(bad)", reason: "must not be negative")
         }
         let layout = HierarchicalLayout(nodeCount: nodeCount, gpusPerNode: gpusPerNode, counts: blockCounts, slicing)
-        let programs = (0..<p).map { rank in
+        let programs = rankPrograms(p, onlyRank: onlyRank) { rank in
             var actions: [Action] = []
             if kind != .allGather {
                 actions += layout.nodePhase(rank: rank, sendOffset: 1, combine: .sum, tag: 0)

@@ -5,7 +5,7 @@ import Tensors
 /// Per-rank entry points: each rank calls the collective from its own simulated process with its own input, as
 /// a rank of an NCCL communicator calls `ncclReduceScatter`; the call returns that rank's output.
 ///
-/// Every rank of the communicator must make the same calls in the same order with the same sizes (they build
+/// Each call builds only the calling rank's program of the plan. Every rank of the communicator must make the same calls in the same order with the same sizes (they build
 /// the same plan). Concurrent collectives between the same GPUs need runners with different `tagBase`s (a plan
 /// uses tags `tagBase` … `tagBase + 3`; space bases at least `CollectiveRunner.tagStride` apart). The reduction
 /// order is the plan's (ring: each block is summed in ring order starting after its owner), so every run adds
@@ -41,18 +41,18 @@ extension CollectiveRunner {
         let slicing = Slicing(dtype: input.dtype)
         let plan =
             algorithm == .hierarchical
-            ? try hierarchicalPlan(.reduceScatter, counts, op: op, slicing)
-            : try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing)
+            ? try hierarchicalPlan(.reduceScatter, counts, op: op, slicing, rank: rank)
+            : try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing, onlyRank: rank)
         return try await executeRank(plan, rank: rank, input: input)
     }
 
     private func hierarchicalPlan(
-        _ kind: CollectivePlan.HierarchicalKind, _ counts: [Int], op: ReduceOp, _ slicing: Slicing
+        _ kind: CollectivePlan.HierarchicalKind, _ counts: [Int], op: ReduceOp, _ slicing: Slicing, rank: Int
     ) throws -> CollectivePlan {
         let shape = try communicator.nodeMajorShape()
         return try CollectivePlan.hierarchical(
             kind, nodeCount: shape.nodeCount, gpusPerNode: shape.gpusPerNode, blockCounts: counts, op: op,
-            slicing: slicing)
+            slicing: slicing, onlyRank: rank)
     }
 
     /// Ring all-gather: rank r contributes `input` (`elementCounts[r]` elements) and gets every rank's piece in
@@ -63,8 +63,8 @@ extension CollectiveRunner {
         let slicing = Slicing(dtype: input.dtype)
         let plan =
             algorithm == .hierarchical
-            ? try hierarchicalPlan(.allGather, elementCounts, op: .sum, slicing)
-            : try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing)
+            ? try hierarchicalPlan(.allGather, elementCounts, op: .sum, slicing, rank: rank)
+            : try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing, onlyRank: rank)
         return try await executeRank(plan, rank: rank, input: input)
     }
 
@@ -76,9 +76,10 @@ extension CollectiveRunner {
         let counts = CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
         let plan =
             algorithm == .hierarchical
-            ? try hierarchicalPlan(.allReduce, counts, op: op, slicing)
+            ? try hierarchicalPlan(.allReduce, counts, op: op, slicing, rank: rank)
             : try CollectivePlan.allReduce(
-                rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing)
+                rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing,
+                onlyRank: rank)
         return try await executeRank(plan, rank: rank, input: input)
     }
 }

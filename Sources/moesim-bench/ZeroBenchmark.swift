@@ -16,6 +16,9 @@ struct ZeroBenchmark: ParsableCommand {
     @Flag(help: "Run small with real values (checked against nothing here; the tests do that).") var real = false
     @Option(help: "Micro-batches per DP rank per step.") var microBatches = 1
     @Flag(help: "Skip the DeepSeek-V3 (64 GPU) table.") var skipDSV3 = false
+    @Option(help: "DeepSeek-V3 table: layers per ZeRO bucket (fewer, larger collectives).") var dsv3LayersPerBucket = 8
+    @Option(help: "DeepSeek-V3 table: chunks per message (fewer events, a larger pipeline fill).")
+    var dsv3Chunks = 4
 
     func run() throws {
         try table(preset: .small, nodes: 1, isReal: real)
@@ -27,11 +30,17 @@ struct ZeroBenchmark: ParsableCommand {
         var spec = ClusterSpec(gpu: .h800, nodeCount: nodes)
         // DeepSeek-V3 without PP and EP does not fit any stage in 80 GB: report memory without enforcing it.
         let unbounded = preset == .dsv3
-        if unbounded { spec.gpu.hbmBytes = 1 << 60 }
+        if unbounded {
+            spec.gpu.hbmBytes = 1 << 60
+            spec.maxChunksPerMessage = dsv3Chunks
+        }
         print("")
         print(
             "# zero: \(preset.rawValue) on \(ranks) x H800 (\(nodes) node(s)), 1 step, \(microBatches) micro-batch(es)"
-                + " per rank, \(isReal ? "real" : "phantom")" + (unbounded ? ", HBM not enforced" : ""))
+                + " per rank, \(isReal ? "real" : "phantom")"
+                + (unbounded
+                    ? ", HBM not enforced, \(dsv3LayersPerBucket) layers per bucket, \(dsv3Chunks) chunks per message"
+                    : ""))
         print(
             [
                 "stage", "params", "grads", "optim", "activ", "step(ms)", "compute", "dp(exp)", "optim(ms)", "dp-bytes",
@@ -42,10 +51,11 @@ struct ZeroBenchmark: ParsableCommand {
             let start = wallClock.now
             let simulation = Simulation(seed: 0, storesTraceEvents: false)
             let cluster = try Cluster(spec, in: simulation)
-            let config = DataParallelConfig(
+            var config = DataParallelConfig(
                 model: preset.config, stage: stage, steps: 1, microBatchesPerRank: microBatches,
                 sequencesPerMicroBatch: preset.sequencesPerMicroBatch, sequenceLength: preset.sequenceLength,
                 isReal: isReal)
+            if unbounded { config.layersPerBucket = dsv3LayersPerBucket }
             let trainer = try DataParallelTrainer(config: config, communicator: try Communicator.world(of: cluster))
             try trainer.checkMemory(cluster.memoryReports())
             let box = BenchResultBox(simulation: simulation)

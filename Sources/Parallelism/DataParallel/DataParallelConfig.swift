@@ -29,6 +29,9 @@ public struct DataParallelConfig: Sendable {
     public var optimizer: AdamWConfig
     /// The first message tag the run's collectives use; it uses tags from here upwards.
     public var tagBase: Int
+    /// Layers per bucket (stage 2 reduce-scatters and stage 3 gathers a bucket at a time; DeepSpeed's bucket
+    /// sizes play this role). 1: one bucket per layer.
+    public var layersPerBucket = 1
 
     /// A run description; `validate` in the trainer checks it against the communicator.
     public init(

@@ -36,7 +36,8 @@ public struct DataParallelTrainer: Sendable {
         costModel = try CostModel(
             config: config.model, tokens: config.sequencesPerMicroBatch * config.sequenceLength,
             sequenceLength: config.sequenceLength)
-        layout = ShardLayout(costModel: costModel, rankCount: communicator.size)
+        layout = ShardLayout(
+            costModel: costModel, rankCount: communicator.size, layersPerBucket: config.layersPerBucket)
         self.config = config
         self.communicator = communicator
         let spansNodes = Set(communicator.nodes).count > 1

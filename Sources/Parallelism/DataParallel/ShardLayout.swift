@@ -32,14 +32,19 @@ public struct ShardLayout: Sendable {
     /// Ranks the vector is cut over.
     public let rankCount: Int
 
-    /// Buckets of `costModel` (embedding, layers, head) over `rankCount` ranks.
-    public init(costModel: CostModel, rankCount: Int) {
+    /// Buckets of `costModel` (embedding, `layersPerBucket` layers at a time, head) over `rankCount` ranks.
+    public init(costModel: CostModel, rankCount: Int, layersPerBucket: Int = 1) {
         // `ops` is the embedding, every layer's ops, then the head.
         let ops = costModel.ops
+        let layers = costModel.config.layerCount
+        let width = max(1, layersPerBucket)
+        let layerGroups: [(String, [OpCost])] = stride(from: 0, to: layers, by: width).map { first in
+            let last = min(layers, first + width) - 1
+            let name = first == last ? "layers.\(first)" : "layers.\(first)-\(last)"
+            return (name, (first...last).flatMap { costModel.layerOps($0) })
+        }
         let groups: [(String, [OpCost])] =
-            [("embedding", Array(ops.prefix(1)))]
-            + (0..<costModel.config.layerCount).map { ("layers.\($0)", costModel.layerOps($0)) }
-            + [("head", Array(ops.suffix(1)))]
+            [("embedding", Array(ops.prefix(1)))] + layerGroups + [("head", Array(ops.suffix(1)))]
         var offset = 0
         buckets = groups.map { name, ops in
             let count = ops.reduce(0) { $0 + $1.parameterCount }
