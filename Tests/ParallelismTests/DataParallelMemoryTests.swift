@@ -8,7 +8,7 @@ import Testing
 struct DataParallelMemoryTests {
     /// Ψ of the 2-layer tiny model, from the real parameter set (not from the cost model the trainer uses).
     private func realParameterCount() throws -> Int {
-        let config = try tinyConfig(stage: .none)
+        let config = try tinyConfig(stage: .plain)
         return try MoETransformer(config: config.model).initialParameters(seed: 1).elementCount
     }
 
@@ -22,7 +22,7 @@ struct DataParallelMemoryTests {
         let shard = psi / ranks
         let expected: (parameters: Int, gradients: Int, optimizer: Int) =
             switch stage {
-            case .none: (2 * psi, 2 * psi, 12 * psi)
+            case .plain: (2 * psi, 2 * psi, 12 * psi)
             case .optimizerStates: (2 * psi, 2 * psi, 12 * shard)
             case .gradients: (2 * psi, 2 * shard, 12 * shard)
             case .parameters: (2 * shard, 2 * shard, 12 * shard)
@@ -62,7 +62,7 @@ struct DataParallelMemoryTests {
             bytes[stage] = sent[0]
         }
         let plain = 2 * (ranks - 1) * 2 * psi / ranks
-        #expect(bytes[.none] == plain)
+        #expect(bytes[.plain] == plain)
         #expect(bytes[.optimizerStates] == plain && bytes[.gradients] == plain)
         let ratio = Double(bytes[.parameters] ?? 0) / Double(plain)
         #expect(abs(ratio - 1.5) <= 0.015, "stage 3 / stage 1 = \(ratio)")
@@ -70,7 +70,7 @@ struct DataParallelMemoryTests {
 
     @Test("the planner formulas: the seed's 10B example and ZeRO Figure 1 (7.5B on 64 GPUs)")
     func plannerFormulas() {
-        let seed = ModelStateMemory(parameterCount: 10_000_000_000, ranks: 1, stage: .none)
+        let seed = ModelStateMemory(parameterCount: 10_000_000_000, ranks: 1, stage: .plain)
         #expect(seed.parameterBytes == 20_000_000_000 && seed.gradientBytes == 20_000_000_000)
         #expect(seed.optimizerBytes == 120_000_000_000 && seed.totalBytes == 160_000_000_000)
         let figure1 = ZeROStage.allCases.map {
@@ -87,7 +87,7 @@ struct DataParallelMemoryTests {
     @Test("a run that cannot fit is refused with outOfMemory naming the GPU, kind and bytes")
     func outOfMemory() throws {
         let config = DataParallelConfig(
-            model: ModelPreset.dsv3.config, stage: .none, sequencesPerMicroBatch: 1, sequenceLength: 4096,
+            model: ModelPreset.dsv3.config, stage: .plain, sequencesPerMicroBatch: 1, sequenceLength: 4096,
             isReal: false)
         let simulation = Simulation(seed: 0)
         let cluster = try Cluster.singleNode(in: simulation)

@@ -141,7 +141,7 @@ struct DataParallelRank: Sendable {
             OpKernels.optimizerStep(elements: owned, stateBytesPerElement: config.optimizerBytesPerParameter))
         try applyOptimizer(ownedGradient)
         if stage == .optimizerStates || stage == .gradients { try await gatherParameters() }
-        if stage == .none, !master.isEmpty { full = try Tensor(shape: [master.count], values: master, dtype: .bf16) }
+        if stage == .plain, !master.isEmpty { full = try Tensor(shape: [master.count], values: master, dtype: .bf16) }
         let bytesAfter = await gpu.commOut.statistics.bytes
         return StepRecord(
             end: gpu.simulation.now, computeTime: computeTime, optimizerTime: optimizerTime, losses: losses,
@@ -179,7 +179,7 @@ struct DataParallelRank: Sendable {
     private mutating func reduceGradients(localGradient: Tensor?, pieces: [[Tensor?]]) async throws -> Tensor {
         let summed: Tensor
         switch stage {
-        case .none:
+        case .plain:
             summed = try await runner().allReduce(localGradient ?? full, rank: rank, algorithm: trainer.algorithm)
         case .optimizerStates:
             summed = try await runner().reduceScatter(

@@ -1,7 +1,7 @@
 /// What ZeRO partitions over the data-parallel group (Rajbhandari et al., arXiv 1910.02054).
 public enum ZeROStage: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// Plain data parallel: every rank keeps everything and all-reduces gradients.
-    case none = 0
+    case plain = 0
     /// P_os: optimizer state partitioned; one reduce-scatter of gradients and one all-gather of parameters.
     case optimizerStates = 1
     /// P_os+g: gradients partitioned too, reduce-scattered in buckets as the backward produces them.
@@ -13,7 +13,7 @@ public enum ZeROStage: Int, Sendable, CaseIterable, CustomStringConvertible {
     public var description: String { "zero=\(rawValue)" }
 
     /// Whether rank r keeps only its shard of the optimizer state.
-    public var shardsOptimizer: Bool { self != .none }
+    public var shardsOptimizer: Bool { self != .plain }
     /// Whether rank r keeps only its shard of the gradients.
     public var shardsGradients: Bool { rawValue >= 2 }
     /// Whether rank r keeps only its shard of the parameters.
