@@ -12,6 +12,14 @@ extension TrainCommands {
             Metric("train.parameters", .number, "Ψ: parameters of the last run's model") { [unowned self] _ in
                 lastRun { $0.parameterCount.map(Double.init) }
             })
+        for (metric, phase, summary) in Self.phaseMetrics {
+            session.register(
+                Metric(metric, .time, summary) { [unowned self] _ in
+                    lastRun { run in
+                        run.steps.last?.phases.first { $0.name == phase }.map { Double($0.duration.nanoseconds) }
+                    }
+                })
+        }
         for (name, kind) in Self.memoryKindMetrics {
             session.register(
                 Metric(
@@ -27,6 +35,16 @@ extension TrainCommands {
                 })
         }
     }
+
+    /// The step-breakdown metrics: metric name, `StepReport` phase name, summary.
+    static let phaseMetrics = [
+        ("train.compute_time", "compute", "last step: forward and backward kernel time on a GPU's compute SMs"),
+        (
+            "train.dp_comm_time", "dp communication (exposed)",
+            "last step: DP communication not hidden behind compute (step − compute − optimizer)"
+        ),
+        ("train.optimizer_time", "optimizer", "last step: the AdamW kernel's time"),
+    ]
 
     /// Metric names of the memory kinds a training run charges.
     static let memoryKindMetrics: [(String, MemoryKind)] = [

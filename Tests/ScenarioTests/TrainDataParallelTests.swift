@@ -56,7 +56,8 @@ struct TrainDataParallelTests {
             // Ψ = 8272: 2·(N−1)/N·2Ψ bytes sent, 2Ψ of parameters, 12Ψ/N of optimizer state.
             "expect train.parameters == 8272", "expect train.dp_bytes == 24816B",
             "expect gpu[0].hbm.parameters == 16544B", "expect gpu[3].hbm.optimizer == 24816B",
-            "expect gpu[4].hbm.parameters == 0B", "expect train.step_time > 0ns",
+            "expect gpu[4].hbm.parameters == 0B", "expect train.step_time > 0ns", "expect train.compute_time > 0ns",
+            "expect train.dp_comm_time > 0ns", "expect train.optimizer_time > 0ns",
         ] {
             #expect(session.execute(line) == .done, "\(line)")
         }
