@@ -43,6 +43,7 @@ public final class ScenarioSession {
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
         traceCommands = TraceCommands(session: self, clusterCommands: clusterCommands)
         components.append(MoECommands(session: self, clusterCommands: clusterCommands))
+        components.append(MemoryCommands(session: self))
     }
 
     // MARK: - Extension points

@@ -14,6 +14,7 @@ struct MoesimBench: ParsableCommand {
             ModelBenchmark.self,
             PipelineBenchmark.self,
             ScheduleBenchmark.self,
+            ZeroBenchmark.self,
         ]
     )
 }
