@@ -37,7 +37,11 @@ extension Fabric {
                 candidates.append(Candidate(exit: exit, entry: entry, hops: hops, order: order))
             }
         }
-        candidates.sort { ($0.hops, $0.order.0, $0.order.1, $0.order.2, $0.order.3) < ($1.hops, $1.order.0, $1.order.1, $1.order.2, $1.order.3) }
+        candidates.sort {
+            ($0.hops, $0.order.0, $0.order.1, $0.order.2, $0.order.3) < (
+                $1.hops, $1.order.0, $1.order.1, $1.order.2, $1.order.3
+            )
+        }
         let firstSpine = dstNode % spineCount
         for candidate in candidates {
             let (exitRail, entryRail) = (candidate.exit % rails, candidate.entry % rails)
@@ -45,7 +49,9 @@ extension Fabric {
             if candidate.exit != source.index { head += [nvlinkOut[source.index], nvswitchOut[candidate.exit]] }
             head.append(nicOut[candidate.exit])
             var tail = [leafDown[entryRail * spec.nodeCount + dstNode]]
-            if candidate.entry != destination.index { tail += [nvlinkOut[candidate.entry], nvswitchOut[destination.index]] }
+            if candidate.entry != destination.index {
+                tail += [nvlinkOut[candidate.entry], nvswitchOut[destination.index]]
+            }
             guard Self.isUp(head), Self.isUp(tail) else { continue }
             if exitRail == entryRail {
                 return Route(source: source, destination: destination, kind: .detour, links: head + tail)

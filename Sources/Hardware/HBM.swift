@@ -60,8 +60,12 @@ public struct HBM: Sendable, Equatable {
             }
         }
         let sum = currentByKind.reduce(0, +)
-        if usedBytes != sum { problems.append("\(gpuName) HBM: \(usedBytes) bytes used, but the kinds add up to \(sum)") }
-        if peakBytes < usedBytes { problems.append("\(gpuName) HBM: peak \(peakBytes) bytes below the \(usedBytes) used") }
+        if usedBytes != sum {
+            problems.append("\(gpuName) HBM: \(usedBytes) bytes used, but the kinds add up to \(sum)")
+        }
+        if peakBytes < usedBytes {
+            problems.append("\(gpuName) HBM: peak \(peakBytes) bytes below the \(usedBytes) used")
+        }
         if peakBytes > peakByKind.reduce(0, +) {
             problems.append("\(gpuName) HBM: peak \(peakBytes) bytes above the sum of the per-kind peaks")
         }

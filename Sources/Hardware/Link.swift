@@ -181,6 +181,8 @@ public actor Link: SimulatedActor {
         testingDamage = nil
         if damage == .dropNextChunk { return }
         transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
-        if damage == .duplicateNextChunk { transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds) }
+        if damage == .duplicateNextChunk {
+            transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
+        }
     }
 }

@@ -23,6 +23,10 @@ public final class ScenarioSession {
     var sourceDepth = 0
     /// Components that add commands (kept alive by the session).
     private var components: [AnyObject] = []
+    /// Checks run after every `run` and `step`; each returns what broke, or nil.
+    private(set) var runChecks: [() -> String?] = []
+    /// The most events one `run` or `step` may take (nil: no limit); the fuzzer bounds its inputs with it.
+    public var eventBudgetPerRun: UInt64?
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
@@ -36,6 +40,7 @@ public final class ScenarioSession {
         components.append(clusterCommands)
         components.append(ScheduleCommands(session: self))
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
+        components.append(FaultCommands(session: self, clusterCommands: clusterCommands))
     }
 
     // MARK: - Extension points
@@ -63,11 +68,17 @@ public final class ScenarioSession {
         valueCompleters.append((command, key, candidates))
     }
 
+    /// Adds a check to run after every `run` and `step` (e.g. conservation); it returns what broke, or nil.
+    public func addRunCheck(_ check: @escaping () -> String?) { runChecks.append(check) }
+
     /// Runs `handler` whenever the simulation is replaced.
     public func onReset(_ handler: @escaping (Simulation) -> Void) { resetHandlers.append(handler) }
 
     /// Replaces the simulation with a fresh one at time zero, seeded with `seed`.
+    /// The old world is shut down first; what it left running is printed (see `Simulation.shutdown`).
     public func resetSimulation(seed newSeed: UInt64? = nil) {
+        let shutdown = simulation.shutdown()
+        if !shutdown.isClean { output("previous world \(shutdown)") }
         seed = newSeed ?? seed
         simulation = Simulation(seed: seed)
         for handler in resetHandlers { handler(simulation) }

@@ -44,6 +44,10 @@ struct RunScenarios: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file (or - for stdin)") }
+        // Refused before any scenario runs, so a long run is not lost to a typo in the trace path.
+        if let trace, let problem = FileAccess.writeProblem(trace) {
+            throw ValidationError("cannot write the trace to '\(trace)': \(problem)")
+        }
     }
 
     func run() throws {
@@ -69,7 +73,10 @@ struct RunScenarios: ParsableCommand {
             }
         }
         if let trace, let session = lastSession {
-            try session.simulation.trace.writeChromeTrace(toPath: trace)
+            if let problem = FileAccess.write(session.simulation.trace.chromeTraceJSON(), to: trace) {
+                FileHandle.standardError.write(Data("error: cannot write the trace to '\(trace)': \(problem)\n".utf8))
+                throw ExitCode.failure
+            }
             print("wrote trace to \(trace)")
         }
     }

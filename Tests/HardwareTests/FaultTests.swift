@@ -136,7 +136,8 @@ struct FaultTests {
         let simulation = makeSimulation()
         let cluster = try Cluster(.coarseChunks(nodeCount: 1), in: simulation)
         try cluster.inject(.gpuSlow(gpu: 1, factor: 2), from: .start + .microseconds(5))
-        try cluster.inject(.linkDown(link: "gpu1.nvlink.out"), from: .start + .microseconds(5), until: .start + .seconds(1))
+        try cluster.inject(
+            .linkDown(link: "gpu1.nvlink.out"), from: .start + .microseconds(5), until: .start + .seconds(1))
         #expect(cluster.faults.map(\.isActive) == [false, false])
         _ = simulation.run(until: .start + .microseconds(6))
         #expect(cluster.faults.map(\.isActive) == [true, true])
