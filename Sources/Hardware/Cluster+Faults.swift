@@ -8,6 +8,8 @@ final class FaultRegistry: @unchecked Sendable {
     /// The process of each timed fault, by record index (nil once it is not needed).
     var processes: [ProcessID?] = []
     var nextID = 1
+    /// The trace lane where each fault's start and end is an instant.
+    var track: TraceTrackID?
 }
 
 extension Cluster {
@@ -115,6 +117,11 @@ extension Cluster {
         guard let index = registry.records.firstIndex(where: { $0.id == id }) else { return }
         registry.records[index].isActive = active
         if !active, registry.records[index].end != nil { registry.processes[index] = nil }
+        let track = registry.track ?? simulation.trace.track(actor: "faults", lane: "faults")
+        registry.track = track
+        simulation.trace.instant(
+            track, (active ? "start " : "end ") + "#\(id) \(registry.records[index].fault)", at: simulation.now,
+            args: [:])
         refresh(registry.records[index].fault)
     }
 

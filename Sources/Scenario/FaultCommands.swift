@@ -6,7 +6,9 @@ import SimCore
 final class FaultCommands {
     unowned let session: ScenarioSession
     unowned let clusterCommands: ClusterCommands
-    static let argumentNames = ["link", "gpu", "degrade", "slow", "at", "until"]
+    static let argumentNames = ["link", "gpu", "degrade", "slow", "at", "until", "count"]
+    /// `fault random` lines so far: each draws from its own random stream.
+    var randomDraws = 0
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
         self.session = session
@@ -14,7 +16,8 @@ final class FaultCommands {
         session.register(
             Command(
                 "fault",
-                synopsis: "fault link=NAME down|degrade=P% | gpu=N slow=X [at=T] [until=T] | fault clear",
+                synopsis:
+                    "fault link=NAME down|degrade=P% | gpu=N slow=X [at=T] [until=T] | fault clear | fault random [count=N] [until=T]",
                 summary: "inject a fault: a link down or degraded, a straggler GPU; 'fault clear' ends them all",
                 details: [
                     "link=NAME down     nothing crosses the link: messages take a detour (another spine, PXN,",
@@ -23,9 +26,11 @@ final class FaultCommands {
                     "link=NAME degrade=P%  the link runs at P % of its bandwidth",
                     "gpu=N slow=X       its kernels take X times longer and its comm SMs push X times slower",
                     "at=T until=T       absolute times: start later, end by itself (default: now, for good)",
+                    "random count=N until=T  N faults drawn from the seed, each in a random window before T",
+                    "                   (default 1 ms from now) and ending by itself: a seeded fault swarm",
                     "see 'show faults'; link names as in 'show links' and 'show route'",
                 ],
-                completionWords: ["down", "clear"], argumentKeys: Self.argumentNames
+                completionWords: ["down", "clear", "random"], argumentKeys: Self.argumentNames
             ) { [unowned self] line in try performFault(line) })
         session.registerValues(command: "fault", key: "link") { [unowned self] in
             self.clusterCommands.cluster?.links.map(\.name) ?? []
@@ -64,8 +69,12 @@ final class FaultCommands {
             session.output("cleared \(count) fault(s): every link up at full speed, every GPU at spec speed")
             return
         }
+        if let word, word.text == "random" { return try performRandomFaults(line, cluster: cluster) }
         if let word, word.text != "down" {
-            throw line.error("expected 'down' or 'clear', not '\(word.text)'", at: word)
+            throw line.error("expected 'down', 'clear' or 'random', not '\(word.text)'", at: word)
+        }
+        if let count = line.options.first(where: { $0.key.text == "count" }) {
+            throw line.error("count= goes with 'fault random'", at: count.key)
         }
         let fault = try parseFault(line, down: word, cluster: cluster)
         let (start, end) = try window(line, now: session.simulation.now)

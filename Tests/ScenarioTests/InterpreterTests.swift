@@ -69,7 +69,7 @@ struct InterpreterTests {
         "alloc gpu=1 size=1GiB kind=gradients", "free gpu=1 size=512MiB kind=gradients",
         "schedule zb1p pp=4 microbatches=8 f=2 b=3 w=1 send=0.5 sends=eager",
         "fault link=gpu0.nic.out degrade=50% until=1ms", "fault gpu=3 slow=2", "fault link=leaf0.up0 down",
-        "show faults", "step 3", "run for 1us", "run", "check", "fault clear",
+        "show faults", "step 3", "run for 1us", "run", "check", "fault random count=3 until=2ms", "fault clear",
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
         "show schedule width=60", "show trace last=2", "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",

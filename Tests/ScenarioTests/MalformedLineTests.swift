@@ -113,7 +113,14 @@ struct MalformedLineTests {
         ),
         ("fault clear now", "t.moesim:1:13: error: unexpected 'now' after 'fault' (see 'help fault')"),
         ("fault clear gpu=1", "t.moesim:1:13: error: 'fault clear' takes no arguments"),
-        ("fault sideways link=gpu0.nic.out", "t.moesim:1:7: error: expected 'down' or 'clear', not 'sideways'"),
+        (
+            "fault sideways link=gpu0.nic.out",
+            "t.moesim:1:7: error: expected 'down', 'clear' or 'random', not 'sideways'"
+        ),
+        ("fault random count=0", "t.moesim:1:20: error: 0 is out of range (expected 1…1000)"),
+        ("fault random link=gpu0.nic.out", "t.moesim:1:14: error: 'fault random' takes count=N and until=T"),
+        ("fault random until=0us", "t.moesim:1:20: error: until=0us must come after now (t=0ns)"),
+        ("fault link=gpu0.nic.out down count=2", "t.moesim:1:30: error: count= goes with 'fault random'"),
         ("check extra", "t.moesim:1:7: error: unexpected 'extra' after 'check' (see 'help check')"),
         ("check gpu=1", "t.moesim:1:7: error: unknown argument 'gpu': 'check' takes no key=value arguments"),
         ("show faults now", "t.moesim:1:13: error: unexpected 'now' after 'show' (see 'help show')"),
