@@ -116,7 +116,10 @@ extension Cluster {
         let registry = faultRegistry
         guard let index = registry.records.firstIndex(where: { $0.id == id }) else { return }
         registry.records[index].isActive = active
-        if !active, registry.records[index].end != nil { registry.processes[index] = nil }
+        if !active {
+            registry.records[index].hasEnded = true
+            registry.processes[index] = nil
+        }
         let track = registry.track ?? simulation.trace.track(actor: "faults", lane: "faults")
         registry.track = track
         simulation.trace.instant(

@@ -46,9 +46,11 @@ public struct FaultRecord: Sendable, Equatable, CustomStringConvertible {
     public let end: SimInstant?
     /// Whether it is in effect now.
     public internal(set) var isActive = false
+    /// Whether its window is over.
+    public internal(set) var hasEnded = false
 
     public var description: String {
         let window = "from \(start)" + (end.map { " until \($0)" } ?? "")
-        return "#\(id) \(fault) \(window) [" + (isActive ? "active" : (end == nil ? "pending" : "pending/ended")) + "]"
+        return "#\(id) \(fault) \(window) [" + (isActive ? "active" : hasEnded ? "ended" : "pending") + "]"
     }
 }

@@ -206,6 +206,7 @@ extension ScenarioSession {
             throw line.error("usage: trace export FILE.json", at: line.positionals.first ?? line.command)
         }
         let path = line.positionals[1]
+        guard allowsFileAccess else { throw line.error("file access is off in this session", at: path) }
         if let problem = FileAccess.writeProblem(path.text)
             ?? FileAccess.write(
                 simulation.trace.chromeTraceJSON(), to: path.text)
@@ -218,6 +219,7 @@ extension ScenarioSession {
     private func performSource(_ line: CommandLine) throws {
         try line.check(allowedKeys: [], maxPositionals: 1)
         guard let token = line.positionals.first else { throw line.error("missing file name", at: line.command) }
+        guard allowsFileAccess else { throw line.error("file access is off in this session", at: token) }
         guard sourceDepth < Self.maxSourceDepth else {
             throw line.error(
                 "'source' nested more than \(Self.maxSourceDepth) deep (a file sourcing itself?)", at: token)

@@ -27,6 +27,8 @@ public final class ScenarioSession {
     private(set) var runChecks: [() -> String?] = []
     /// The most events one `run` or `step` may take (nil: no limit); the fuzzer bounds its inputs with it.
     public var eventBudgetPerRun: UInt64?
+    /// Whether `source` and `trace export` may touch files (the fuzzer turns this off).
+    public var allowsFileAccess = true
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
