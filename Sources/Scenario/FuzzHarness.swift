@@ -3,18 +3,20 @@
 /// check that fails (the interpreter checks after every `run` and `step`).
 ///
 /// Each input is UTF-8-decoded as a scenario file would be, then run line by line in a fresh session with
-/// bounded work: no file access, a budget of events per run, clusters of at most `maxGPUs`, real tensors of at
-/// most `maxRealBytes`. Lines beyond those bounds are skipped, not run. Shared by `moesim-fuzz` (libFuzzer
+/// bounded work: no file access, a budget of events per run, clusters of at most `maxGPUs`, messages of at
+/// most `maxRealBytes` (real) or `maxPhantomBytes`. Lines beyond those bounds are skipped, not run. Shared by `moesim-fuzz` (libFuzzer
 /// under `make fuzz`, or a replay of files) and the test suite, which replays the kept regression inputs.
 public enum FuzzHarness {
     /// Lines run per input; the rest are ignored.
     public static let maxLines = 100
     /// Events one `run` or `step` may take.
-    public static let eventBudgetPerRun: UInt64 = 20_000
+    public static let eventBudgetPerRun: UInt64 = 5_000
     /// The largest cluster an input may build.
     public static let maxGPUs = 32
     /// The largest `real` send or collective an input may queue.
     public static let maxRealBytes = 1_048_576.0
+    /// The largest phantom send or collective (bigger ones only cost the fuzzer time: more chunks and slices).
+    public static let maxPhantomBytes = 16.0 * 1_048_576
 
     /// Runs `bytes` as a scenario; returns how many lines ran (skipped and blank lines excluded).
     @discardableResult
@@ -66,10 +68,10 @@ public enum FuzzHarness {
             let perNode = number("gpus-per-node") ?? 8
             return nodes * perNode <= Double(maxGPUs)
         case "send", "collective":
-            guard parsed.positionals.contains(where: { $0.text == "real" }) else { return true }
             guard let size = parsed.option("size"), let bytes = try? Quantity.parse(size.text, as: .bytes).value
             else { return true }
-            return bytes <= maxRealBytes
+            let isReal = parsed.positionals.contains { $0.text == "real" }
+            return bytes <= (isReal ? maxRealBytes : maxPhantomBytes)
         default:
             return true
         }

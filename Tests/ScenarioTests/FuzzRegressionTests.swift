@@ -41,6 +41,7 @@ struct FuzzRegressionTests {
         #expect(FuzzHarness.isWithinBounds("cluster nodes=4"))
         #expect(!FuzzHarness.isWithinBounds("send from=gpu0 to=gpu1 size=2MiB real"))
         #expect(FuzzHarness.isWithinBounds("send from=gpu0 to=gpu1 size=2MiB"))
+        #expect(!FuzzHarness.isWithinBounds("collective all-reduce size=1GiB"))
         let session = ScenarioSession(output: { _ in })
         session.allowsFileAccess = false
         guard case .failed(let error) = session.execute("source x.moesim", file: "f", line: 1) else {
