@@ -78,7 +78,8 @@ let package = Package(
 
         // MARK: - Command language
         .target(
-            name: "Scenario", dependencies: ["SimCore", "Tensors", "MoEModel", "Hardware", "Collectives", "Parallelism"],
+            name: "Scenario",
+            dependencies: ["SimCore", "Tensors", "MoEModel", "Hardware", "Collectives", "Parallelism"],
             swiftSettings: simulatedActorSettings),
         .testTarget(
             name: "ScenarioTests", dependencies: ["Scenario", "SimCore", "Hardware"], exclude: ["Golden"],
@@ -95,6 +96,11 @@ let package = Package(
             swiftSettings: simulatedActorSettings
         ),
         .testTarget(name: "MoesimCLITests", dependencies: ["moesim"], swiftSettings: simulatedActorSettings),
+        // MARK: - Fuzzing
+        // `make fuzz` builds moesim-fuzz with -sanitize=fuzzer -DFUZZING; CFuzzShim declares libFuzzer's driver.
+        .target(name: "CFuzzShim"),
+        .executableTarget(
+            name: "moesim-fuzz", dependencies: ["Scenario", "CFuzzShim"], swiftSettings: simulatedActorSettings),
         .executableTarget(
             name: "moesim-bench",
             dependencies: [

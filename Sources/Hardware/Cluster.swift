@@ -19,7 +19,8 @@ public final class Cluster: Sendable {
     /// Every link in a fixed order: per GPU `comm.out`, `nvlink.out`, `nic.out`; NVSwitch ports by node; leaf
     /// down then up ports by rail; spine down ports by spine.
     public let links: [Link]
-    private let fabric: Fabric
+    let fabric: Fabric
+    let faultRegistry = FaultRegistry()
     private let linkIndex: [String: Link]  // lookup only, never iterated
 
     /// Builds the cluster `spec` describes in `simulation`; throws naming an invalid spec field.
@@ -59,6 +60,7 @@ public final class Cluster: Sendable {
         let perGPU = (0..<spec.gpuCount).flatMap { [fabric.commOut[$0], fabric.nvlinkOut[$0], fabric.nicOut[$0]] }
         links = perGPU + fabric.nvswitchOut + fabric.leafDown + fabric.leafUp + fabric.spineDown
         linkIndex = Dictionary(uniqueKeysWithValues: links.map { ($0.name, $0) })
+        simulation.addDeadlockNotes { [weak self] in self?.downLinkNotes() ?? [] }
     }
 
     /// The GPU with global `index`.

@@ -2,8 +2,10 @@ import SimCore
 
 /// The wiring of a cluster: every link, grouped by kind, and the routing rules between GPUs.
 ///
-/// Immutable once built except for the GPU table, which the cluster fills in once before anything runs. GPUs
-/// are held weakly so that GPU → fabric → GPU is no retain cycle; the `Cluster` keeps them alive.
+/// Immutable once built except for the GPU table, which the cluster fills in once before anything runs, the
+/// message ledger and the fault state (how many links are down, and the detours found around them), all
+/// confined to the simulation's executor. GPUs are held weakly so that GPU → fabric → GPU is no retain cycle;
+/// the `Cluster` keeps them alive.
 final class Fabric: @unchecked Sendable {
     let spec: ClusterSpec
     let spineCount: Int
@@ -22,6 +24,12 @@ final class Fabric: @unchecked Sendable {
     /// Per spine and rail: spine port to the rail's leaf.
     let spineDown: [Link]
     private var gpus: [WeakGPU] = []
+    /// Every message sent over this fabric, for the conservation checks.
+    let ledger = MessageLedger()
+    /// Links a fault holds down now; routing looks for detours only while this is above zero.
+    private(set) var downLinkCount = 0
+    /// Detours found since the last change of a link's state, by `source * gpuCount + destination`.
+    private var detours: [Int: Route] = [:]  // lookup only, never iterated
 
     private struct WeakGPU {
         weak var gpu: GPU?
@@ -74,8 +82,32 @@ final class Fabric: @unchecked Sendable {
     /// The GPU's index in its node, which is also its rail.
     func rail(of id: GPUID) -> Int { id.index % spec.gpusPerNode }
 
-    /// The path from `source` to `destination` under the cluster's routing rules.
+    /// Takes `link` down or brings it back up; routes chosen from now on avoid the links that are down.
+    func setLink(_ link: Link, up: Bool) {
+        let wasUp = link.assumeIsolated { $0.isUp }
+        guard wasUp != up else { return }
+        downLinkCount += up ? -1 : 1
+        detours.removeAll()
+        link.assumeIsolated { $0.setUp(up) }
+    }
+
+    /// The path from `source` to `destination`: the cluster's routing rule, or while that crosses a down link
+    /// the shortest detour the topology has (see `detour`), or when there is none the rule's path, whose
+    /// messages then wait at the down link.
     func route(from source: GPUID, to destination: GPUID) throws -> Route {
+        let standard = try standardRoute(from: source, to: destination)
+        guard downLinkCount > 0, !Self.isUp(standard.links) else { return standard }
+        let key = source.index * spec.gpuCount + destination.index
+        if let known = detours[key] { return known }
+        let found = detour(from: source, to: destination) ?? standard
+        detours[key] = found
+        return found
+    }
+
+    static func isUp(_ links: [Link]) -> Bool { links.allSatisfy { link in link.assumeIsolated { $0.isUp } } }
+
+    /// The path the routing rule gives, whatever the links' state.
+    func standardRoute(from source: GPUID, to destination: GPUID) throws -> Route {
         for id in [source, destination] where !(0..<spec.gpuCount).contains(id.index) {
             throw HardwareError.unknownGPU(index: id.index, gpuCount: spec.gpuCount)
         }

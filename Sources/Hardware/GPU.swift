@@ -129,6 +129,7 @@ public actor GPU: SimulatedActor {
                 "bytes": .int(Int64(transfer.bytes)), "dst": .int(Int64(destination.index)), "tag": .int(Int64(tag)),
                 "chunks": .int(Int64(chunkCount)), "path": .string(route.description),
             ])
+        fabric.ledger.noteSent(transfer)
         // The destination and the links share this GPU's executor: enter them synchronously.
         target.assumeIsolated { $0.expect(transfer) }
         if let first = route.links.first {
@@ -169,7 +170,10 @@ public actor GPU: SimulatedActor {
 
     /// Counts in one chunk that gets here at `atNs`; the last one completes the message then.
     func chunkArrived(_ transfer: Transfer, atNs: Int64) {
-        guard transfer.noteChunkArrived() else { return }
+        guard transfer.noteChunkArrived() else {
+            if transfer.arrivedChunks > transfer.chunkCount { fabric.ledger.noteExtraChunk(transfer) }
+            return
+        }
         if atNs <= simulation.executor.nowNs { return complete(transfer) }
         guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
         Task { await self.deliver(token: token) }
@@ -197,6 +201,7 @@ public actor GPU: SimulatedActor {
                 from: sourceTrack, sent: transfer.sentAt, to: sendTrack, delivered: simulation.now,
                 bytes: transfer.bytes, tag: transfer.tag, sendRecord: transfer.sendTraceRecord)
         }
+        fabric.ledger.noteDelivered(transfer)
         let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
         while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {
             popInbox(key)
@@ -210,5 +215,12 @@ public actor GPU: SimulatedActor {
     private func popInbox(_ key: MessageKey) {
         inbox[key]?.removeFirst()
         if inbox[key]?.isEmpty == true { inbox[key] = nil }
+    }
+}
+
+extension GPU {
+    /// Test-only: corrupts this GPU's HBM accounting of `kind`, so tests can see the checks catch it.
+    func corruptHBMForTesting(_ kind: MemoryKind, currentBytes: Int) {
+        hbm.corruptForTesting(kind, currentBytes: currentBytes)
     }
 }

@@ -48,6 +48,38 @@ public struct HBM: Sendable, Equatable {
         peakBytes = max(peakBytes, usedBytes)
     }
 
+    /// What is inconsistent in the accounting (empty when sound): a negative count, a peak below the current
+    /// bytes, a total that is not the sum of the kinds, usage beyond capacity.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        for kind in MemoryKind.allCases {
+            let (current, peak) = (currentBytes(kind), peakBytes(kind))
+            if current < 0 { problems.append("\(gpuName) HBM \(kind.rawValue): \(current) bytes allocated (negative)") }
+            if peak < current {
+                problems.append("\(gpuName) HBM \(kind.rawValue): peak \(peak) bytes below the \(current) allocated")
+            }
+        }
+        let sum = currentByKind.reduce(0, +)
+        if usedBytes != sum {
+            problems.append("\(gpuName) HBM: \(usedBytes) bytes used, but the kinds add up to \(sum)")
+        }
+        if peakBytes < usedBytes {
+            problems.append("\(gpuName) HBM: peak \(peakBytes) bytes below the \(usedBytes) used")
+        }
+        if peakBytes > peakByKind.reduce(0, +) {
+            problems.append("\(gpuName) HBM: peak \(peakBytes) bytes above the sum of the per-kind peaks")
+        }
+        if usedBytes > capacityBytes {
+            problems.append("\(gpuName) HBM: \(usedBytes) bytes used of a \(capacityBytes)-byte capacity")
+        }
+        return problems
+    }
+
+    /// Test-only: corrupts the accounting of `kind`, so tests can see the checks catch it.
+    mutating func corruptForTesting(_ kind: MemoryKind, currentBytes: Int) {
+        currentByKind[kind.index] = currentBytes
+    }
+
     /// Frees `bytes` of `kind`; throws when more than is allocated of that kind.
     public mutating func free(_ bytes: Int, _ kind: MemoryKind) throws {
         guard bytes >= 0, bytes <= currentByKind[kind.index] else {

@@ -18,8 +18,18 @@ public actor Link: SimulatedActor {
     public nonisolated let port: String
     /// Propagation and switching latency added to every chunk after it is serialised.
     public nonisolated let latency: SimDuration
-    /// Serialisation rate in bytes per second.
+    /// Nominal serialisation rate in bytes per second.
     public private(set) var bytesPerSecond: Double
+    /// The fraction of `bytesPerSecond` the link runs at (below 1 while degraded or its GPU is slowed).
+    public private(set) var bandwidthFactor = 1.0
+    /// False while a fault holds the link down: it starts no chunk and holds the ones that reach it.
+    public private(set) var isUp = true
+    /// Chunks handed to this link so far (by the sender or the previous hop).
+    public private(set) var chunksIn = 0
+    /// Bytes of the chunks handed to this link so far.
+    public private(set) var bytesIn = 0
+    /// Test-only damage to the next chunk the link serialises, for checking the conservation checks.
+    var testingDamage: TestingDamage?
 
     private let track: TraceTrackID
     /// Chunks on their way in, by the instant they reach this port.
@@ -32,6 +42,14 @@ public actor Link: SimulatedActor {
     private struct Flow {
         let transfer: Transfer
         let hop: Int
+    }
+
+    /// How the test hook breaks a delivery.
+    enum TestingDamage {
+        /// Serialise the next chunk but never hand it on.
+        case dropNextChunk
+        /// Hand the next chunk on twice.
+        case duplicateNextChunk
     }
 
     init(owner: String, port: String, bytesPerSecond: Double, latency: SimDuration, in simulation: Simulation) {
@@ -53,15 +71,59 @@ public actor Link: SimulatedActor {
         bytesPerSecond = value
     }
 
+    /// The rate chunks serialise at now: `bytesPerSecond × bandwidthFactor`.
+    public var effectiveBytesPerSecond: Double { bytesPerSecond * bandwidthFactor }
+
     /// The time one chunk of `bytes` occupies the link, rounded up to whole nanoseconds.
     public func transmissionTime(bytes: Int) -> SimDuration {
-        SimDuration(nanoseconds: Int64((Double(bytes) * 1e9 / bytesPerSecond).rounded(.up)))
+        SimDuration(nanoseconds: Int64((Double(bytes) * 1e9 / effectiveBytesPerSecond).rounded(.up)))
     }
+
+    // MARK: - Faults
+
+    /// Runs the link at `factor` of its nominal rate for chunks that start from now on.
+    func setBandwidthFactor(_ factor: Double) throws {
+        guard factor > 0, factor <= 1, bytesPerSecond * factor >= HardwareError.minimumBytesPerSecond else {
+            throw HardwareError.invalidParameter(
+                name: "\(name) bandwidth factor", value: "\(factor)",
+                reason: "must be in (0, 1] and leave at least 1 MB/s")
+        }
+        bandwidthFactor = factor
+    }
+
+    /// Takes the link down (it finishes the chunk on the wire, then holds every chunk that reaches it) or
+    /// brings it back up (held chunks resume at once). Call from the simulation's driving thread.
+    func setUp(_ up: Bool) {
+        guard up != isUp else { return }
+        isUp = up
+        simulation.trace.instant(track, up ? "link up" : "link down", at: simulation.now, args: [:])
+        guard up, !flows.isEmpty || !arriving.isEmpty, let token = arriving.restartIfStopped() else { return }
+        Task { await self.transmit(token: token) }
+    }
+
+    /// Chunks queued here (arriving, waiting or on the wire) and the messages they belong to, in queue order.
+    var held: (chunks: Int, transfers: [Transfer]) {
+        var transfers: [Transfer] = inService.map { [$0] } ?? []
+        var chunks = inService.map { 1 + $0.queuedChunks[hopOf($0)] } ?? 0
+        for flow in flows {
+            chunks += flow.transfer.queuedChunks[flow.hop]
+            if !transfers.contains(where: { $0 === flow.transfer }) { transfers.append(flow.transfer) }
+        }
+        for flow in arriving.pendingItems {
+            chunks += 1
+            if !transfers.contains(where: { $0 === flow.transfer }) { transfers.append(flow.transfer) }
+        }
+        return (chunks, transfers)
+    }
+
+    private func hopOf(_ transfer: Transfer) -> Int { transfer.route.links.firstIndex { $0 === self } ?? 0 }
 
     // MARK: - Transmitter
 
     /// Queues the next chunk of `transfer`, at position `hop` of its route; it reaches the port at `readyAtNs`.
     func accept(_ transfer: Transfer, hop: Int, readyAtNs: Int64) {
+        chunksIn += 1
+        bytesIn += transfer.noteChunkAccepted(atHop: hop)
         guard let token = arriving.insert(Flow(transfer: transfer, hop: hop), readyAtNs: readyAtNs) else { return }
         Task { await self.transmit(token: token) }
     }
@@ -71,6 +133,11 @@ public actor Link: SimulatedActor {
         while arriving.isLive(token) {
             let nowNs = simulation.executor.nowNs
             while let flow = arriving.popReady(nowNs: nowNs) { admit(flow) }
+            if !isUp {
+                // Down: the queued chunks wait; `setUp(true)` starts a new process for them.
+                arriving.noteStopped()
+                return
+            }
             if let flow = flows.popFirst() {
                 await send(flow, startNs: nowNs)
             } else if let readyNs = arriving.firstReadyNs {
@@ -110,6 +177,12 @@ public actor Link: SimulatedActor {
                 "dst": .int(Int64(transfer.destinationID.index)),
             ])
         if transfer.queuedChunks[flow.hop] > 0 { flows.append(flow) }
+        let damage = testingDamage
+        testingDamage = nil
+        if damage == .dropNextChunk { return }
         transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
+        if damage == .duplicateNextChunk {
+            transfer.forward(fromHop: flow.hop, arrivingAtNs: endNs + latency.nanoseconds)
+        }
     }
 }

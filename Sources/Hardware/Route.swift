@@ -12,6 +12,8 @@ public struct Route: Sendable, CustomStringConvertible {
         case spine
         /// Other node, other rail, PXN-style: NVLink to the same-rail GPU of the source node, then its NIC.
         case pxn
+        /// Around a link that is down: the shortest path the topology still has (see `Fabric.detour`).
+        case detour
     }
 
     public let source: GPUID

@@ -19,6 +19,8 @@ public actor SMPartition: SimulatedActor {
     public private(set) var smCount: Int
     /// Kernels issued so far.
     public private(set) var kernelCount = 0
+    /// How many times longer kernels take than the spec says (above 1 on a straggler GPU).
+    public private(set) var slowdown = 1.0
     /// Total time kernels occupied the partition.
     public private(set) var busyTime = SimDuration.zero
     private var busyUntilNs: Int64 = 0
@@ -35,11 +37,19 @@ public actor SMPartition: SimulatedActor {
 
     func setSMCount(_ count: Int) { smCount = count }
 
+    /// Stretches kernels issued from now on by `factor` (1 restores the spec's speed).
+    func setSlowdown(_ factor: Double) { slowdown = factor }
+
     /// When the last kernel issued so far ends.
     public var busyUntil: SimInstant { SimInstant(nanosecondsSinceStart: busyUntilNs) }
 
     /// How long `kernel` takes on this partition's SMs.
-    public func duration(of kernel: Kernel) -> SimDuration { spec.duration(of: kernel, onSMs: smCount) }
+    public func duration(of kernel: Kernel) -> SimDuration {
+        let time = spec.duration(of: kernel, onSMs: smCount)
+        guard slowdown != 1 else { return time }
+        let stretched = (Double(time.nanoseconds) * slowdown).rounded()
+        return SimDuration(nanoseconds: stretched < 9.2e18 ? Int64(stretched) : .max)
+    }
 
     /// The latest a kernel may end (about 11.6 days): far beyond any training step, far inside Int64 ns.
     public static let longestKernel = SimDuration.seconds(1_000_000)

@@ -36,6 +36,18 @@ struct TimedQueue<Item> {
         return first.item
     }
 
+    /// The items not yet popped, in ready order.
+    var pendingItems: [Item] { items.map(\.item) }
+
+    /// Returns the token of a new process to start when none is running (e.g. after the owner paused).
+    mutating func restartIfStopped() -> Int? {
+        guard !isRunning else { return nil }
+        isRunning = true
+        idleWakeNs = nil
+        token += 1
+        return token
+    }
+
     /// Whether the process holding `token` is still the live one.
     func isLive(_ token: Int) -> Bool { token == self.token }
 

@@ -22,8 +22,14 @@ final class Transfer: @unchecked Sendable {
     /// Chunks waiting in the queue of each hop's link.
     var queuedChunks: [Int]
     /// Chunks each hop's link has started to serialise.
-    private var startedChunks: [Int]
-    private var arrivedChunks = 0
+    private(set) var startedChunks: [Int]
+    /// Chunks handed to each hop's link.
+    private(set) var acceptedChunks: [Int]
+    private(set) var arrivedChunks = 0
+    /// Times the message was marked delivered (exactly one once it has arrived).
+    private(set) var deliveryCount = 0
+    /// The message's number in its fabric's ledger, in send order.
+    var serial = 0
     private(set) var deliveredAt: SimInstant?
     private var waiters: [(continuation: UnsafeContinuation<Void, Never>, process: ProcessID?)] = []
 
@@ -39,6 +45,7 @@ final class Transfer: @unchecked Sendable {
         self.sentAt = sentAt
         queuedChunks = [Int](repeating: 0, count: route.links.count)
         startedChunks = queuedChunks
+        acceptedChunks = queuedChunks
     }
 
     /// The number of chunks a message of `bytes` splits into: one per `minChunkBytes`, at most `maxChunks`.
@@ -50,8 +57,21 @@ final class Transfer: @unchecked Sendable {
     func takeChunk(atHop hop: Int) -> Int {
         let index = startedChunks[hop]
         startedChunks[hop] += 1
-        return bytes / chunkCount + (index < bytes % chunkCount ? 1 : 0)
+        return chunkBytes(index)
     }
+
+    /// The size of chunk `index` (the first `bytes % chunkCount` chunks carry one byte more).
+    func chunkBytes(_ index: Int) -> Int { bytes / chunkCount + (index < bytes % chunkCount ? 1 : 0) }
+
+    /// Counts one chunk handed to the link at `hop`; returns its size, for the link's bytes-in count.
+    func noteChunkAccepted(atHop hop: Int) -> Int {
+        let index = acceptedChunks[hop]
+        acceptedChunks[hop] += 1
+        return chunkBytes(index)
+    }
+
+    /// `gpu0->gpu3 tag 1`.
+    var label: String { "\(source)->\(destinationID) tag \(tag)" }
 
     /// Hands a chunk that finished crossing `hop` to the next link, or to the destination after the last one;
     /// it gets there at `arrivingAtNs`.
@@ -75,6 +95,8 @@ final class Transfer: @unchecked Sendable {
 
     /// Marks the message delivered at `time` and wakes everyone waiting for it.
     func markDelivered(at time: SimInstant, in simulation: Simulation) {
+        deliveryCount += 1
+        guard deliveredAt == nil else { return }
         deliveredAt = time
         for waiter in waiters {
             simulation.noteWait(waiter.process, on: nil)

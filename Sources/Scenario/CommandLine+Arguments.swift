@@ -2,8 +2,16 @@ extension CommandLine {
     /// The value token of `key`, if given (the last one wins).
     public func option(_ key: String) -> Token? { options.last { $0.key.text == key }?.value }
 
-    /// Fails on any key outside `allowed` or any positional beyond `maxPositionals`, naming it.
+    /// Fails on any key outside `allowed`, a key given twice, or any positional beyond `maxPositionals`,
+    /// naming it.
     public func check(allowedKeys allowed: [String], maxPositionals: Int) throws(ScenarioError) {
+        for (index, option) in options.enumerated() {
+            if let first = options[..<index].first(where: { $0.key.text == option.key.text }) {
+                throw error(
+                    "duplicate argument '\(option.key.text)' (already given at column \(first.key.column))",
+                    at: option.key)
+            }
+        }
         for option in options where !allowed.contains(option.key.text) {
             let expected = allowed.isEmpty ? "takes no key=value arguments" : "takes " + allowed.joined(separator: ", ")
             throw error("unknown argument '\(option.key.text)': '\(command.text)' \(expected)", at: option.key)
@@ -28,13 +36,22 @@ extension CommandLine {
         return try quantity(of: token, dimension)
     }
 
-    /// `token` parsed as a quantity of `dimension`, with the error pointing at it.
-    public func quantity(of token: Token, _ dimension: Dimension) throws(ScenarioError) -> Double {
+    /// `token` parsed as a quantity of `dimension`, with the error pointing at it. Byte counts must be whole
+    /// (`1.5B` is an error, `1.5KiB` is 1536 B) unless `wholeBytes` is false (comparisons in `expect`).
+    public func quantity(of token: Token, _ dimension: Dimension, wholeBytes: Bool = true) throws(ScenarioError)
+        -> Double
+    {
+        let value: Double
         do {
-            return try Quantity.parse(token.text, as: dimension).value
+            value = try Quantity.parse(token.text, as: dimension).value
         } catch {
             throw self.error(error.description, at: token)
         }
+        if wholeBytes, dimension == .bytes, value != value.rounded() {
+            throw self.error(
+                "'\(token.text)' is \(Quantity.compactNumber(value)) bytes, not a whole number of bytes", at: token)
+        }
+        return value
     }
 
     /// The whole number given for `key`, within `range`, or `defaultValue` when absent.

@@ -2,12 +2,14 @@ import Foundation
 
 /// Reads scenario files, rejecting bytes that are not UTF-8 with the line and column of the first bad byte.
 public enum ScenarioFile {
+    /// The text of the file at `path`; a file that cannot be read is an error at line 0 naming the OS's reason.
     public static func read(_ path: String) -> Result<String, ScenarioError> {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        switch FileAccess.read(path) {
+        case .success(let bytes): return decode(bytes, file: path)
+        case .failure(let problem):
             let location = SourceLocation(file: path, line: 0, column: 0)
-            return .failure(ScenarioError("cannot read file '\(path)'", at: location, sourceLine: ""))
+            return .failure(ScenarioError("cannot read '\(path)': \(problem)", at: location, sourceLine: ""))
         }
-        return decode(Array(data), file: path)
     }
 
     /// `bytes` as text, or an error at the first invalid UTF-8 byte.

@@ -37,15 +37,16 @@ extension ScenarioSession {
             ) { [unowned self] line in
                 try line.check(allowedKeys: [], maxPositionals: 1)
                 let count = try line.positionals.first.map { try line.integer(of: $0, in: 1...1_000_000_000) } ?? 1
-                report(simulation.step(events: UInt64(count)))
+                report(simulation.step(events: min(UInt64(count), eventBudgetPerRun ?? .max)))
+                try checkAfterRun(line)
             })
     }
 
     private func performRun(_ line: CommandLine) throws(ScenarioError) {
         try line.check(allowedKeys: [], maxPositionals: 2)
         guard let mode = line.positionals.first else {
-            report(simulation.run())
-            return
+            report(simulation.run(until: nil, maxEvents: eventBudgetPerRun))
+            return try checkAfterRun(line)
         }
         guard mode.text == "until" || mode.text == "for" else {
             throw line.error("expected 'until TIME' or 'for TIME' after 'run', not '\(mode.text)'", at: mode)
@@ -59,7 +60,20 @@ extension ScenarioSession {
         }
         let duration = SimDuration(nanoseconds: Int64(nanoseconds.rounded()))
         let limit = mode.text == "until" ? SimInstant.start + duration : simulation.now + duration
-        report(simulation.run(until: limit))
+        guard limit >= simulation.now else {
+            throw line.error(
+                "the clock is already at \(simulation.now), past \(line.positionals[1].text) "
+                    + "('run for TIME' runs on from now)", at: line.positionals[1])
+        }
+        report(simulation.run(until: limit, maxEvents: eventBudgetPerRun))
+        try checkAfterRun(line)
+    }
+
+    /// Runs the checks components registered with `addRunCheck`; the first that fails fails the line.
+    func checkAfterRun(_ line: CommandLine) throws(ScenarioError) {
+        for check in runChecks {
+            if let problem = check() { throw line.error(problem, at: line.command) }
+        }
     }
 
     /// Prints where and why driving stopped.
@@ -196,6 +210,7 @@ extension ScenarioSession {
     private func performSource(_ line: CommandLine) throws {
         try line.check(allowedKeys: [], maxPositionals: 1)
         guard let token = line.positionals.first else { throw line.error("missing file name", at: line.command) }
+        guard allowsFileAccess else { throw line.error("file access is off in this session", at: token) }
         guard sourceDepth < Self.maxSourceDepth else {
             throw line.error(
                 "'source' nested more than \(Self.maxSourceDepth) deep (a file sourcing itself?)", at: token)
@@ -205,9 +220,18 @@ extension ScenarioSession {
             token.text.hasPrefix("/") || line.file.hasPrefix("<")
             ? token.text
             : base.appendingPathComponent(token.text).path
+        let text: String
+        switch FileAccess.read(path) {
+        case .failure(let problem): throw line.error("cannot read '\(token.text)': \(problem)", at: token)
+        case .success(let bytes):
+            switch ScenarioFile.decode(bytes, file: path) {
+            case .failure(let error): throw error
+            case .success(let decoded): text = decoded
+            }
+        }
         sourceDepth += 1
         defer { sourceDepth -= 1 }
-        switch runFile(path) {
+        switch runScript(text, file: path) {
         case .done: return
         case .quit: throw QuitRequest()
         case .expectationFailed(let error): throw ExpectationFailure(error: error)

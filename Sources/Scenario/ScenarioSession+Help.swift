@@ -2,10 +2,10 @@ extension ScenarioSession {
     /// How `help` groups the commands; a command missing here is listed under "Other".
     static let helpGroups: [(title: String, names: [String])] = [
         ("Build the world", ["cluster", "seed"]),
-        ("Queue work", ["send", "collective", "kernel", "alloc", "free", "schedule"]),
+        ("Queue work", ["send", "collective", "kernel", "alloc", "free", "schedule", "fault"]),
         ("Train and parallelise", ["train", "moe", "memory"]),
         ("Drive virtual time", ["run", "step"]),
-        ("Inspect and check", ["show", "print", "expect", "list", "trace"]),
+        ("Inspect and check", ["show", "print", "expect", "check", "list", "trace"]),
         ("Session", ["source", "help", "quit"]),
     ]
 

@@ -35,7 +35,7 @@ extension ScenarioSession {
         guard Self.compare(comparison.text, 0, 0, tolerance: 0) != nil else {
             throw line.error("'\(comparison.text)' is not a comparison (== != < <= > >=)", at: comparison)
         }
-        let expected = try line.quantity(of: words[2], metric.dimension)
+        let expected = try line.quantity(of: words[2], metric.dimension, wholeBytes: false)
         let tolerance = try parseTolerance(Array(words.dropFirst(3)), expected: expected, metric: metric, line: line)
         if tolerance != nil && !["==", "!="].contains(comparison.text) {
             throw line.error("a tolerance goes with == or != only", at: words[3])
@@ -74,7 +74,7 @@ extension ScenarioSession {
                 .number)
             return (abs(expected) * percent / 100, token.text)
         }
-        let value = try line.quantity(of: token, metric.dimension)
+        let value = try line.quantity(of: token, metric.dimension, wholeBytes: false)
         guard value >= 0 else { throw line.error("a tolerance cannot be negative", at: token) }
         return (value, Quantity.format(value, metric.dimension))
     }

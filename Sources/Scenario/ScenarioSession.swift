@@ -28,6 +28,12 @@ public final class ScenarioSession {
     public var interruptRequested: () -> Bool = { false }
     /// Components that add commands (kept alive by the session).
     private var components: [AnyObject] = []
+    /// Checks run after every `run` and `step`; each returns what broke, or nil.
+    private(set) var runChecks: [() -> String?] = []
+    /// The most events one `run` or `step` may take (nil: no limit); the fuzzer bounds its inputs with it.
+    public var eventBudgetPerRun: UInt64?
+    /// Whether `source` and `trace export` may touch files (the fuzzer turns this off).
+    public var allowsFileAccess = true
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
@@ -44,6 +50,7 @@ public final class ScenarioSession {
         traceCommands = TraceCommands(session: self, clusterCommands: clusterCommands)
         components.append(MoECommands(session: self, clusterCommands: clusterCommands))
         components.append(MemoryCommands(session: self))
+        components.append(FaultCommands(session: self, clusterCommands: clusterCommands))
     }
 
     // MARK: - Extension points
@@ -76,11 +83,17 @@ public final class ScenarioSession {
         valueCompleters.append((command, key, candidates))
     }
 
+    /// Adds a check to run after every `run` and `step` (e.g. conservation); it returns what broke, or nil.
+    public func addRunCheck(_ check: @escaping () -> String?) { runChecks.append(check) }
+
     /// Runs `handler` whenever the simulation is replaced.
     public func onReset(_ handler: @escaping (Simulation) -> Void) { resetHandlers.append(handler) }
 
     /// Replaces the simulation with a fresh one at time zero, seeded with `seed`.
+    /// The old world is shut down first; what it left running is printed (see `Simulation.shutdown`).
     public func resetSimulation(seed newSeed: UInt64? = nil) {
+        let shutdown = simulation.shutdown()
+        if !shutdown.isClean { output("previous world \(shutdown)") }
         seed = newSeed ?? seed
         simulation = Simulation(seed: seed)
         for handler in resetHandlers { handler(simulation) }

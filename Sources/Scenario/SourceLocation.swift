@@ -31,6 +31,8 @@ public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible
 
     /// `file:line:col: error: message`, the line, and a caret under the token.
     public var description: String {
+        // Line 0: about the whole file (it could not be read), so there is no line to show.
+        guard location.line > 0 else { return "\(location.file): error: \(message)" }
         let pad = String(repeating: " ", count: max(0, location.column - 1))
         let marks = "^" + String(repeating: "~", count: length - 1)
         return "\(location): error: \(message)\n    \(sourceLine)\n    \(pad)\(marks)"

@@ -78,6 +78,9 @@ final class TraceCommands {
     }
 
     private func write(at token: Token, in line: CommandLine, _ body: () throws -> Void) throws(ScenarioError) {
+        if let problem = FileAccess.writeProblem(token.text) {
+            throw line.error("cannot write '\(token.text)': \(problem)", at: token)
+        }
         do {
             try body()
         } catch {

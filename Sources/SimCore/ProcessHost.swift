@@ -12,7 +12,7 @@ actor ProcessHost {
     func start(
         name: String, _ body: sending @escaping () async throws -> Void,
         ended: @escaping @Sendable (_ error: (any Error)?) -> Void
-    ) {
+    ) -> Task<Void, Never> {
         Task(name: name) { await self.run(body, ended: ended) }
     }
 

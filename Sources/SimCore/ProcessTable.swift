@@ -13,6 +13,8 @@ final class ProcessTable {
         var name: String
         var isAlive = true
         var waitsOn: String?
+        /// The process's task, kept so `Simulation.cancel` and `shutdown` can cancel it.
+        var task: Task<Void, Never>?
     }
 
     private var entries: [Entry] = []
@@ -27,8 +29,19 @@ final class ProcessTable {
     func finish(_ id: ProcessID) {
         entries[id.rawValue].isAlive = false
         entries[id.rawValue].waitsOn = nil
+        entries[id.rawValue].task = nil
         liveCount -= 1
     }
+
+    func setTask(_ id: ProcessID, _ task: Task<Void, Never>) {
+        if entries[id.rawValue].isAlive { entries[id.rawValue].task = task }
+    }
+
+    /// The task of process `id` while it is alive.
+    func task(of id: ProcessID) -> Task<Void, Never>? { entries[id.rawValue].task }
+
+    /// The ids of the live processes, in spawn order.
+    var liveIDs: [ProcessID] { entries.indices.filter { entries[$0].isAlive }.map { ProcessID(rawValue: $0) } }
 
     func name(of id: ProcessID) -> String { entries[id.rawValue].name }
 

@@ -49,6 +49,8 @@ public final class SimExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Whether a job is queued to run at the current instant.
     public var hasRunnableJobs: Bool { !jobs.isEmpty }
+    /// Sleepers still parked.
+    public var pendingTimerCount: Int { liveTimerCount }
     /// Whether any sleeper is still parked.
     public var hasPendingTimers: Bool { liveTimerCount > 0 }
     /// The deadline of the earliest live sleeper, if any.

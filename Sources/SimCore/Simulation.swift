@@ -16,6 +16,10 @@ public final class Simulation: @unchecked Sendable {
     let processes = ProcessTable()
     private let processHost: ProcessHost
     private var failure: (process: String, error: String)?
+    /// Sources of extra lines for a deadlock report (the hardware names down links that hold messages).
+    private var deadlockNoteProviders: [() -> [String]] = []
+    /// Set by `shutdown`: the world is over.
+    public private(set) var isShutDown = false
 
     /// A new simulation at time zero; `seed` is the root of every random stream.
     public init(seed: UInt64 = 0, storesTraceEvents: Bool = true) {
@@ -45,13 +49,24 @@ public final class Simulation: @unchecked Sendable {
         defer { executor.endDriving(restoring: mark) }
         // Handed on unchanged to the host's new task; the closures in between only carry it there.
         nonisolated(unsafe) let process = body
-        ProcessID.$current.withValue(id) {
+        let task = ProcessID.$current.withValue(id) {
             processHost.assumeIsolated { host in
                 host.start(name: name, process) { error in self.processEnded(id, error: error) }
             }
         }
+        processes.setTask(id, task)
         return id
     }
+
+    /// Cancels process `id` (its cancellable sleeps throw `CancellationError`); nothing if it has ended.
+    public func cancel(_ id: ProcessID) {
+        guard let task = processes.task(of: id) else { return }
+        // Cancelling a sleeper queues its job, which only the driving thread may do.
+        executor.drive { task.cancel() }
+    }
+
+    /// Adds a source of lines that a deadlock report appends (called when a run ends blocked).
+    public func addDeadlockNotes(_ provider: @escaping () -> [String]) { deadlockNoteProviders.append(provider) }
 
     private func processEnded(_ id: ProcessID, error: (any Error)?) {
         if let error { failure = failure ?? (processes.name(of: id), String(describing: error)) }
@@ -78,6 +93,12 @@ public final class Simulation: @unchecked Sendable {
     /// Runs for `duration` of virtual time from now.
     public func run(for duration: SimDuration) -> StopReason { run(until: now + duration) }
 
+    /// Runs until `limit` (nil: no limit) or until `maxEvents` events have run (nil: no budget), whichever
+    /// comes first, unless it stops earlier for another reason.
+    public func run(until limit: SimInstant?, maxEvents: UInt64?) -> StopReason {
+        drive(untilNs: limit?.nanosecondsSinceStart, maxEvents: maxEvents)
+    }
+
     /// Runs exactly `events` events (jobs) unless it stops earlier for another reason.
     public func step(events: UInt64 = 1) -> StopReason { drive(untilNs: nil, maxEvents: events) }
 
@@ -89,6 +110,15 @@ public final class Simulation: @unchecked Sendable {
         -> Result
     {
         try actor.assumeIsolated(read)
+    }
+
+    func clearFailure() { failure = nil }
+    func markShutDown() { isShutDown = true }
+
+    private func deadlockReport() -> DeadlockReport {
+        var report = processes.deadlockReport()
+        report.notes = deadlockNoteProviders.flatMap { $0() }
+        return report
     }
 
     private func drive(untilNs: Int64?, maxEvents: UInt64?) -> StopReason {
@@ -107,7 +137,7 @@ public final class Simulation: @unchecked Sendable {
                     continue
                 }
                 guard let next = executor.nextDeadlineNs else {
-                    guard processes.liveCount == 0 else { return .blocked(processes.deadlockReport()) }
+                    guard processes.liveCount == 0 else { return .blocked(deadlockReport()) }
                     if let limit = untilNs, limit > executor.nowNs { executor.advanceIdle(toNs: limit) }
                     return .finished
                 }

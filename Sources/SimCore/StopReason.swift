@@ -35,6 +35,14 @@ public struct DeadlockReport: Equatable, Sendable, CustomStringConvertible {
 
     /// Every live process in spawn order.
     public var waiters: [Waiter]
+    /// What the simulated hardware adds about the deadlock (e.g. a down link holding messages).
+    public var notes: [String] = []
+
+    /// A report of `waiters`, with `notes` from the hardware.
+    public init(waiters: [Waiter], notes: [String] = []) {
+        self.waiters = waiters
+        self.notes = notes
+    }
 
     /// The names of the waiting processes.
     public var processNames: [String] { waiters.map(\.process) }
@@ -46,6 +54,7 @@ public struct DeadlockReport: Equatable, Sendable, CustomStringConvertible {
         let lines = waiters.prefix(Self.listedWaiterLimit).map { "\($0.process) waits on \($0.waitsOn)" }
         let rest = waiters.count - lines.count
         let more = rest > 0 ? "; and \(rest) more" : ""
-        return "\(waiters.count) process(es) wait forever: " + lines.joined(separator: "; ") + more
+        let noted = notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")
+        return "\(waiters.count) process(es) wait forever: " + lines.joined(separator: "; ") + more + noted
     }
 }

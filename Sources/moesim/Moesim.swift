@@ -48,6 +48,10 @@ struct RunScenarios: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file (or - for stdin)") }
+        // Refused before any scenario runs, so a long run is not lost to a typo in the trace path.
+        if let trace, let problem = FileAccess.writeProblem(trace) {
+            throw ValidationError("cannot write the trace to '\(trace)': \(problem)")
+        }
     }
 
     func run() throws {
@@ -80,7 +84,13 @@ struct RunScenarios: ParsableCommand {
             }
         }
         if let trace, let session = lastSession {
-            try session.writeChromeTrace(toPath: trace)
+            do {
+                try session.writeChromeTrace(toPath: trace)
+            } catch {
+                let reason = FileAccess.writeProblem(trace)?.description ?? error.localizedDescription
+                FileHandle.standardError.write(Data("error: cannot write the trace to '\(trace)': \(reason)\n".utf8))
+                throw ExitCode.failure
+            }
             print("wrote trace to \(trace)")
         }
         if let html, let session = lastSession {

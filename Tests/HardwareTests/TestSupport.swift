@@ -48,6 +48,10 @@ extension Cluster {
         }
         let reason = simulation.run()
         guard reason == .finished else { throw TestFailure("simulation stopped with \(reason)") }
+        let conservation = checkConservation()
+        guard conservation.holds, conservation.deliveredCount == sends.count else {
+            throw TestFailure("\(conservation)")
+        }
         let values = simulation.inspect(collector) { $0.values }
         return sends.indices.map { values[$0]?.nanosecondsSinceStart ?? -1 }
     }

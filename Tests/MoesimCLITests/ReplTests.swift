@@ -83,6 +83,22 @@ struct ReplTests {
         #expect(result.err.hasPrefix("\(file.path):3:8: error: expectation failed: sim.now is 1µs, expected == 2µs"))
     }
 
+    @Test("a trace path that cannot be written is refused before the scenario runs, in plain words")
+    func unwritableTracePath() throws {
+        let result = try MoesimBinary.run(["run", "-", "--trace", "/no/such/dir/t.json"], input: "run until 5us\n")
+        #expect(result.status != 0)
+        #expect(result.out.isEmpty)
+        #expect(result.err.contains("cannot write the trace to '/no/such/dir/t.json': No such file or directory"))
+        #expect(!result.err.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test("a missing scenario file names the OS reason")
+    func missingScenarioFile() throws {
+        let result = try MoesimBinary.run(["run", "no-such.moesim"])
+        #expect(result.status != 0)
+        #expect(result.err == "no-such.moesim: error: cannot read 'no-such.moesim': No such file or directory\n")
+    }
+
     @Test("moesim run - reads a scenario from standard input")
     func scenarioFromStdin() throws {
         let result = try MoesimBinary.run(["run", "-"], input: "run until 5us\nexpect sim.now == 5us\n")

@@ -29,7 +29,7 @@ struct MalformedLineTests {
         ),
         ("expect sim.now ~ 3us", "t.moesim:1:16: error: '~' is not a comparison (== != < <= > >=)"),
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
-        ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|timeline"),
+        ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|timeline|faults"),
         ("send from=gpu0 to=gpu99 size=1MiB", "t.moesim:1:19: error: no GPU 'gpu99' (gpu0…gpu7)"),
         (
             "send from=gpu0 to=gpu1 size=3B",
@@ -88,6 +88,85 @@ struct MalformedLineTests {
         ("step count=3", "t.moesim:1:6: error: unknown argument 'count': 'step' takes no key=value arguments"),
         ("x=3", "t.moesim:1:1: error: a line starts with a command name, not 'x=3'"),
         ("list everything", "t.moesim:1:6: error: list what? 'list metrics' or 'list commands'"),
+        // Faults and checks.
+        ("fault", "t.moesim:1:1: error: missing link=NAME or gpu=N (or 'fault clear')"),
+        ("fault link=gpu0.nic.out", "t.moesim:1:12: error: say what is wrong with gpu0.nic.out: 'down' or degrade=P%"),
+        (
+            "fault link=gpu0.nic.oot down",
+            "t.moesim:1:12: error: no link named 'gpu0.nic.oot' (see 'show route' or 'list metrics')"
+        ),
+        (
+            "fault link=gpu0.nic.out degrade=50",
+            "t.moesim:1:33: error: degrade takes a percentage of the bandwidth, e.g. degrade=50%"
+        ),
+        ("fault link=gpu0.nic.out degrade=0%", "t.moesim:1:33: error: degrade must be above 0% and at most 100%"),
+        ("fault link=gpu0.nic.out degrade=x%", "t.moesim:1:33: error: 'x' is not a number (expected a number like 8)"),
+        (
+            "fault link=gpu0.nic.out down degrade=50%",
+            "t.moesim:1:38: error: a link is either down or degraded, not both"
+        ),
+        ("fault link=gpu0.nic.out gpu=1 slow=2", "t.moesim:1:29: error: a fault is on a link or a GPU, not both"),
+        ("fault gpu=3 slow=0.5", "t.moesim:1:18: error: slow must be between 1 and 1000 (times slower)"),
+        ("fault gpu=3", "t.moesim:1:11: error: missing slow=X: how many times slower gpu3 runs (e.g. slow=2)"),
+        ("fault gpu=9 slow=2", "t.moesim:1:11: error: no GPU '9' (gpu0…gpu7)"),
+        ("fault gpu=3 slow=2 down", "t.moesim:1:20: error: 'down' is for links; a GPU takes slow=X"),
+        ("fault gpu=3 slow=2 degrade=5%", "t.moesim:1:28: error: degrade= is for links; a GPU takes slow=X"),
+        ("fault link=gpu0.nic.out slow=2", "t.moesim:1:30: error: slow= is for GPUs; a link takes down or degrade=P%"),
+        (
+            "fault link=gpu0.nic.out down until=0us",
+            "t.moesim:1:36: error: until=0us must come after now (t=0ns)"
+        ),
+        (
+            "fault link=gpu0.nic.out down at=5us until=2us",
+            "t.moesim:1:43: error: until=2us must come after at=5us"
+        ),
+        (
+            "fault link=gpu0.nic.out down at=soon",
+            "t.moesim:1:33: error: 'soon' is not a number (expected a time like 3us)"
+        ),
+        ("fault clear now", "t.moesim:1:13: error: unexpected 'now' after 'fault' (see 'help fault')"),
+        ("fault clear gpu=1", "t.moesim:1:13: error: 'fault clear' takes no arguments"),
+        (
+            "fault sideways link=gpu0.nic.out",
+            "t.moesim:1:7: error: expected 'down', 'clear' or 'random', not 'sideways'"
+        ),
+        ("fault random count=0", "t.moesim:1:20: error: 0 is out of range (expected 1…1000)"),
+        ("fault random link=gpu0.nic.out", "t.moesim:1:14: error: 'fault random' takes count=N and until=T"),
+        ("fault random until=0us", "t.moesim:1:20: error: until=0us must come after now (t=0ns)"),
+        ("fault link=gpu0.nic.out down count=2", "t.moesim:1:30: error: count= goes with 'fault random'"),
+        ("check extra", "t.moesim:1:7: error: unexpected 'extra' after 'check' (see 'help check')"),
+        ("check gpu=1", "t.moesim:1:7: error: unknown argument 'gpu': 'check' takes no key=value arguments"),
+        ("show faults now", "t.moesim:1:13: error: unexpected 'now' after 'show' (see 'help show')"),
+        // Bad input everywhere: duplicate keys, fractional bytes, unreadable or unwritable files.
+        (
+            "send from=gpu0 to=gpu1 from=gpu2 size=1MiB",
+            "t.moesim:1:24: error: duplicate argument 'from' (already given at column 6)"
+        ),
+        (
+            "cluster nodes=2 nodes=4",
+            "t.moesim:1:17: error: duplicate argument 'nodes' (already given at column 9)"
+        ),
+        ("alloc gpu=0 size=1.5B", "t.moesim:1:18: error: '1.5B' is 1.5 bytes, not a whole number of bytes"),
+        ("send from=gpu0 to=gpu1 size=1.5B", "t.moesim:1:29: error: '1.5B' is 1.5 bytes, not a whole number of bytes"),
+        (
+            "kernel gpu=0 flops=1 bytes=0.25B",
+            "t.moesim:1:28: error: '0.25B' is 0.25 bytes, not a whole number of bytes"
+        ),
+        (
+            "cluster min-chunk=1000.5B",
+            "t.moesim:1:19: error: '1000.5B' is 1000.5 bytes, not a whole number of bytes"
+        ),
+        (
+            "source no-such-file.moesim",
+            "t.moesim:1:8: error: cannot read 'no-such-file.moesim': No such file or directory"
+        ),
+        ("source /", "t.moesim:1:8: error: cannot read '/': Is a directory"),
+        ("source /dev/null", "t.moesim:1:8: error: cannot read '/dev/null': not a regular file"),
+        (
+            "trace export /no/such/dir/t.json",
+            "t.moesim:1:14: error: cannot write '/no/such/dir/t.json': No such file or directory"
+        ),
+        ("trace export /", "t.moesim:1:14: error: cannot write '/': Is a directory"),
     ]
 
     @Test("each malformed line gives its exact error with line and column", arguments: cases.indices)
@@ -99,6 +178,32 @@ struct MalformedLineTests {
             return
         }
         #expect(error.description.components(separatedBy: "\n").first == expected)
+    }
+
+    @Test("'run until' a time the clock has passed says so, pointing at the time")
+    func runUntilThePast() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("run until 80us") == .done)
+        guard case .failed(let error) = session.execute("run until 50us", file: "t.moesim", line: 2) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(
+            error.description.components(separatedBy: "\n").first
+                == "t.moesim:2:11: error: the clock is already at t=80µs, past 50us ('run for TIME' runs on from now)")
+        #expect(session.execute("run until 80us") == .done)
+    }
+
+    @Test("a scenario file that cannot be read names the OS reason, with no line to show")
+    func unreadableFile() {
+        let session = ScenarioSession(output: { _ in })
+        guard case .failed(let error) = session.runFile("/no/such/file.moesim") else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(
+            error.description
+                == "/no/such/file.moesim: error: cannot read '/no/such/file.moesim': No such file or directory")
     }
 
     @Test("the caret sits under the offending token")

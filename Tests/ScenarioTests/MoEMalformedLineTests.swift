@@ -11,16 +11,16 @@ struct MoEMalformedLineTests {
     static let cases: [(line: String, error: String)] = [
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
         (
-            base + " experts=12",
-            "t.moesim:1:69: error: experts = 12: must split evenly over the 16 ranks of the EP group"
+            "moe tokens=64 hidden=256 expert-hidden=64 topk=4 experts=12",
+            "t.moesim:1:58: error: experts = 12: must split evenly over the 16 ranks of the EP group"
         ),
-        (base + " topk=17", "t.moesim:1:66: error: topk = 17: must be in 1...16 (the experts)"),
+        ("moe tokens=64 hidden=256 expert-hidden=64 experts=16 topk=17", "t.moesim:1:59: error: topk = 17: must be in 1...16 (the experts)"),
         (base + " node-limit=3", "t.moesim:1:72: error: node-limit = 3: must be in 1...2 (the nodes of the group)"),
         (
             "moe tokens=64 hidden=200 expert-hidden=64 experts=16 topk=4",
             "t.moesim:1:22: error: hidden = 200: FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16"
         ),
-        (base + " tokens=999999", "t.moesim:1:68: error: 999999 is out of range (expected 1…65536)"),
+        ("moe hidden=256 expert-hidden=64 experts=16 topk=4 tokens=999999", "t.moesim:1:58: error: 999999 is out of range (expected 1…65536)"),
         (base + " skew=2", "t.moesim:1:66: error: skew = 2.0: must be in 0...1"),
         (base + " sideways", "t.moesim:1:61: error: expected 'backward', 'real' or 'phantom', not 'sideways'"),
         (
@@ -39,8 +39,8 @@ struct MoEMalformedLineTests {
             "t.moesim:1:39: error: bad range 'gpu2-x': expected gpuA-B with A <= B"
         ),
         (
-            base + " real tokens=65536 hidden=1024",
-            "t.moesim:1:73: error: tokens = 65536: real runs hold at most 16777216 token values (tokens × ranks × hidden); use phantom"
+            "moe expert-hidden=64 experts=16 topk=4 real tokens=65536 hidden=1024",
+            "t.moesim:1:52: error: tokens = 65536: real runs hold at most 16777216 token values (tokens × ranks × hidden); use phantom"
         ),
     ]
 
