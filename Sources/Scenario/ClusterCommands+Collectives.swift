@@ -28,7 +28,7 @@ extension ClusterCommands {
         session.registerValues(command: "collective", key: "algo") { CollectiveAlgorithm.allCases.map(\.rawValue) }
         session.registerValues(command: "collective", key: "group") { ["all", "node:0", "rail:0"] }
         session.registerValues(command: "collective", key: "op") { ReduceOp.allCases.map(\.rawValue) }
-        session.registerValues(command: "collective", key: "dtype") { ["fp32", "bf16", "fp16", "fp8"] }
+        session.registerValues(command: "collective", key: "dtype") { CommandLine.dtypeCompletions() }
         registerCollectiveMetrics()
     }
 
@@ -67,7 +67,8 @@ extension ClusterCommands {
         let name = try workName(line)
         guard !real || sizeBytes / Double(dtype.bytesPerElement) <= Self.maxRealElements else {
             throw line.error(
-                "real collectives are limited to \(Int(Self.maxRealElements)) elements; drop 'real' for phantom tensors",
+                "real collectives are limited to \(Int(Self.maxRealElements)) elements; "
+                    + "drop 'real' for phantom tensors",
                 at: line.option("size") ?? line.command)
         }
         let prepared: CollectiveRunner.Prepared
@@ -78,10 +79,12 @@ extension ClusterCommands {
         } catch {
             throw line.error(String(describing: error), at: kindToken)
         }
+        reserve(name)
         spawnCollective(
             kind, prepared: prepared, communicator: communicator, sizeBytes: Int(sizeBytes), dtype: dtype, name: name)
+        let label = name.map { "'\($0)': " } ?? ""
         session.output(
-            "queued \(name.map { "'\($0)': " } ?? "")\(kind) (\(prepared.algorithm)) of \(Quantity.format(sizeBytes, .bytes)) \(dtype) "
+            "queued \(label)\(kind) (\(prepared.algorithm)) of \(Quantity.format(sizeBytes, .bytes)) \(dtype) "
                 + "\(real ? "real" : "phantom") on \(communicator.size) GPUs")
     }
 

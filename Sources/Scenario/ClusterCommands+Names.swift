@@ -8,6 +8,7 @@ extension ClusterCommands {
     static let maxNameLength = 64
 
     /// The `name=` of a work line, checked: letters, digits, `-` and `_`, not used before on this simulation.
+    /// It is not reserved: call `reserve(_:)` once the line can no longer fail, so a corrected retry may reuse it.
     func workName(_ line: CommandLine) throws(ScenarioError) -> String? {
         guard let token = line.option("name") else { return nil }
         let name = token.text
@@ -20,8 +21,12 @@ extension ClusterCommands {
         guard !usedNames.contains(name) else {
             throw line.error("the name '\(name)' is already taken by earlier work; pick another", at: token)
         }
-        usedNames.append(name)
         return name
+    }
+
+    /// Records `name` (from `workName`) as taken, once its line queued the work.
+    func reserve(_ name: String?) {
+        if let name { usedNames.append(name) }
     }
 
     func registerNamedMetrics() {

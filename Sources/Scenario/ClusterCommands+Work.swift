@@ -14,7 +14,7 @@ extension ClusterCommands {
                 ],
                 completionWords: ["real"], argumentKeys: ["from", "to", "size", "dtype", "name"]
             ) { [unowned self] line in try queueSend(line) })
-        session.registerValues(command: "send", key: "dtype") { ["fp32", "bf16", "fp16", "fp8"] }
+        session.registerValues(command: "send", key: "dtype") { CommandLine.dtypeCompletions() }
         let memoryKeys = ["gpu", "size", "kind"]
         session.register(
             Command(
@@ -43,9 +43,14 @@ extension ClusterCommands {
                 ],
                 argumentKeys: kernelKeys
             ) { [unowned self] line in try queueKernel(line, keys: kernelKeys) })
-        session.registerValues(command: "kernel", key: "dtype") { ["bf16", "fp16", "fp8"] }
+        session.registerValues(command: "kernel", key: "dtype") {
+            CommandLine.dtypeCompletions(allowed: Self.kernelDTypes)
+        }
         session.registerValues(command: "kernel", key: "partition") { ["compute", "comm"] }
     }
+
+    /// The element types `kernel dtype=` takes: the tensor-core rates (no FP32 rate is modelled).
+    static let kernelDTypes: [DType] = [.bf16, .fp16, .fp8e4m3]
 
     /// `gpuN` or `N` as a GPU index of the cluster.
     func gpuIndex(_ token: Token, in line: CommandLine, cluster: Cluster) throws(ScenarioError) -> Int {
@@ -70,13 +75,15 @@ extension ClusterCommands {
         let dtype = try line.dtype(default: .bf16)
         let tensor = try messageTensor(line, dtype: dtype, real: real)
         let name = try workName(line)
+        let route = try cluster.route(from: GPUID(source), to: GPUID(destination))
+        reserve(name)
         let tag = nextTag
         nextTag += 1
-        let route = try cluster.route(from: GPUID(source), to: GPUID(destination))
         spawnTransfer(tensor, from: cluster.gpus[source], to: cluster.gpus[destination], tag: tag, name: name)
+        let label = name.map { "'\($0)': " } ?? ""
         session.output(
-            "queued \(name.map { "'\($0)': " } ?? "")\(Quantity.format(Double(tensor.byteCount), .bytes)) \(dtype) \(real ? "real" : "phantom") "
-                + "message: \(route)")
+            "queued \(label)\(Quantity.format(Double(tensor.byteCount), .bytes)) \(dtype) "
+                + "\(real ? "real" : "phantom") message: \(route)")
     }
 
     private func realFlag(_ line: CommandLine) throws(ScenarioError) -> Bool {
@@ -146,7 +153,8 @@ extension ClusterCommands {
         let hbm = session.simulation.inspect(gpu) { $0.hbm }
         session.output(
             "\(gpu.name) HBM: \(Quantity.format(Double(hbm.usedBytes), .bytes)) used of "
-                + "\(Quantity.format(Double(hbm.capacityBytes), .bytes)), peak \(Quantity.format(Double(hbm.peakBytes), .bytes))"
+                + "\(Quantity.format(Double(hbm.capacityBytes), .bytes)), "
+                + "peak \(Quantity.format(Double(hbm.peakBytes), .bytes))"
         )
     }
 
@@ -158,7 +166,7 @@ extension ClusterCommands {
         let cluster = try requireCluster(line)
         let gpu = cluster.gpus[try gpuArgument("gpu", line, cluster)]
         let precision: Kernel.Precision =
-            try line.dtype(allowed: [.bf16, .fp16, .fp8e4m3], default: .bf16) == .fp8e4m3 ? .fp8 : .bf16
+            try line.dtype(allowed: Self.kernelDTypes, default: .bf16) == .fp8e4m3 ? .fp8 : .bf16
         let flops = try line.quantity("flops", .number)
         guard flops >= 0, flops <= 1e24 else {
             throw line.error("flops must be between 0 and 1e24", at: line.option("flops") ?? line.command)

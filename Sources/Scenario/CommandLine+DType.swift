@@ -7,7 +7,12 @@ extension CommandLine {
         ("fp32", .fp32), ("bf16", .bf16), ("fp16", .fp16), ("fp8", .fp8e4m3), ("fp8e4m3", .fp8e4m3),
     ]
     /// One line for help.
-    static let dtypeHelp = "dtype= takes fp32, bf16, fp16 or fp8 (alias fp8e4m3) wherever it appears"
+    static let dtypeHelp = "dtype= takes fp32, bf16, fp16 or fp8 (alias fp8e4m3); kernel takes bf16, fp16 or fp8 only"
+
+    /// The `dtype=` values Tab offers, from `dtypeNames` (without the alias).
+    static func dtypeCompletions(allowed: [DType] = DType.allCases) -> [String] {
+        dtypeNames.filter { allowed.contains($0.dtype) && $0.name != "fp8e4m3" }.map(\.name)
+    }
 
     /// The element type given for `key`, one of `allowed`, or `defaultValue` when absent; the error on the value.
     public func dtype(_ key: String = "dtype", allowed: [DType] = DType.allCases, default defaultValue: DType)

@@ -53,13 +53,12 @@ extension ScenarioSession {
         let commandName = words[0]
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
-            candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
-            if command.name == "show" {
-                if words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
-                    candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
-                } else {
-                    candidates += showTopics.map(\.name)
-                }
+            if command.name == "show", words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
+                // After `show TOPIC` only the topic's words: `show memory ` offers `all`, not other topics.
+                candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
+            } else {
+                candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
+                if command.name == "show" { candidates += showTopics.map(\.name) }
             }
             if command.name == "help" { candidates += commands.map(\.name) }
             if ["print", "expect"].contains(command.name) { candidates += metrics.flatMap { $0.concreteNames() } }

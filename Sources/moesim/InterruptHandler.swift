@@ -19,10 +19,16 @@ enum InterruptHandler {
         sigemptyset(&mask)
         sigaddset(&mask, SIGINT)
         sigprocmask(SIG_UNBLOCK, &mask, nil)
-        signal(SIGINT) { _ in
+        // sigaction without SA_RESTART (glibc's signal() restarts): a read blocked on piped input returns EINTR,
+        // so `cat | moesim` stops at Ctrl-C instead of waiting for the next line.
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
             InterruptHandler.pending = true
             InterruptHandler.target?.requestStop()
         }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
         session.interruptRequested = { InterruptHandler.pending }
         session.onReset { simulation in
             if InterruptHandler.target != nil { InterruptHandler.target = simulation.executor }

@@ -16,6 +16,7 @@ struct ReplLoop {
     /// Runs until `quit`, end of input or (piped input) Ctrl-C.
     func run() -> Ending {
         let editor = interactive ? LineEditor(session: session) : nil
+        let piped = PipedLineReader()
         if interactive {
             print("moesim \(Moesim.configuration.version): an emulated GPU cluster in virtual time.")
             print("Default cluster: one node of 8 H800 on an NVSwitch ('help cluster' to change it).")
@@ -32,11 +33,13 @@ struct ReplLoop {
                 _ = InterruptHandler.takePending()
                 line = editor.readLine(prompt: "moesim> ")
             } else {
-                line = Swift.readLine()
+                line = piped.readLine()
             }
             guard let line else {
                 // Ctrl-C at the prompt abandons the line; only Ctrl-D (end of input) quits.
                 if interactive && InterruptHandler.takePending() { continue }
+                // Piped input: Ctrl-C while blocked reading ends the read with EINTR (readLine returns nil).
+                if !interactive && InterruptHandler.pending { return stop(at: lineNumber, lastLine) }
                 break
             }
             // Piped input: a Ctrl-C that came while the next line was being read stops before it runs.

@@ -53,11 +53,19 @@ enum MoesimBinary {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// A scenario file of 3000 sends of 64 MiB (seconds of work in a debug build) followed by `tail`.
-    static func longScenario(in directory: URL, tail: [String]) throws -> URL {
+    /// The lines of a scenario whose `run` outlasts any test on any machine, then `tail`: 3000 sends of 64 MiB
+    /// cut into 65,536 chunks each (2·10^8 chunks, hours of work even in a release build), each event short
+    /// enough that Ctrl-C stops it within a second. Line 3002 is `print sim.processes`, 3003 the first of `tail`.
+    static func longScenarioLines(tail: [String]) -> [String] {
         let sends = (0..<3_000).map { "send from=gpu\($0 % 8) to=gpu\(($0 + 1 + $0 / 8 % 7) % 8) size=64MiB" }
+        return ["cluster chunks=65536 min-chunk=1B"] + sends + ["print sim.processes"] + tail
+    }
+
+    /// `longScenarioLines(tail:)` written to `long.moesim` in `directory`.
+    static func longScenario(in directory: URL, tail: [String]) throws -> URL {
         let file = directory.appendingPathComponent("long.moesim")
-        try (sends + tail).joined(separator: "\n").appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        try longScenarioLines(tail: tail).joined(separator: "\n").appending("\n")
+            .write(to: file, atomically: true, encoding: .utf8)
         return file
     }
 

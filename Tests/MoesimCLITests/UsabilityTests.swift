@@ -28,8 +28,7 @@ struct UsabilityTests {
     func interruptPipedInput() throws {
         let directory = try MoesimBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let file = try MoesimBinary.longScenario(
-            in: directory, tail: ["print sim.processes", "run", "print sim.events"])
+        let file = try MoesimBinary.longScenario(in: directory, tail: ["run", "print sim.events"])
         let input = try FileHandle(forReadingFrom: file)
         let terminal = try PseudoTerminal(
             executable: MoesimBinary.url(), arguments: [], environment: ["HOME": directory.path, "TERM": "xterm"],
@@ -39,17 +38,33 @@ struct UsabilityTests {
         #expect(terminal.waitForExit() == 130)
         terminal.waitFor("the rest was not run")
         let screen = terminal.screen
-        #expect(screen.contains("<stdin>:300"), "\(screen.suffix(600))")
-        #expect(screen.contains("error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
+        #expect(screen.contains("<stdin>:3003:1: error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
         #expect(!screen.contains("sim.events ="), "the line after the interrupted run was not run")
+    }
+
+    @Test("Ctrl-C while the REPL waits for more piped input (cat | moesim) stops it at once, exit 130")
+    func interruptBlockedRead() throws {
+        let directory = try MoesimBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pipe = Pipe()
+        let terminal = try PseudoTerminal(
+            executable: MoesimBinary.url(), arguments: [], environment: ["HOME": directory.path, "TERM": "xterm"],
+            standardInput: pipe.fileHandleForReading)
+        // The write end stays open: moesim is blocked reading line 3 when Ctrl-C comes.
+        pipe.fileHandleForWriting.write(Data("run until 3us\nprint sim.now\n".utf8))
+        #expect(terminal.waitFor("sim.now = 3µs"))
+        terminal.interrupt()
+        #expect(terminal.waitFor("the rest was not run", limitSeconds: 10), "\(terminal.screen)")
+        try pipe.fileHandleForWriting.close()
+        #expect(terminal.waitForExit() == 130)
+        #expect(terminal.screen.contains("<stdin>:2:1: error: interrupted (Ctrl-C) at t=3µs"), "\(terminal.screen)")
     }
 
     @Test("moesim run FILE stops at Ctrl-C with the virtual time and file:line, and exits 130")
     func interruptScenarioFile() throws {
         let directory = try MoesimBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let file = try MoesimBinary.longScenario(
-            in: directory, tail: ["print sim.processes", "run", "expect sim.processes == 0"])
+        let file = try MoesimBinary.longScenario(in: directory, tail: ["run", "expect sim.processes == 0"])
         let terminal = try PseudoTerminal(
             executable: MoesimBinary.url(), arguments: ["run", file.path],
             environment: ["HOME": directory.path, "TERM": "xterm"])
@@ -58,8 +73,8 @@ struct UsabilityTests {
         #expect(terminal.waitForExit() == 130)
         terminal.waitFor("the rest was not run")
         let screen = terminal.screen
-        #expect(screen.contains("\(file.path):300"), "\(screen.suffix(600))")
-        #expect(screen.contains("error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
+        #expect(
+            screen.contains("\(file.path):3003:1: error: interrupted (Ctrl-C) at t="), "\(screen.suffix(600))")
         #expect(!screen.contains(": ok"))
     }
 

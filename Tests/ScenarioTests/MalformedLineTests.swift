@@ -171,13 +171,17 @@ struct MalformedLineTests {
 
     @Test("each malformed line gives its exact error with line and column", arguments: cases.indices)
     func malformedLine(index: Int) {
-        let (line, expected) = Self.cases[index]
+        Self.check(Self.cases[index])
+    }
+
+    /// Runs `line` as line 1 of `t.moesim` in a fresh session and expects it to fail with exactly `error`.
+    static func check(_ malformed: (line: String, error: String)) {
         let session = ScenarioSession(output: { _ in })
-        guard case .failed(let error) = session.execute(line, file: "t.moesim", line: 1) else {
-            Issue.record("'\(line)' should fail")
+        guard case .failed(let error) = session.execute(malformed.line, file: "t.moesim", line: 1) else {
+            Issue.record("'\(malformed.line)' should fail")
             return
         }
-        #expect(error.description.components(separatedBy: "\n").first == expected)
+        #expect(error.description.components(separatedBy: "\n").first == malformed.error)
     }
 
     @Test("'run until' a time the clock has passed says so, pointing at the time")

@@ -34,7 +34,9 @@ struct TableGoldenTests {
         let names = byName.components(separatedBy: "\n").dropFirst().prefix(40).compactMap {
             $0.split(separator: " ").first
         }
-        #expect(names.firstIndex(of: "gpu2.comm.out")! < names.firstIndex(of: "gpu10.comm.out")!)
+        let gpu2 = try #require(names.firstIndex(of: "gpu2.comm.out"))
+        let gpu10 = try #require(names.firstIndex(of: "gpu10.comm.out"))
+        #expect(gpu2 < gpu10)
     }
 
     @Test("show memory on 2048 GPUs: full names, min/median/max and the fullest GPUs; 'all' lists every GPU")

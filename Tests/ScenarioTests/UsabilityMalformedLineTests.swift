@@ -45,12 +45,6 @@ struct UsabilityMalformedLineTests {
 
     @Test("each malformed line gives its exact error with line and column", arguments: cases.indices)
     func malformedLine(index: Int) {
-        let (line, expected) = Self.cases[index]
-        let session = ScenarioSession(output: { _ in })
-        guard case .failed(let error) = session.execute(line, file: "t.moesim", line: 1) else {
-            Issue.record("'\(line)' should fail")
-            return
-        }
-        #expect(error.description.components(separatedBy: "\n").first == expected)
+        MalformedLineTests.check(Self.cases[index])
     }
 }

@@ -42,6 +42,18 @@ struct UsabilityTests {
         #expect(recorder.session.execute("collective all-gather size=1MiB name=left") != .done)
     }
 
+    @Test("a named line that fails leaves its name free: the corrected line takes it")
+    func failedNamedLineKeepsNameFree() {
+        let recorder = Recorder()
+        let session = recorder.session
+        // Past the checks on the name: the 'real' size limit (collective), the EP layer's own checks (moe).
+        #expect(session.execute("collective all-reduce size=1GiB name=ar real") != .done)
+        #expect(session.execute("collective all-reduce size=1MiB name=ar") == .done)
+        #expect(session.execute("moe tokens=8 hidden=128 expert-hidden=32 experts=4 topk=8 name=m") != .done)
+        #expect(session.execute("moe tokens=8 hidden=128 expert-hidden=32 experts=8 topk=2 name=m") == .done)
+        #expect(session.execute("send from=gpu0 to=gpu1 size=1MiB name=ar") != .done, "still taken once queued")
+    }
+
     @Test("named sends have their own metrics")
     func namedSends() {
         let recorder = Recorder()
@@ -123,6 +135,7 @@ struct UsabilityTests {
         #expect(session.completions(for: "show links sort=u") == ["sort=util"])
         #expect(session.completions(for: "show links kind=") == ["kind=comm", "kind=nvlink", "kind=ib", "kind=all"])
         #expect(session.completions(for: "show memory a") == ["all"])
+        #expect(session.completions(for: "show memory ") == ["all"])
         #expect(session.completions(for: "show li") == ["links"])
         #expect(session.completions(for: "kernel gpu=0 dt") == ["dtype="])
         #expect(
