@@ -1,3 +1,5 @@
+import Tensors
+
 /// Node-limited top-k as DeepSeek-V3's `Gate` does it: experts sit in equal groups (one per node), each token
 /// keeps only its best `groupLimit` groups, then takes its top-k experts among those.
 public struct GroupLimitedTopK: Sendable, Hashable {
@@ -56,9 +58,9 @@ public struct GroupLimitedTopK: Sendable, Hashable {
             let groupScores = (0..<groupCount).map { group in
                 score(ofGroup: scores[(base + group * groupSize)..<(base + (group + 1) * groupSize)])
             }
-            for group in Self.largest(groupLimit, of: groupScores[...], where: { _ in true }) { allowed[group] = true }
+            for group in Tensor.largest(groupLimit, in: groupScores[...]) { allowed[group] = true }
         }
-        return Self.largest(topK, of: scores, where: { allowed[$0 / groupSize] })
+        return Tensor.largest(topK, in: scores, where: { allowed[$0 / groupSize] })
     }
 
     private func score(ofGroup group: ArraySlice<Float>) -> Float {
@@ -66,24 +68,8 @@ public struct GroupLimitedTopK: Sendable, Hashable {
         case .maximum:
             return group.max() ?? 0
         case .sumOfTopTwo:
-            let top = Self.largest(min(2, group.count), of: group, where: { _ in true })
+            let top = Tensor.largest(min(2, group.count), in: group)
             return top.reduce(0) { $0 + group[group.startIndex + $1] }
         }
-    }
-
-    /// Offsets of the k largest values whose offset passes `include`, largest first; equal values keep the lower
-    /// offset first (as `Tensor.topK`).
-    static func largest(_ k: Int, of row: ArraySlice<Float>, where include: (Int) -> Bool) -> [Int] {
-        var chosen: [Int] = []
-        chosen.reserveCapacity(k + 1)
-        for (offset, value) in row.enumerated() where include(offset) {
-            var position = chosen.count
-            while position > 0, value > row[row.startIndex + chosen[position - 1]] { position -= 1 }
-            if position < k {
-                chosen.insert(offset, at: position)
-                if chosen.count > k { chosen.removeLast() }
-            }
-        }
-        return chosen
     }
 }

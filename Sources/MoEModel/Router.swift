@@ -26,7 +26,8 @@ public struct Router: Sendable {
         public var routing: RoutingDecision
     }
 
-    /// A gate whose matrix is the parameter `weightName`; `groupLimit` nil means every group.
+    /// A gate whose matrix is the parameter `weightName`; `groupLimit` nil means every group. The groups are
+    /// stored as given: `selection()` (and so `route`) throws when they do not fit the experts.
     public init(
         weightName: String, expertCount: Int, topK: Int, gateKind: GateKind, groupCount: Int = 1,
         groupLimit: Int? = nil, routeScale: Float = 1
@@ -35,8 +36,8 @@ public struct Router: Sendable {
         self.expertCount = expertCount
         self.topK = topK
         self.gateKind = gateKind
-        self.groupCount = max(1, groupCount)
-        self.groupLimit = min(max(1, groupLimit ?? groupCount), max(1, groupCount))
+        self.groupCount = groupCount
+        self.groupLimit = groupLimit ?? groupCount
         self.routeScale = routeScale
     }
 

@@ -46,12 +46,12 @@ extension ClusterCommands {
         }
         let body = isNode ? String(text.dropFirst(4)) : text.hasPrefix("gpu") ? String(text.dropFirst(3)) : text
         let bounds = body.split(separator: "-", omittingEmptySubsequences: false)
-        let limitCount = isNode ? cluster.spec.nodeCount : cluster.gpus.count
+        let limit = isNode ? cluster.spec.nodeCount : cluster.gpus.count
         if bounds.count == 1, Int(body) == nil {
             throw line.error(
                 isNode
-                    ? "no node '\(text)' (node0…node\(limitCount - 1))"
-                    : "no GPU '\(text)' (gpu0…gpu\(limitCount - 1))", at: part)
+                    ? "no node '\(text)' (node0…node\(limit - 1))"
+                    : "no GPU '\(text)' (gpu0…gpu\(limit - 1))", at: part)
         }
         guard (1...2).contains(bounds.count), let low = Int(bounds[0]), let high = Int(bounds[bounds.count - 1]),
             low >= 0, low <= high
@@ -59,7 +59,6 @@ extension ClusterCommands {
             throw line.error("bad range '\(text)': expected \(isNode ? "nodeA-B" : "gpuA-B") with A <= B", at: part)
         }
         let perNode = cluster.spec.gpusPerNode
-        let limit = isNode ? cluster.spec.nodeCount : cluster.gpus.count
         guard high < limit else {
             let what = isNode ? "node\(high) (node0…node\(limit - 1))" : "GPU 'gpu\(high)' (gpu0…gpu\(limit - 1))"
             throw line.error("no \(what)", at: part)

@@ -28,7 +28,7 @@ final class MoECommands {
 
     static let argumentKeys = [
         "tokens", "hidden", "expert-hidden", "experts", "topk", "node-limit", "shared", "group", "gate", "skew",
-        "name",
+        "dispatch", "name",
     ]
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
@@ -40,20 +40,22 @@ final class MoECommands {
                 "moe",
                 synopsis:
                     "moe tokens=N hidden=H expert-hidden=D experts=E topk=K [node-limit=M] [shared=S] "
-                    + "[group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] [name=NAME] [backward] "
-                    + "[real|phantom]",
+                    + "[group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] [dispatch=fp8|bf16] [name=NAME] "
+                    + "[backward] [real|phantom]",
                 summary: "queue one expert-parallel MoE layer on an EP group (run to execute); tokens per rank",
                 details: [
-                    "dispatch FP8 (hidden + 4·hidden/128 scales + 16 B metadata per token and target), combine and",
-                    "gradients BF16; across nodes a token crosses IB once per node, to the same-index GPU, then",
-                    "NVLink. node-limit: nodes a token may reach (groups = nodes). skew: fraction of tokens sent",
-                    "to the hot experts 0..k-1. Phases start together on every rank, as DeepEP's tests time them.",
+                    "dispatch fp8 (default; hidden + 4·hidden/128 scales + 16 B metadata per token and target, hidden",
+                    "a multiple of 128) or bf16 (2·hidden + 16 B); combine and gradients BF16; across nodes a token",
+                    "crosses IB once per node, to the same-index GPU, then NVLink. node-limit: nodes a token may",
+                    "reach (groups = nodes). skew: fraction of tokens sent to the hot experts 0..k-1. Phases",
+                    "start together on every rank, as DeepEP's tests time them.",
                     "phantom (default): seeded random gate as DeepEP's tests; real: values checked against the",
                     "single-device layer (moe.last.max_error).",
                 ],
                 completionWords: ["backward", "real", "phantom"],
                 argumentKeys: Self.argumentKeys
             ) { [unowned self] line in try queue(line) })
+        session.registerValues(command: "moe", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "moe", key: "gate") { GateKind.allCases.map(\.rawValue) }
         session.registerValues(command: "moe", key: "group") { ["all", "gpu0-15", "node0-1"] }
         registerMetrics()
@@ -85,6 +87,7 @@ final class MoECommands {
             GateKind(rawValue: try line.choice("gate", GateKind.allCases.map(\.rawValue), default: "sigmoid"))
             ?? .sigmoid
         request.options.skew = try line.quantity("skew", .number, default: 0)
+        request.options.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: "fp8") == "fp8"
         request.options.synchronizePhases = true
         request.options.phantomSeed = session.seed
         request.backward = backward
@@ -100,7 +103,7 @@ final class MoECommands {
         } catch let error as ExpertParallelError {
             throw line.error(String(describing: error), at: errorToken(error, line: line))
         }
-        run.spawn()
+        try run.spawn()
         runs.append(Entry(name: name?.text, run: run))
         session.output(
             "queued moe layer on \(communicator.size) GPUs: \(request.tokensPerRank) tokens/rank, "

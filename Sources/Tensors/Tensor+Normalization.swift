@@ -59,11 +59,14 @@ extension Tensor {
         return result
     }
 
-    /// Positions (relative to the slice start) of the k largest values, by insertion into a sorted short list.
-    private static func largest(_ k: Int, in row: ArraySlice<Float>) -> [Int] {
+    /// Positions (relative to the slice start) of the k largest values whose position passes `include`, largest
+    /// first, by insertion into a sorted short list; equal values keep the lower position first.
+    public static func largest(
+        _ k: Int, in row: ArraySlice<Float>, where include: (Int) -> Bool = { _ in true }
+    ) -> [Int] {
         var chosen: [Int] = []
         chosen.reserveCapacity(k + 1)
-        for (offset, value) in row.enumerated() {
+        for (offset, value) in row.enumerated() where include(offset) {
             // Strictly greater moves ahead, so an equal value keeps the lower index in front.
             var position = chosen.count
             while position > 0, value > row[row.startIndex + chosen[position - 1]] { position -= 1 }

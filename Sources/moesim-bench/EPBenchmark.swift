@@ -49,7 +49,7 @@ struct EPBenchmark: ParsableCommand {
         request.options.synchronizePhases = true
         request.options.phantomSeed = seed
         let run = try EPRun(request, communicator: group)
-        run.spawn()
+        try run.spawn()
         let reason = simulation.run()
         guard reason == .finished else { throw ValidationError("EP\(size) stopped: \(reason)") }
         let report = try run.report()

@@ -10,7 +10,7 @@ import Testing
 func runEP(
     ranks: Int, gate: GateKind, nodeLimit: Int? = nil, tokens: Int = 12, experts: Int = 16, topK: Int = 4,
     backward: Bool = true, real: Bool = true, skew: Double = 0, maxPieces: Int = 3, minPieceTokens: Int = 2,
-    seed: UInt64 = 5, hidden: Int = 32
+    seed: UInt64 = 5, hidden: Int = 32, width: Int = 8, shared: Int = 1
 ) throws -> (run: EPRun, report: EPRunReport, simulation: Simulation) {
     let simulation = Simulation(seed: 0, storesTraceEvents: false)
     simulation.executor.trapsOnForeignEnqueue = true
@@ -18,9 +18,9 @@ func runEP(
     let cluster = try Cluster.railOptimized(nodeCount: nodes, in: simulation)
     let communicator = try Communicator(cluster: cluster, ranks: (0..<ranks).map(GPUID.init))
     var request = EPRunRequest(
-        tokensPerRank: tokens, hiddenSize: hidden, expertWidth: 8, expertCount: experts, topK: topK)
+        tokensPerRank: tokens, hiddenSize: hidden, expertWidth: width, expertCount: experts, topK: topK)
     request.nodeLimit = nodeLimit
-    request.sharedExpertCount = 1
+    request.sharedExpertCount = shared
     request.gate = gate
     request.backward = backward
     request.real = real
@@ -30,7 +30,7 @@ func runEP(
     request.options.maxPiecesPerNode = maxPieces
     request.options.minPieceTokens = minPieceTokens
     let run = try EPRun(request, communicator: communicator)
-    run.spawn()
+    try run.spawn()
     let reason = simulation.run()
     guard reason == .finished else { throw EPTestFailure("simulation stopped: \(reason)") }
     return (run, try run.report(), simulation)
@@ -63,24 +63,40 @@ struct ExpertParallelTests {
         #expect(try run.weightFLOPsMatchTasks())
     }
 
-    @Test("real runs are bit-identical from run to run")
-    func determinism() throws {
-        let first = try runEP(ranks: 16, gate: .sigmoid, nodeLimit: 1)
-        let second = try runEP(ranks: 16, gate: .sigmoid, nodeLimit: 1)
+    @Test(
+        "real runs are bit-identical from run to run: output, input gradient, every weight gradient",
+        arguments: GateKind.allCases)
+    func determinism(gate: GateKind) throws {
+        let first = try runEP(ranks: 16, gate: gate, nodeLimit: 1)
+        let second = try runEP(ranks: 16, gate: gate, nodeLimit: 1)
         #expect(first.report.time == second.report.time)
         #expect(first.report.backwardTime == second.report.backwardTime)
         #expect(first.simulation.eventCount == second.simulation.eventCount)
         #expect(first.report.stats.map(\.receivedRows) == second.report.stats.map(\.receivedRows))
-        let bits = { (run: EPRun) in run.outputs().map { (try? $0?.scalars())?.map(\.bitPattern) } }
-        #expect(bits(first.run) == bits(second.run))
-        #expect(bits(first.run).allSatisfy { $0?.isEmpty == false })
+        let bits = { (tensor: Tensor?) in (try? tensor?.scalars())?.map(\.bitPattern) }
+        let outputs = { (run: EPRun) in run.outputs().map(bits) }
+        #expect(outputs(first.run) == outputs(second.run))
+        #expect(outputs(first.run).allSatisfy { $0?.isEmpty == false })
+        let (a, b) = (first.run.gradients(), second.run.gradients())
+        #expect(a.input.map(bits) == b.input.map(bits))
+        #expect(a.input.allSatisfy { bits($0)?.isEmpty == false })
+        // Every rank returns its weight gradients, in the same order, with the same bits.
+        #expect(a.weights.allSatisfy { !$0.isEmpty })
+        #expect(a.weights.map { $0.map(\.0) } == b.weights.map { $0.map(\.0) })
+        #expect(a.weights.map { $0.map { bits($0.1) } } == b.weights.map { $0.map { bits($0.1) } })
+        #expect(a.weights.joined().allSatisfy { bits($0.1)?.isEmpty == false })
     }
 
     @Test("with a node limit of 1 on 2 nodes every token reaches exactly one node")
     func nodeLimitKeepsTokensHome() throws {
         // Node limit 1: each token's experts lie in one node; DeepEP's pair count is then one per token.
         let (_, report, _) = try runEP(ranks: 16, gate: .sigmoid, nodeLimit: 1, backward: false)
-        #expect(report.stats.allSatisfy { $0.tokenNodePairs == 12 && $0.remoteTokenNodePairs <= 12 })
+        #expect(report.stats.allSatisfy { $0.tokenNodePairs == 12 })
+        // What crosses IB is exactly the tokens routed to the other node (plus the 8 counts of 4 bytes).
+        let row = try EPWireFormat(hiddenSize: 32, fp8Dispatch: false).dispatchBytesPerToken
+        #expect(report.stats.allSatisfy { $0.dispatchTraffic.ibBytes == $0.remoteTokenNodePairs * row + 32 })
+        let remote = report.stats.reduce(0) { $0 + $1.remoteTokenNodePairs }
+        #expect(remote > 0 && remote < 16 * 12)
     }
 
     @Test("phantom runs finish at DeepEP scale shapes and skew=1 top-1 sends every token to expert 0's rank")
@@ -100,7 +116,9 @@ struct ExpertParallelTests {
         #expect(run.layer.parameterBytes() == expected)
         for rank in [0, 9] {
             let gpu = try run.layer.communicator.gpu(rank: rank)
-            #expect(simulation.inspect(gpu) { $0.hbm.currentBytes(.parameters) } == expected)
+            #expect(simulation.inspect(gpu) { $0.hbm.peakBytes(.parameters) } == expected)
+            // Freed at the end of the rank's process, so repeated runs do not accumulate.
+            #expect(simulation.inspect(gpu) { $0.hbm.currentBytes(.parameters) } == 0)
         }
     }
 
@@ -111,6 +129,40 @@ struct ExpertParallelTests {
         // Phantom and real runs of the same routing take exactly the same time.
         #expect(phantom.map(\.combineEnd) == real.map(\.combineEnd))
         #expect(phantom.map(\.dispatchEnd) == real.map(\.dispatchEnd))
+        // DeepEP's bandwidths, from the routing: mean (token, node) pairs (own node included) and mean distinct
+        // tokens received, times h (1 + 4/128) = 132 bytes (FP8) or 2 h = 256 (BF16), over the group's phase span.
+        var (pairs, received) = (0, 0)
+        for rank in 0..<16 {
+            for token in 0..<5 { pairs += Set(Self.handMadeExperts(rank, token).map { $0 / 8 }).count }  // lookup only, never iterated
+        }
+        for target in 0..<16 {
+            for rank in 0..<16 {
+                received += (0..<5).count { Self.handMadeExperts(rank, $0).contains(target) }
+            }
+        }
+        let seconds = { (start: [SimInstant], end: [SimInstant]) in
+            Double((end.max()! - start.min()!).nanoseconds) * 1e-9
+        }
+        let dispatch = seconds(real.map(\.dispatchStart), real.map(\.dispatchEnd))
+        let combine = seconds(real.map(\.combineStart), real.map(\.combineEnd))
+        let report = EPRunReport(stats: real, wire: try EPWireFormat(hiddenSize: 128), multiNode: true)
+        #expect(report.dispatchRDMABytesPerSecond == Double(pairs) / 16 * 132 / dispatch)
+        #expect(report.dispatchNVLBytesPerSecond == Double(received) / 16 * 132 / dispatch)
+        #expect(report.combineRDMABytesPerSecond == Double(pairs) / 16 * 256 / combine)
+        #expect(report.combineNVLBytesPerSecond == Double(received) / 16 * 256 / combine)
+        #expect(report.tokensPerRank.reduce(0, +) == received)
+    }
+
+    /// Token t of rank r: experts (r + t) % 16, (r + 8) % 16 and (3 t + 1) % 16, skipping rank 3's expert 3.
+    static func handMadeExperts(_ rank: Int, _ token: Int) -> [Int] {
+        let raw = [(rank + token) % 16, (rank + 8) % 16, (3 * token + 1) % 16]
+        var chosen: [Int] = []
+        for expert in raw {
+            var candidate = expert == 3 ? 4 : expert
+            while chosen.contains(candidate) || candidate == 3 { candidate = (candidate + 1) % 16 }
+            chosen.append(candidate)
+        }
+        return chosen
     }
 
     func handMadeRun(real: Bool) throws -> [EPRankStats] {
@@ -129,17 +181,7 @@ struct ExpertParallelTests {
             layer: moe, hiddenSize: 128, expertWidth: 4,
             communicator: communicator, options: options)
         let tokens = 5
-        // Token t of rank r: experts (r + t) % 16, (r + 8) % 16 and (3 t + 1) % 16, skipping rank 3's expert 3.
-        func experts(_ rank: Int, _ token: Int) -> [Int] {
-            let raw = [(rank + token) % 16, (rank + 8) % 16, (3 * token + 1) % 16]
-            var chosen: [Int] = []
-            for expert in raw {
-                var candidate = expert == 3 ? 4 : expert
-                while chosen.contains(candidate) || candidate == 3 { candidate = (candidate + 1) % 16 }
-                chosen.append(candidate)
-            }
-            return chosen
-        }
+        let experts = Self.handMadeExperts
         var expectedPairs = 0
         var routings: [RoutingDecision] = []
         for rank in 0..<16 {
@@ -204,6 +246,14 @@ struct ExpertParallelTests {
         #expect(message { $0.expertCount = 24 }.contains("experts = 24"))
         #expect(message { $0.topK = 33 }.contains("topk = 33"))
         #expect(message { $0.nodeLimit = 3 }.contains("node-limit = 3"))
+        #expect(
+            message {
+                $0.nodeLimit = 1; $0.topK = 17
+            }.contains("topk = 17: exceeds the experts of 1 node(s) (16)"))
+        #expect(
+            message {
+                $0.tokensPerRank = 8192; $0.expertCount = 2048
+            }.contains("tokens = 8192: ranks × tokens × experts (16 × 8192 × 2048) must be at most 134217728"))
         #expect(message { $0.hiddenSize = 200 }.contains("hidden = 200"))
         #expect(message { $0.tokensPerRank = 1 << 20 }.contains("tokens = 1048576"))
         #expect(

@@ -18,9 +18,14 @@ struct MoEMalformedLineTests {
         (base + " node-limit=3", "t.moesim:1:72: error: node-limit = 3: must be in 1...2 (the nodes of the group)"),
         (
             "moe tokens=64 hidden=200 expert-hidden=64 experts=16 topk=4",
-            "t.moesim:1:22: error: hidden = 200: FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16"
+            "t.moesim:1:22: error: hidden = 200: FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16 dispatch (dispatch=bf16)"
         ),
         ("moe hidden=256 expert-hidden=64 experts=16 topk=4 tokens=999999", "t.moesim:1:58: error: 999999 is out of range (expected 1…65536)"),
+        (
+            "moe tokens=8192 hidden=256 expert-hidden=64 experts=2048 topk=4",
+            "t.moesim:1:12: error: tokens = 8192: ranks × tokens × experts (16 × 8192 × 2048) must be at most 134217728"
+        ),
+        (base + " dispatch=fp4", "t.moesim:1:70: error: 'fp4' is not valid for dispatch (one of fp8, bf16)"),
         (base + " skew=2", "t.moesim:1:66: error: skew = 2.0: must be in 0...1"),
         (base + " sideways", "t.moesim:1:61: error: expected 'backward', 'real' or 'phantom', not 'sideways'"),
         (
@@ -54,6 +59,19 @@ struct MoEMalformedLineTests {
             return
         }
         #expect(error.description.components(separatedBy: "\n").first == expected)
+    }
+
+    @Test("dispatch=bf16 takes a hidden size FP8 refuses and sends 2 · hidden + 16 bytes per token and target")
+    func bf16Dispatch() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("cluster preset=2-nodes") == .done)
+        let line = "moe tokens=64 hidden=200 expert-hidden=64 experts=16 topk=1 group=gpu0-1 skew=1"
+        #expect(session.execute(line + " dispatch=bf16 name=b") == .done)
+        #expect(session.execute("run") == .done)
+        // skew=1, top-1: gpu1's 64 tokens all go to expert 0 on gpu0, 416 bytes each (gpu0's stay home), and
+        // come back as 400-byte BF16 rows: 52224 bytes (51 KiB), plus the few bytes of the counts exchange.
+        #expect(session.execute("expect moe[b].nvlink_bytes >= 51KiB") == .done)
+        #expect(session.execute("expect moe[b].nvlink_bytes < 52KiB") == .done)
     }
 
     @Test("group ranges and node selectors build the expected groups")

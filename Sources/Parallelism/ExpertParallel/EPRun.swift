@@ -45,26 +45,30 @@ public final class EPRun: Sendable {
 
     let tagBase: Int
 
-    /// Spawns one process per rank; run the simulation, then read `report()`.
-    public func spawn() {
+    /// Spawns one process per rank (each holds its parameters on HBM for the call and frees them at its end);
+    /// run the simulation, then read `report()`. Throws, spawning nothing, when a rank's rows cannot be sliced.
+    public func spawn() throws {
         let simulation = layer.communicator.cluster.simulation
         let tokens = request.tokensPerRank
-        for rank in 0..<layer.placement.rankCount {
+        let slices = try (0..<layer.placement.rankCount).map { rank in
+            let rows = (rank * tokens)..<((rank + 1) * tokens)
+            return (input: try input.slicingRows(rows), gradient: try outputGradient.slicingRows(rows))
+        }
+        for (rank, slice) in slices.enumerated() {
             let (layer, log, request, parameters, tagBase) = (layer, log, request, parameters, tagBase)
-            let input = try? self.input.slicingRows((rank * tokens)..<((rank + 1) * tokens))
-            let gradient = try? outputGradient.slicingRows((rank * tokens)..<((rank + 1) * tokens))
             simulation.spawn(name: "moe rank \(rank)") {
-                guard let input, let gradient else { return }
                 try await layer.allocateParameters(rank: rank)
                 let forward = try await layer.forward(
-                    rank: rank, input: input, parameters: parameters, tagBase: tagBase)
+                    rank: rank, input: slice.input, parameters: parameters, tagBase: tagBase)
                 await log.setForward(rank, forward.output, forward.stats)
-                guard request.backward else { return }
-                let backward = try await layer.backward(
-                    rank: rank, outputGradient: gradient, cache: forward.cache, parameters: parameters,
-                    tagBase: tagBase)
-                let weights = try await layer.runWeightTasks(rank: rank, backward)
-                await log.setBackward(rank, backward, weights, end: simulation.now)
+                if request.backward {
+                    let backward = try await layer.backward(
+                        rank: rank, outputGradient: slice.gradient, cache: forward.cache, parameters: parameters,
+                        tagBase: tagBase)
+                    let weights = try await layer.runWeightTasks(rank: rank, backward)
+                    await log.setBackward(rank, backward, weights, end: simulation.now)
+                }
+                try await layer.freeParameters(rank: rank)
             }
         }
     }

@@ -35,6 +35,35 @@ public struct EPRunReport: Sendable {
     public var tokensMax: Int { tokensPerRank.max() ?? 0 }
     /// Mean tokens a rank received.
     public var tokensMean: Double { Double(tokensPerRank.reduce(0, +)) / Double(max(1, tokensPerRank.count)) }
+
+    /// The forward summary of every rank's `stats` (no backward time, no error): phase spans from the first
+    /// start to the last end, bytes summed, DeepEP bandwidths (mean bytes per rank over the span; RDMA ones only
+    /// when `multiNode`).
+    public init(stats: [EPRankStats], wire: EPWireFormat, multiNode: Bool) {
+        func span(_ start: (EPRankStats) -> SimInstant, _ end: (EPRankStats) -> SimInstant) -> SimDuration {
+            let first = stats.map(start).min() ?? .start
+            let last = stats.map(end).max() ?? .start
+            return last - first
+        }
+        func rate(_ bytes: Double, _ time: SimDuration) -> Double {
+            time.nanoseconds > 0 ? bytes / (Double(time.nanoseconds) * 1e-9) : 0
+        }
+        let ranks = Double(max(1, stats.count))
+        let pairs = Double(stats.reduce(0) { $0 + $1.tokenNodePairs }) / ranks
+        let received = Double(stats.reduce(0) { $0 + $1.receivedTokens }) / ranks
+        let (dispatchRow, combineRow) = (wire.deepEPDispatchBytesPerToken, Double(wire.bf16BytesPerToken))
+        time = span(\.start, \.end)
+        dispatchTime = span(\.dispatchStart, \.dispatchEnd)
+        combineTime = span(\.combineStart, \.combineEnd)
+        ibBytes = stats.reduce(0) { $0 + $1.dispatchTraffic.ibBytes + $1.combineTraffic.ibBytes }
+        nvlinkBytes = stats.reduce(0) { $0 + $1.dispatchTraffic.nvlinkBytes + $1.combineTraffic.nvlinkBytes }
+        tokensPerRank = stats.map(\.receivedTokens)
+        dispatchRDMABytesPerSecond = multiNode ? rate(pairs * dispatchRow, dispatchTime) : nil
+        dispatchNVLBytesPerSecond = rate(received * dispatchRow, dispatchTime)
+        combineRDMABytesPerSecond = multiNode ? rate(pairs * combineRow, combineTime) : nil
+        combineNVLBytesPerSecond = rate(received * combineRow, combineTime)
+        self.stats = stats
+    }
 }
 
 extension EPRun {
@@ -49,31 +78,7 @@ extension EPRun {
             throw ExpertParallelError.invalid(
                 "moe run", "\(stats.count) of \(statsOrNil.count) ranks", "did not finish")
         }
-        func span(_ start: (EPRankStats) -> SimInstant, _ end: (EPRankStats) -> SimInstant) -> SimDuration {
-            let first = stats.map(start).min() ?? .start
-            let last = stats.map(end).max() ?? .start
-            return last - first
-        }
-        let dispatch = span(\.dispatchStart, \.dispatchEnd)
-        let combine = span(\.combineStart, \.combineEnd)
-        let ranks = Double(stats.count)
-        let pairs = Double(stats.reduce(0) { $0 + $1.tokenNodePairs }) / ranks
-        let received = Double(stats.reduce(0) { $0 + $1.receivedTokens }) / ranks
-        let dispatchRow = layer.wire.deepEPDispatchBytesPerToken
-        let combineRow = Double(layer.wire.bf16BytesPerToken)
-        func rate(_ bytes: Double, _ time: SimDuration) -> Double {
-            time.nanoseconds > 0 ? bytes / (Double(time.nanoseconds) * 1e-9) : 0
-        }
-        let multiNode = layer.placement.nodeCount > 1
-        var report = EPRunReport(
-            time: span(\.start, \.combineEnd), dispatchTime: dispatch, combineTime: combine, backwardTime: nil,
-            ibBytes: stats.reduce(0) { $0 + $1.dispatchTraffic.ibBytes + $1.combineTraffic.ibBytes },
-            nvlinkBytes: stats.reduce(0) { $0 + $1.dispatchTraffic.nvlinkBytes + $1.combineTraffic.nvlinkBytes },
-            tokensPerRank: stats.map(\.receivedTokens),
-            dispatchRDMABytesPerSecond: multiNode ? rate(pairs * dispatchRow, dispatch) : nil,
-            dispatchNVLBytesPerSecond: rate(received * dispatchRow, dispatch),
-            combineRDMABytesPerSecond: multiNode ? rate(pairs * combineRow, combine) : nil,
-            combineNVLBytesPerSecond: rate(received * combineRow, combine), maxError: nil, stats: stats)
+        var report = EPRunReport(stats: stats, wire: layer.wire, multiNode: layer.placement.nodeCount > 1)
         let finished = backward.compactMap { $0 }
         if request.backward, finished.count == backward.count {
             report.backwardTime = (ends.max() ?? .start) - (finished.map(\.start).min() ?? .start)
@@ -88,6 +93,14 @@ extension EPRun {
     /// Every rank's forward output (nil for a rank that has not finished).
     public func outputs() -> [Tensor?] {
         layer.communicator.cluster.simulation.inspect(log) { $0.outputs }
+    }
+
+    /// Every rank's input gradient (nil before its backward finished) and the weight gradients its W tasks
+    /// returned, in task order.
+    public func gradients() -> (input: [Tensor?], weights: [[(String, Tensor)]]) {
+        layer.communicator.cluster.simulation.inspect(log) {
+            ($0.backward.map { $0?.input.inputGradient }, $0.weightGradients)
+        }
     }
 
     /// Whether every rank's `weightFLOPs` equals the FLOPs of its W tasks (real runs with backward).

@@ -40,6 +40,10 @@ public struct EPRunRequest: Sendable, Hashable {
     /// Most elements (tokens × hidden over the group, and expert weights) a real run may hold.
     public static let maxRealElements = 1 << 24
 
+    /// Most routing work (ranks × tokens per rank × experts: the gate's scores, phantom or real) a run may take:
+    /// twice DeepEP's EP64 table row (64 × 4096 × 256), so a mistyped shape is refused instead of hanging.
+    public static let maxRoutingWork = 1 << 27
+
     /// Throws naming the first value that does not fit a group of `rankCount` ranks on `nodeCount` nodes.
     public func validate(rankCount: Int, nodeCount: Int) throws {
         func require(_ ok: Bool, _ name: String, _ value: Int, _ reason: String) throws {
@@ -74,6 +78,10 @@ public struct EPRunRequest: Sendable, Hashable {
         try require(
             rankCount <= ExpertParallelLayer.maxRanks, "group size", rankCount,
             "at most \(ExpertParallelLayer.maxRanks) ranks")
+        try require(
+            tokensPerRank * rankCount * expertCount <= Self.maxRoutingWork, "tokens", tokensPerRank,
+            "ranks × tokens × experts (\(rankCount) × \(tokensPerRank) × \(expertCount)) must be at most "
+                + "\(Self.maxRoutingWork)")
         if real {
             let elements = tokensPerRank * rankCount * hiddenSize
             try require(

@@ -21,7 +21,8 @@ public struct EPWireFormat: Sendable, Hashable {
         }
         guard !fp8Dispatch || hiddenSize % 128 == 0 else {
             throw ExpertParallelError.invalid(
-                "hidden", "\(hiddenSize)", "FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16")
+                "hidden", "\(hiddenSize)",
+                "FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16 dispatch (dispatch=bf16)")
         }
         guard (0...4096).contains(metadataBytes) else {
             throw ExpertParallelError.invalid("metadata bytes", "\(metadataBytes)", "must be in 0...4096")

@@ -49,9 +49,11 @@ extension ExpertParallelLayer {
         let gradients = try rowsByExpert(dispatched.rows, layouts: cache.layouts, rank: rank)
         let rows = gradients.reduce(0) { $0 + ($1?.rowCount ?? 0) }
         let tokens = routing.tokenCount
+        // The router's W only when this routing has a router task (not for a given or phantom routing).
+        let routerFLOPs =
+            cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
         let weightFLOPs =
-            expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops
-            + Double(Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount))
+            expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops + Double(routerFLOPs)
         try await charge(expertKernel("experts B", rows: rows, experts: gradients.count { $0 != nil }), rank: rank)
         var tasks: [WeightGradientTask] = []
         var inputGradients: [Tensor?] = []

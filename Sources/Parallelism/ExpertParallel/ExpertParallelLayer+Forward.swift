@@ -14,6 +14,8 @@ public struct EPRankStats: Sendable {
     /// From the experts' end to the weighted sum.
     public var combineStart = SimInstant.start
     public var combineEnd = SimInstant.start
+    /// When the call returned (after the shared experts, which overlap the combine).
+    public var end = SimInstant.start
     /// Bytes this rank sent in dispatch (counts included) and in combine.
     public var dispatchTraffic = EPTraffic()
     public var combineTraffic = EPTraffic()
@@ -115,8 +117,9 @@ extension ExpertParallelLayer {
                 sharedCaches.append(cache)
             }
         }
-        if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
         stats.combineEnd = simulation.now
+        if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
+        stats.end = simulation.now
         await exchange.finish(tagBase: tagBase)
         let cache = Cache(
             routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,

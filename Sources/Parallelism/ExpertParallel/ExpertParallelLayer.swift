@@ -13,7 +13,8 @@ import Tensors
 /// Real values are Float throughout, so outputs and gradients equal `MoELayer`'s; wire bytes follow
 /// `EPWireFormat`.
 public struct ExpertParallelLayer: Sendable {
-    /// Knobs of the layer.
+    /// Knobs of the layer. The transport defaults (8 pieces per node, ≥ 128 tokens per piece, 2 in flight,
+    /// combine window 16) have no published source: they are this model's choices, not DeepEP's `Config`.
     public struct Options: Sendable, Hashable {
         /// Every rank starts dispatch, expert compute and combine together (as DeepEP's tests time each kernel).
         public var synchronizePhases = false
@@ -101,6 +102,11 @@ public struct ExpertParallelLayer: Sendable {
     /// Charges the rank's parameters on its GPU's HBM (routed experts on their GPU only).
     public func allocateParameters(rank: Int, dtype: DType = .bf16) async throws {
         try await communicator.gpu(rank: rank).allocate(parameterBytes(dtype: dtype), .parameters)
+    }
+
+    /// Frees what `allocateParameters(rank:dtype:)` charged.
+    public func freeParameters(rank: Int, dtype: DType = .bf16) async throws {
+        try await communicator.gpu(rank: rank).free(parameterBytes(dtype: dtype), .parameters)
     }
 
     /// Runs `kernel` on the rank's compute SMs; a kernel with nothing to do takes no time.
