@@ -5,6 +5,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case unknownParameter(String)
     case duplicateParameter(String)
     case unsupported(String)
+    /// Two parameter sets compared entry by entry do not hold the same names and sizes in the same order.
+    case mismatchedParameters(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .unknownParameter(let name): "unknown parameter \"\(name)\""
         case .duplicateParameter(let name): "duplicate parameter \"\(name)\""
         case .unsupported(let detail): "unsupported: \(detail)"
+        case .mismatchedParameters(let detail): "parameter sets differ: \(detail)"
         }
     }
 }

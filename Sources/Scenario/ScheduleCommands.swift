@@ -12,8 +12,8 @@ final class ScheduleCommands {
     private(set) var analysis: ScheduleAnalysis?
     private var cellUnits: Double = 1
     /// Set by a queued pipeline `train`: the executed run `show schedule` draws instead (until the next
-    /// `schedule` command).
-    private var executed: (() -> PipelineRunSummary?)?
+    /// `schedule` command, a non-pipeline `train` or a reset of the simulation).
+    private var executed: (() -> PipelineRunState)?
 
     init(session: ScenarioSession) {
         session.register(
@@ -40,6 +40,7 @@ final class ScheduleCommands {
                 [unowned self, unowned session] line in try draw(line, session: session)
             })
         registerMetrics(on: session)
+        session.onReset { [unowned self] _ in executed = nil }
     }
 
     private func units(_ line: CommandLine, _ key: String, default defaultValue: Double?) throws(ScenarioError)
@@ -139,16 +140,24 @@ final class ScheduleCommands {
         return positive.filter { $0.nanoseconds * 8 >= longest.nanoseconds }.min()
     }
 
-    /// Makes `show schedule` draw the executed timeline `summary` returns (nil until the run has finished).
-    func showExecuted(_ summary: @escaping () -> PipelineRunSummary?) { executed = summary }
+    /// Makes `show schedule` draw the executed timeline of the run `state` reports; nil: back to the last
+    /// analysed schedule (a non-pipeline `train` was queued).
+    func showExecuted(_ state: (() -> PipelineRunState)?) { executed = state }
 
     private func draw(_ line: CommandLine, session: ScenarioSession) throws {
         try line.check(allowedKeys: ["width"], maxPositionals: 1)
         if let executed {
-            guard let summary = executed(), let step = summary.report.steps.last else {
+            switch executed() {
+            case .pending:
                 throw line.error("the queued pipeline train has not run yet: 'run' first", at: line.command)
+            case .failed(let message):
+                throw line.error("the last pipeline train failed (\(message)): nothing to draw", at: line.command)
+            case .finished(let summary):
+                guard let step = summary.report.steps.last else {
+                    throw line.error("the last pipeline train recorded no step", at: line.command)
+                }
+                return try drawExecuted(step.timeline, summary: summary, line: line, session: session)
             }
-            return try drawExecuted(step.timeline, summary: summary, line: line, session: session)
         }
         guard let analysis else {
             throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command)

@@ -42,7 +42,7 @@ extension TrainCommands {
                     config: trainer.config.model,
                     training: trainer.config.referenceTraining(ranks: trainer.communicator.size))
                 _ = try reference.train()
-                difference = result.maxRelativeDifference(to: try reference.parameters.flattened())
+                difference = try result.maxRelativeDifference(to: reference.parameters)
             }
             await log.append(
                 TrainingRun(

@@ -17,12 +17,8 @@ extension TrainCommands {
     /// `ReferenceTrainer` on the same micro-batches when it finishes.
     func queuePipeline(_ request: TrainRequest, line: CommandLine, cluster: Cluster) throws {
         try checkPipelineRequest(request, line: line)
+        try checkPipelineSize(request, line: line, cluster: cluster)
         let schedule = try pipelineSchedule(request, line: line)
-        guard schedule.deviceCount <= cluster.gpus.count else {
-            throw line.error(
-                "pp=\(request.pipelineStages) needs \(schedule.deviceCount) GPUs for \(schedule.name), the cluster has "
-                    + "\(cluster.gpus.count)", at: line.option("pp") ?? line.command)
-        }
         guard request.config.layerCount >= schedule.stageCount else {
             throw line.error(
                 "layers=\(request.config.layerCount) is fewer than the \(schedule.stageCount) stages of "
@@ -45,18 +41,31 @@ extension TrainCommands {
         let log = log
         let unitNs = isUnit ? ScheduleCommands.nanosecondsPerUnit : 1_000
         let isReal = request.isReal
-        trainer.start { report in
-            var difference: Double?
-            if isReal {
-                var reference = try ReferenceTrainer(config: request.config, training: training)
-                _ = try reference.train()
-                difference = try report.maxRelativeDifference(to: reference.parameters)
+        let failure = PipelineFailure(in: session.simulation)
+        let runsBefore = session.simulation.inspect(log) { $0.runs.count }
+        trainer.start(
+            onFinish: { report in
+                var difference: Double?
+                var referenceLosses: [Float]?
+                if isReal {
+                    var reference = try ReferenceTrainer(config: request.config, training: training)
+                    referenceLosses = try reference.train()
+                    difference = try report.maxRelativeDifference(to: reference.parameters)
+                }
+                let summary = PipelineRunSummary(report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit)
+                await log.append(
+                    TrainingRun(
+                        steps: report.steps.map(\.report), maxParameterDifference: difference,
+                        referenceLosses: referenceLosses, pipeline: summary))
+            }, onFailure: { error in await failure.record(error) })
+        session.component(ScheduleCommands.self)?.showExecuted { [unowned self] in
+            if let message = session.simulation.inspect(failure, { $0.message }) { return .failed(message) }
+            // This run's summary, not an earlier run's: only runs appended after it was queued count.
+            let summary = session.simulation.inspect(log) { log in
+                log.runs.count > runsBefore ? log.runs.last?.pipeline : nil
             }
-            let summary = PipelineRunSummary(report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit)
-            await log.append(
-                TrainingRun(steps: report.steps.map(\.report), maxParameterDifference: difference, pipeline: summary))
+            return summary.map { .finished($0) } ?? .pending
         }
-        session.component(ScheduleCommands.self)?.showExecuted { [unowned self] in lastRun { $0.pipeline } }
         let ranges = trainer.stageLayers.map(\.count)
         session.output(
             "queued \(schedule.name) pp=\(request.pipelineStages) m=\(schedule.microBatchCount) training of "
@@ -72,14 +81,67 @@ extension TrainCommands {
                 "dp=\(request.dataParallel) with pp=\(request.pipelineStages) needs the composed trainer (not built "
                     + "yet); use dp=1 for a pipeline run", at: line.option("dp") ?? line.command)
         }
+        try refuseIgnoredKeys(request, line: line)
+    }
+
+    /// Keys a pure pipeline run would silently ignore: refused with the caret on the key.
+    private func refuseIgnoredKeys(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
+        for key in ["zero", "moments"] {
+            if let token = Self.key(key, in: line) {
+                throw line.error("\(key)= applies to data-parallel ranks; a pipeline run with dp=1 has none", at: token)
+            }
+        }
+        if request.scheduleName != "interleaved", let token = Self.key("chunks", in: line) {
+            throw line.error("chunks= applies only to schedule=interleaved", at: token)
+        }
+        if request.costs == .model {
+            for key in ["f", "b", "w"] {
+                if let token = Self.key(key, in: line) {
+                    throw line.error(
+                        "\(key)= applies only to costs=unit (costs=model times ops with the cost model)", at: token)
+                }
+            }
+        }
+    }
+
+    /// The key token of `key`, if given (the last one wins, as for its value).
+    private static func key(_ key: String, in line: CommandLine) -> Token? {
+        line.options.last { $0.key.text == key }?.key
+    }
+
+    /// The micro-batch count the schedule gets: `microbatches=`, or 2 PP when absent (enough for every schedule:
+    /// DualPipe needs m even and >= 2 PP).
+    private func pipelineMicroBatches(_ request: TrainRequest, line: CommandLine) -> Int {
+        line.option("microbatches") == nil ? 2 * request.pipelineStages : request.microBatches
+    }
+
+    /// Checks pp against the cluster and bounds the schedule's size before any schedule is built.
+    private func checkPipelineSize(_ request: TrainRequest, line: CommandLine, cluster: Cluster) throws(ScenarioError) {
+        let isInterleaved = request.scheduleName == "interleaved"
+        let kind = PipelineScheduleKind(rawValue: request.scheduleName ?? "") ?? .oneFOneB
+        let name = isInterleaved ? "interleaved 1F1B" : kind.description
+        let stages = request.pipelineStages
+        // DualPipe-V's pp counts stages, two per device; every other schedule's pp counts devices.
+        let devices = kind == .dualPipeV && !isInterleaved ? (stages + 1) / 2 : stages
+        guard devices <= cluster.gpus.count else {
+            throw line.error(
+                "pp=\(stages) needs \(devices) GPUs for \(name), the cluster has \(cluster.gpus.count)",
+                at: line.option("pp") ?? line.command)
+        }
+        let chunks = stages * pipelineMicroBatches(request, line: line) * (isInterleaved ? request.chunks : 1)
+        guard chunks <= ScheduleCommands.maxChunks else {
+            throw line.error(
+                (isInterleaved ? "pp × chunks × microbatches" : "pp × microbatches")
+                    + " = \(chunks) is too large (at most \(ScheduleCommands.maxChunks))",
+                at: line.option("microbatches") ?? line.option("pp") ?? line.command)
+        }
     }
 
     /// The schedule `schedule=` names (default 1F1B) for pp, microbatches and chunks; errors name the value.
     private func pipelineSchedule(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) -> PipelineSchedule
     {
         let name = request.scheduleName ?? PipelineScheduleKind.oneFOneB.rawValue
-        // Without microbatches=, 2 PP: enough for every schedule (DualPipe needs m even and >= 2 PP).
-        let microBatches = line.option("microbatches") == nil ? 2 * request.pipelineStages : request.microBatches
+        let microBatches = pipelineMicroBatches(request, line: line)
         do {
             if name == "interleaved" {
                 return try PipelineSchedule.interleavedOneFOneB(

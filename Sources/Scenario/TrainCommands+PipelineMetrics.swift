@@ -40,6 +40,33 @@ extension TrainCommands {
                     }
                 }
             })
+        session.register(
+            Metric(
+                "train.activation_per_mb[r]", .bytes,
+                "activation bytes one micro-batch holds on pipeline rank r's first stage",
+                instances: { [unowned self] in rankInstances() }
+            ) { [unowned self] selectors in
+                guard let rank = selectors.first.flatMap({ Int($0) }) else { return nil }
+                return lastRun { run in
+                    run.pipeline.flatMap { summary in
+                        summary.report.activationBytesPerMicroBatch.indices.contains(rank)
+                            ? summary.report.activationBytesPerMicroBatch[rank].first.map(Double.init) : nil
+                    }
+                }
+            })
+        session.register(
+            Metric(
+                "train.reference_loss[i]", .number,
+                "the reference trainer's mean loss of step i on the same micro-batches (real pipeline runs)",
+                instances: { [unowned self] in
+                    (0..<(lastRun { $0.referenceLosses?.count } ?? 0)).map { [String($0)] }
+                }
+            ) { [unowned self] selectors in
+                guard let index = selectors.first.flatMap({ Int($0) }) else { return nil }
+                return lastRun { run in
+                    run.referenceLosses.flatMap { $0.indices.contains(index) ? Double($0[index]) : nil }
+                }
+            })
     }
 
     /// A duration read from the last pipeline step's executed timeline, in the run's reporting unit.

@@ -32,6 +32,12 @@ final class TrainCommands {
                     "microbatches: per data-parallel rank per step; the global batch is dp × microbatches",
                     "micro-batches, and the reference trainer accumulates all of them (real runs are checked",
                     "against it: train.max_param_diff).",
+                    "pp: pipeline stages; schedule=1f1b (default), gpipe, zb1p, dualpipe, interleaved: pp GPUs;",
+                    "dualpipev: pp counts stages, two per GPU, so pp/2 GPUs; interleaved: pp devices × chunks=V",
+                    "(default 2) stages; m = 2·pp without microbatches=. With pp > 1, zero=, moments= need dp > 1.",
+                    "costs=model (default): cost-model kernels on the GPUs and sends on the fabric;",
+                    "costs=unit: F, B, W take f=, b=, w= schedule time units (default 1) and sends are instant,",
+                    "so train.makespan equals the schedule analyser's (f= b= w= only with costs=unit).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -52,6 +58,8 @@ final class TrainCommands {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
             try queueDataParallel(request, line: line, cluster: cluster)
+            // `show schedule` goes back to the analysed schedule: this run has no pipeline timeline.
+            session.component(ScheduleCommands.self)?.showExecuted(nil)
         }
     }
 
@@ -92,6 +100,8 @@ struct TrainingRun: Sendable {
     var steps: [StepReport]
     /// Real runs: the largest relative parameter difference against `ReferenceTrainer` after the last step.
     var maxParameterDifference: Double?
+    /// Real pipeline runs: the reference trainer's loss per step, on the same micro-batches.
+    var referenceLosses: [Float]? = nil
     /// Pipeline runs: the executed timelines and memory (see TrainCommands+Pipeline.swift).
     var pipeline: PipelineRunSummary? = nil
     /// Data-parallel runs: bytes one rank sent in DP collectives in the last step.

@@ -11,7 +11,8 @@ struct PipelineBenchmark: ParsableCommand {
         commandName: "pipeline",
         abstract: "Run GPipe, 1F1B, ZB1P, DualPipe, DualPipe-V and interleaved 1F1B on stage workers (small model).")
 
-    @Option(help: "Pipeline stages (PP); interleaved 1F1B runs PP devices x 2 chunks.") var stages = 8
+    @Option(help: "Pipeline devices (PP); DualPipe-V runs 2 PP stages, interleaved 1F1B PP devices x 2 chunks.")
+    var stages = 8
     @Option(help: "Micro-batches per step (m).") var microBatches = 16
     @Option(help: "Layers of the small model (at least 2 PP, for interleaved 1F1B).") var layers = 16
     @Option(help: "Sequences of 128 tokens per micro-batch.") var sequences = 1
@@ -41,7 +42,9 @@ struct PipelineBenchmark: ParsableCommand {
         )
         let schedules =
             try PipelineScheduleKind.allCases.map {
-                try PipelineSchedule.generate($0, stages: stages, microBatches: microBatches)
+                // Every schedule on PP GPUs: DualPipe-V puts two of its stages on each device.
+                try PipelineSchedule.generate(
+                    $0, stages: $0 == .dualPipeV ? 2 * stages : stages, microBatches: microBatches)
             } + [
                 try PipelineSchedule.interleavedOneFOneB(
                     devices: stages, chunksPerDevice: 2, microBatches: microBatches)

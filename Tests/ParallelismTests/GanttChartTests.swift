@@ -26,7 +26,7 @@ struct GanttChartTests {
             d2 w3|
             d3 w3|
             legend: F forward, B backward (inputs), W backward (weights), BW full backward;
-            F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle
+            F7b3 F&B pair: F of mb 7 with BW of mb 3; UPPER travels down, lower up; . idle
 
             """
         #expect(try chart(.dualPipe, stages: 4, microBatches: 8) == expected)
@@ -56,7 +56,7 @@ struct GanttChartTests {
             d0 F0|F1|BW0  |F2|BW1  |BW2  |
             d1 F0|BW0  |F1|BW1  |F2|BW2  |
             legend: F forward, B backward (inputs), W backward (weights), BW full backward;
-            F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle
+            F7b3 F&B pair: F of mb 7 with BW of mb 3; UPPER travels down, lower up; . idle
 
             """
         #expect(chart == expected)

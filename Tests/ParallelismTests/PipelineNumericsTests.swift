@@ -11,7 +11,7 @@ import Testing
         }
         + [2, 4, 8].map { PipelineCase(kind: .dualPipe, stages: $0, microBatches: 2 * $0) }
         + [2, 4, 8].map { PipelineCase(kind: .dualPipeV, stages: $0, microBatches: $0) }
-        + [2, 4].map { PipelineCase(kind: nil, stages: $0, microBatches: 2 * $0) }
+        + [2, 4, 8].map { PipelineCase(kind: nil, stages: $0, microBatches: 2 * $0) }
 
     /// Two steps (the second step's loss depends on the first update); the model has one layer per stage.
     @Test(arguments: cases)

@@ -32,7 +32,7 @@ func tinyTraining(microBatches: Int, steps: Int, seed: UInt64 = 7) -> TrainingCo
 /// Builds a single-node cluster, runs `schedule` with `costs` to the end and returns the report.
 func runPipeline(
     _ schedule: PipelineSchedule, config: MoEConfig = ModelPreset.tiny.config, steps: Int, costs: PipelineCosts,
-    validates: Bool = true
+    validates: Bool = true, phantom: Bool = false
 ) throws -> (report: PipelineRunReport, stop: StopReason) {
     let simulation = Simulation(seed: 0)
     simulation.executor.trapsOnForeignEnqueue = true
@@ -40,7 +40,8 @@ func runPipeline(
     let trainer = try PipelineTrainer(
         schedule: schedule, config: config,
         training: tinyTraining(microBatches: schedule.microBatchCount, steps: steps),
-        costs: costs, gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), validates: validates)
+        costs: costs, gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), phantom: phantom,
+        validates: validates)
     trainer.start()
     let stop = simulation.run()
     guard stop == .finished else { throw PipelineTestFailure.stopped(stop) }

@@ -17,11 +17,33 @@ import Testing
         PipelineCase(kind: .dualPipeV, stages: 4, microBatches: 4), PipelineCase(kind: nil, stages: 2, microBatches: 4),
     ]
 
+    /// Every schedule on 8 GPUs at the m=20 (interleaved: m a multiple of PP, so 16 and 24; DualPipe-V:
+    /// 16 stages, two per GPU). Phantom runs: the timeline is the real run's (PhantomPipelineTests).
+    static let eightGPUCases: [PipelineCase] =
+        [PipelineScheduleKind.gpipe, .oneFOneB, .zeroBubbleH1, .dualPipe].map {
+            PipelineCase(kind: $0, stages: 8, microBatches: 20)
+        } + [
+            PipelineCase(kind: .dualPipeV, stages: 16, microBatches: 20),
+            PipelineCase(kind: nil, stages: 8, microBatches: 16), PipelineCase(kind: nil, stages: 8, microBatches: 24),
+        ]
+
     @Test(arguments: cases, [unitDurations, uneven])
     func executedTimelineEqualsTheAnalyser(_ run: PipelineCase, durations: OpDurations) throws {
+        try expectAnalysedTimeline(run, durations: durations, phantom: false)
+    }
+
+    @Test(arguments: eightGPUCases, [unitDurations, uneven])
+    func executedTimelineEqualsTheAnalyserOnEightGPUs(_ run: PipelineCase, durations: OpDurations) throws {
+        #expect(try run.schedule().deviceCount == 8)
+        try expectAnalysedTimeline(run, durations: durations, phantom: true)
+    }
+
+    private func expectAnalysedTimeline(_ run: PipelineCase, durations: OpDurations, phantom: Bool) throws {
         let schedule = try run.schedule()
         let config = try ModelPreset.tiny.config(layers: schedule.stageCount)
-        let executed = try runPipeline(schedule, config: config, steps: 1, costs: .unit(durations)).report.steps[0]
+        let executed = try runPipeline(
+            schedule, config: config, steps: 1, costs: .unit(durations), phantom: phantom
+        ).report.steps[0]
         let analysed = try schedule.analyze(durations: durations)
         #expect(executed.timeline.makespan == analysed.makespan, "\(run)")
         #expect(executed.timeline.idleTime == analysed.idleTime, "\(run)")

@@ -20,7 +20,8 @@ struct HelpGoldenTests {
     }
 
     @Test(
-        "help lists every command with its synopsis", arguments: ["help", "help show", "help cluster", "help schedule"])
+        "help lists every command with its synopsis",
+        arguments: ["help", "help show", "help cluster", "help schedule", "help train"])
     func helpText(command: String) throws {
         var lines: [String] = []
         let session = ScenarioSession(output: { lines.append($0) })

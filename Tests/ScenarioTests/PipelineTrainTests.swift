@@ -24,6 +24,41 @@ struct PipelineTrainTests {
             "t.moesim:1:15: error: dp=2 with pp=2 needs the composed trainer (not built yet); use dp=1 for a "
                 + "pipeline run"
         ),
+        // Issue 13 review: pp is checked against the cluster, and the schedule's size capped, before it is built.
+        (
+            "train pp=4096 microbatches=10000",
+            "t.moesim:1:10: error: pp=4096 needs 4096 GPUs for 1F1B, the cluster has 8"
+        ),
+        (
+            "train pp=18 schedule=dualpipev",
+            "t.moesim:1:10: error: pp=18 needs 9 GPUs for DualPipe-V, the cluster has 8"
+        ),
+        (
+            "train pp=8 microbatches=10000",
+            "t.moesim:1:25: error: pp × microbatches = 80000 is too large (at most 50000)"
+        ),
+        (
+            "train pp=8 schedule=interleaved chunks=64 microbatches=800",
+            "t.moesim:1:56: error: pp × chunks × microbatches = 409600 is too large (at most 50000)"
+        ),
+        // Keys a pure pipeline run would ignore are refused, caret on the key.
+        (
+            "train pp=2 zero=2",
+            "t.moesim:1:12: error: zero= applies to data-parallel ranks; a pipeline run with dp=1 has none"
+        ),
+        (
+            "train pp=2 moments=bf16",
+            "t.moesim:1:12: error: moments= applies to data-parallel ranks; a pipeline run with dp=1 has none"
+        ),
+        ("train pp=2 schedule=1f1b chunks=2", "t.moesim:1:26: error: chunks= applies only to schedule=interleaved"),
+        (
+            "train pp=2 costs=model f=2",
+            "t.moesim:1:24: error: f= applies only to costs=unit (costs=model times ops with the cost model)"
+        ),
+        (
+            "train pp=2 w=2",
+            "t.moesim:1:12: error: w= applies only to costs=unit (costs=model times ops with the cost model)"
+        ),
         (
             "train pp=2 schedule=1f1b model=dsv3 real",
             "t.moesim:1:37: error: model=dsv3 has no real parameters; use 'phantom'"
@@ -64,7 +99,7 @@ struct PipelineTrainTests {
             d0 F0|F1|...B0|W0|F2|B1|W1|B2|W2|
             d1 ...F0|B0|F1|B1|W0|F2|B2|W1|W2|
             legend: F forward, B backward (inputs), W backward (weights), BW full backward;
-            F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle
+            F7b3 F&B pair: F of mb 7 with BW of mb 3; UPPER travels down, lower up; . idle
 
             """
         #expect(sink.lines.suffix(2) == ["executed timeline of the last step:", expected])
@@ -75,6 +110,58 @@ struct PipelineTrainTests {
         #expect(session.execute("schedule gpipe pp=2 microbatches=2") == .done)
         #expect(session.execute("show schedule") == .done)
         #expect(sink.lines.last?.contains("BW") == true)
+    }
+
+    /// Issue 13 review: after a pipeline train whose workers failed, `show schedule` says it failed instead of
+    /// asking for 'run' again.
+    @Test("show schedule after a failed pipeline train says it failed")
+    func showScheduleAfterAFailedRun() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("train model=dsv3 pp=8 phantom") == .done)
+        // DeepSeek-V3 with PP only: a stage's model states exceed the GPU's HBM; `run` reports the failed worker.
+        _ = session.execute("run")
+        guard case .failed(let error) = session.execute("show schedule") else {
+            Issue.record("show schedule after a failed run should fail")
+            return
+        }
+        #expect(error.message.hasPrefix("the last pipeline train failed (out of memory on gpu"), "\(error.message)")
+    }
+
+    /// Issue 13 review: `show schedule` follows the last queued train, not an earlier run's summary.
+    @Test("show schedule forgets an earlier run once another train is queued")
+    func showScheduleFollowsTheLastTrain() {
+        final class Sink { var lines: [String] = [] }
+        let sink = Sink()
+        let session = ScenarioSession(output: { sink.lines.append($0) })
+        #expect(session.execute("schedule gpipe pp=2 microbatches=2") == .done)
+        #expect(session.execute("train pp=2 schedule=zb1p microbatches=2 layers=2 costs=unit") == .done)
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("train pp=2 schedule=1f1b microbatches=2 layers=2 costs=unit") == .done)
+        guard case .failed(let pending) = session.execute("show schedule") else {
+            Issue.record("the second pipeline train has not run: show schedule should say so")
+            return
+        }
+        #expect(pending.message == "the queued pipeline train has not run yet: 'run' first")
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("train model=tiny layers=2 microbatches=2") == .done)
+        #expect(session.execute("show schedule") == .done)
+        // Back to the analysed GPipe schedule, whose backwards are full (BW), not the 1F1B run's timeline.
+        #expect(sink.lines.last?.contains("d0 F0|F1|") == true, "\(sink.lines.last ?? "")")
+        #expect(sink.lines.last?.contains("BW") == true)
+    }
+
+    /// Issue 13 review: the pipeline's losses equal the reference trainer's (`train.reference_loss[i]`).
+    @Test("train.reference_loss is the reference trainer's loss, equal to 1F1B's")
+    func referenceLossEqualsThePipelinesLoss() throws {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.execute("train pp=4 schedule=1f1b microbatches=8 steps=2 costs=unit") == .done)
+        #expect(session.execute("run") == .done)
+        let train = try #require(session.component(TrainCommands.self))
+        let losses = train.lastRun { $0.steps.map(\.loss) }
+        let reference = try #require(train.lastRun { $0.referenceLosses })
+        #expect(reference.count == 2)
+        #expect(losses == reference.map { Optional($0) })
+        #expect(session.execute("expect train.reference_loss[1] == \(Double(reference[1]))") == .done)
     }
 
     /// Issue 18 item 10: f = 0.001 next to b = w = 1 used to shrink the cell until forwards overwrote each other.

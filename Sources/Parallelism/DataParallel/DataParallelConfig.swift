@@ -83,15 +83,15 @@ public struct DataParallelResult: Sendable {
 }
 
 extension DataParallelResult {
-    /// The largest relative difference of any rank's parameters against `reference`: per rank
-    /// max |p − p_ref| / max |p_ref| over the whole vector (the infinity-norm relative error); nil when phantom.
-    public func maxRelativeDifference(to reference: [Float]) -> Double? {
+    /// `train.max_param_diff`: the largest over ranks of `ParameterSet.maxRelativeDifference(to:)` (per tensor)
+    /// against `reference`; nil when phantom. Throws when a rank's vector does not fit the reference's layout.
+    public func maxRelativeDifference(to reference: ParameterSet) throws -> Double? {
         guard let rankParameters else { return nil }
-        let scale = reference.reduce(0) { max($0, Double(abs($1))) }
-        return rankParameters.map { parameters -> Double in
-            guard parameters.count == reference.count else { return .infinity }
-            let difference = zip(parameters, reference).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
-            return difference / max(scale, .leastNonzeroMagnitude)
-        }.max()
+        var worst = 0.0
+        for parameters in rankParameters {
+            let difference = try reference.unflattened(parameters).maxRelativeDifference(to: reference)
+            if difference > worst || difference.isNaN { worst = difference }
+        }
+        return worst
     }
 }

@@ -127,20 +127,12 @@ extension EPRun {
         try pass.weightTasks.accumulate(into: &expectedGradients)
         var actual = try parameters.zeros()
         for rank in weights { for (name, gradient) in rank { try actual.accumulate(name, gradient) } }
-        for (mine, theirs) in zip(actual.entries, expectedGradients.entries) {
-            worst = max(worst, try Self.relativeDifference(mine.tensor, theirs.tensor))
-        }
-        return worst
+        return max(worst, try actual.maxRelativeDifference(to: expectedGradients))
     }
 
-    /// max |a − b| / max |b| (0 when both are all zero).
+    /// max |a − b| / max |b| over the values (`ParameterSet.relativeDifference`, the `train.max_param_diff`
+    /// definition for one tensor).
     public static func relativeDifference(_ actual: Tensor, _ expected: Tensor) throws -> Double {
-        let a = try actual.scalars()
-        let b = try expected.scalars()
-        guard a.count == b.count else { return .infinity }
-        let scale = b.reduce(Float(0)) { max($0, abs($1)) }
-        let difference = zip(a, b).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        if difference == 0 { return 0 }
-        return Double(difference / max(scale, .leastNormalMagnitude))
+        try ParameterSet.relativeDifference(actual.scalars(), expected.scalars())
     }
 }

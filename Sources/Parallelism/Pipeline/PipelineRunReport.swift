@@ -22,21 +22,8 @@ public struct PipelineRunReport: Sendable {
     /// Per rank, the activation bytes of one micro-batch on each stage it holds, in the order it holds them.
     public var activationBytesPerMicroBatch: [[Int]]
 
-    /// The largest relative difference of any parameter tensor against `reference`:
-    /// max |a − b| / max |b| over each tensor (0 when bit-identical).
+    /// `train.max_param_diff` against `reference` (see `ParameterSet.maxRelativeDifference(to:)`).
     public func maxRelativeDifference(to reference: ParameterSet) throws -> Double {
-        var worst = 0.0
-        for entry in parameters.entries {
-            let mine = try entry.tensor.scalars()
-            let theirs = try reference.tensor(entry.name).scalars()
-            guard mine.count == theirs.count else {
-                throw PipelineError.invalidSetup(
-                    "parameter \(entry.name) has \(mine.count) values, not \(theirs.count)")
-            }
-            let scale = theirs.reduce(0) { max($0, Double(abs($1))) }
-            let difference = zip(mine, theirs).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
-            worst = max(worst, scale > 0 ? difference / scale : difference)
-        }
-        return worst
+        try parameters.maxRelativeDifference(to: reference)
     }
 }

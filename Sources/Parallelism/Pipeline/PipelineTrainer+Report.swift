@@ -3,7 +3,8 @@ import MoEModel
 import SimCore
 
 extension PipelineTrainer {
-    /// The finished run: read it after the simulation has run the workers to the end (not while it drives).
+    /// The finished run: read it once every worker has passed the last step's barrier, either from rank 0's
+    /// process (as `start`'s `onFinish` does) or between drives after the simulation has run to the end.
     public func report() throws -> PipelineRunReport {
         let records = simulation.inspect(recorder) { $0.steps }
         let releases = simulation.inspect(barrier) { $0.releaseTimes }
@@ -21,7 +22,9 @@ extension PipelineTrainer {
             let stageCopies = copies.filter { $0.stage == stage }.sorted {
                 $0.direction.rawValue < $1.direction.rawValue
             }
-            guard let primary = stageCopies.first else { continue }
+            guard let primary = stageCopies.first else {
+                throw PipelineError.invalidSetup("stage \(stage) has no copy on any worker")
+            }
             copiesAgree = copiesAgree && stageCopies.allSatisfy { $0.parameters == primary.parameters }
             for entry in primary.parameters.entries { try parameters.append(entry.name, entry.tensor) }
         }

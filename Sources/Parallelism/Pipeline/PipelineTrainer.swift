@@ -102,20 +102,30 @@ public final class PipelineTrainer: Sendable {
     }
 
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
-    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step.
-    public func start(onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil) {
+    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step;
+    /// `onFailure` runs in any worker's process that throws (or whose `onFinish` throws), before it rethrows.
+    public func start(
+        onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil,
+        onFailure: (@Sendable (any Error) async -> Void)? = nil
+    ) {
         let steps = training.steps
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
             let finish = rank == 0 ? onFinish : nil
             simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") { [self] in
-                try await worker.allocateModelStates()
-                for step in 0..<steps {
-                    await barrier.arrive(round: step)
-                    try await worker.runStep(step)
+                do {
+                    try await worker.allocateModelStates()
+                    for step in 0..<steps {
+                        await barrier.arrive(round: step)
+                        try await worker.runStep(step)
+                    }
+                    await barrier.arrive(round: steps)
+                    // Every worker has passed the last barrier: the report reads finished state.
+                    if let finish { try await finish(try report()) }
+                } catch {
+                    await onFailure?(error)
+                    throw error
                 }
-                await barrier.arrive(round: steps)
-                if let finish { try await finish(try report()) }
             }
         }
     }

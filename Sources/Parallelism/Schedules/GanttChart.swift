@@ -4,14 +4,15 @@ import SimCore
 ///
 /// Each cell is `cellDuration` long and each op is drawn as a box `label|` over the cells it covers, in
 /// the style of the DualPipe README figure. Labels are the op letter and micro-batch (`F3`, `B3`, `W3`,
-/// `BW3`, `F3b1` for an F&B pair); upper case travels down, lower case up; `.` is idle time. An op shorter
-/// than a cell still gets one whole cell, and the ops after it on its row move right until idle time absorbs
-/// the shift, so every op is drawn, in order, with its own micro-batch.
+/// `BW3`, `F3b1` for an F&B pair: F of mb 3 with the full backward BW of mb 1); upper case travels down,
+/// lower case up; `.` is idle time. An op shorter than a cell still gets one whole cell, and the ops after it
+/// on its row move right until idle time absorbs the shift, so every op is drawn, in order, with its own
+/// micro-batch.
 public struct GanttChart: Sendable {
     /// What the letters mean, printed under every chart (two lines of at most 80 columns; `|` ends each op).
     public static let legend =
         "legend: F forward, B backward (inputs), W backward (weights), BW full backward;\n"
-        + "F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle"
+        + "F7b3 F&B pair: F of mb 7 with BW of mb 3; UPPER travels down, lower up; . idle"
 
     /// The time one cell stands for.
     public let cellDuration: SimDuration
