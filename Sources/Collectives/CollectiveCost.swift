@@ -7,9 +7,9 @@ import Hardware
 ///
 /// Per ring step a rank pays α (the route's latency) + fill; the bytes move at the bottleneck rate. Ring
 /// all-reduce: 2(p−1) steps and 2(p−1)/p · S/B; reduce-scatter and all-gather: half. A ring across nodes (one
-/// ring in rank order) is bound by its IB crossings: 2(p−1)/p · S at the NIC rate plus one crossing's latency. Hierarchical on n nodes
-/// of g GPUs: node phases as a g-ring over NVLink on S, rail phases as an n-ring over IB on S/g per rail (all
-/// rails at once); all-reduce = node RS + rail RS + rail AG + node AG.
+/// ring in rank order) is bound by its IB crossings: 2(p−1)/p · S at the NIC rate plus one crossing's latency.
+/// Hierarchical on n nodes of g GPUs: node phases as a g-ring over NVLink on S, rail phases as an n-ring over
+/// IB on S/g per rail (all rails at once); all-reduce = node RS + rail RS + rail AG + node AG.
 public struct CollectiveCost: Sendable {
     /// The cluster the collectives run on.
     public let spec: ClusterSpec

@@ -5,13 +5,14 @@ import Tensors
 /// Per-rank entry points: each rank calls the collective from its own simulated process with its own input, as
 /// a rank of an NCCL communicator calls `ncclReduceScatter`; the call returns that rank's output.
 ///
-/// Each call builds only the calling rank's program of the plan. Every rank of the communicator must make the same calls in the same order with the same sizes (they build
-/// the same plan). Concurrent collectives between the same GPUs need runners with different `tagBase`s (a plan
-/// uses tags `tagBase` … `tagBase + 3`; space bases at least `CollectiveRunner.tagStride` apart). The reduction
+/// Each call builds only the calling rank's program of the plan. Every rank of the communicator must make the
+/// same calls in the same order with the same sizes (they build the same plan). Concurrent collectives between
+/// the same GPUs need runners with different `tagBase`s (a plan uses tags `tagBase` … `tagBase + 3`; space
+/// bases at least `CollectiveRunner.tagStride` apart). The reduction
 /// order is the plan's (ring: each block is summed in ring order starting after its owner), so every run adds
 /// in the same order and, after an all-reduce or all-gather, every rank holds the same bits. `algorithm:
-/// .hierarchical` uses the rail-aware plans (`CollectivePlan.hierarchical`) on node-major groups spanning nodes. Real and phantom
-/// tensors both work; phantom moves shapes only with the same timing.
+/// .hierarchical` uses the rail-aware plans (`CollectivePlan.hierarchical`) on node-major groups spanning
+/// nodes. Real and phantom tensors both work; phantom moves shapes only with the same timing.
 extension CollectiveRunner {
     /// The spacing of tag bases that keeps two collectives' messages apart.
     public static let tagStride = 4

@@ -78,6 +78,9 @@ public actor GPU: SimulatedActor {
         recordMemory(kind)
     }
 
+    /// Starts the HBM peaks afresh from what is allocated now (see `HBM.resetPeaks()`).
+    public func resetMemoryPeaks() { hbm.resetPeaks() }
+
     /// Frees `bytes` of `kind`; throws when more than is allocated.
     public func free(_ bytes: Int, _ kind: MemoryKind) throws {
         try hbm.free(bytes, kind)

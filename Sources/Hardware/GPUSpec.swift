@@ -54,8 +54,8 @@ public struct GPUSpec: Sendable, Equatable {
     /// HBM capacity of the H200 as nvidia-smi reports it: 143,771 MiB.
     public static let h200Bytes = 143_771 * 1_048_576
 
-    /// H800 SXM: 132 SMs, 80 GB (81,559 MiB as nvidia-smi reports) at 3.35 TB/s, ~989/1979 dense BF16/FP8 TFLOP/s, ~160 GB/s NVLink achieved one
-    /// way, 50 GB/s ConnectX-7.
+    /// H800 SXM: 132 SMs, 80 GB (81,559 MiB as nvidia-smi reports) at 3.35 TB/s, ~989/1979 dense BF16/FP8
+    /// TFLOP/s, ~160 GB/s NVLink achieved one way, 50 GB/s ConnectX-7.
     public static let h800 = GPUSpec.hopper(
         name: "H800", hbmBytes: hopper80GBBytes, hbmBytesPerSecond: 3.35e12, nvlink: 160e9)
     /// H100 SXM: as H800 but 900 GB/s NVLink (taken as 360 GB/s achieved one way, the H800's 80 % of nominal).

@@ -80,6 +80,12 @@ public struct HBM: Sendable, Equatable {
         currentByKind[kind.index] = currentBytes
     }
 
+    /// Starts the peaks afresh from what is allocated now (e.g. at the start of a run).
+    public mutating func resetPeaks() {
+        peakByKind = currentByKind
+        peakBytes = usedBytes
+    }
+
     /// Frees `bytes` of `kind`; throws when more than is allocated of that kind.
     public mutating func free(_ bytes: Int, _ kind: MemoryKind) throws {
         guard bytes >= 0, bytes <= currentByKind[kind.index] else {

@@ -29,15 +29,20 @@ extension ClusterCommands {
     /// How many of the fullest GPUs a summary lists.
     static let fullestGPUCount = 5
     /// The byte columns of `show memory`, one line each: header and what it reads from a GPU's HBM.
-    static let memoryColumns: [(header: String, bytes: @Sendable (HBM) -> Int)] = [
-        ("used", { $0.usedBytes }),
-        ("peak", { $0.peakBytes }),
-        ("capacity", { $0.capacityBytes }),
+    static let memoryColumns: [(header: String, bytes: @Sendable (HBM) -> Int)] = {
+        var columns: [(header: String, bytes: @Sendable (HBM) -> Int)] = [
+            ("used", { $0.usedBytes }), ("peak", { $0.peakBytes }), ("capacity", { $0.capacityBytes }),
+        ]
         // Per-kind columns are each kind's peak (what a training run charges by the ZeRO formulas).
-        ("parameters", { $0.peakBytes(.parameters) }),
-        ("gradients", { $0.peakBytes(.gradients) }),
-        ("optimizer", { $0.peakBytes(.optimizerState) }),
-        ("activations", { $0.peakBytes(.activations) }),
+        for (name, kind) in memoryKindNames { columns.append((name, { $0.peakBytes(kind) })) }
+        return columns
+    }()
+
+    /// The memory kinds a training run charges, by the name `show memory` columns and `gpu[N].hbm.NAME`
+    /// metrics use.
+    static let memoryKindNames: [(name: String, kind: MemoryKind)] = [
+        ("parameters", .parameters), ("gradients", .gradients), ("optimizer", .optimizerState),
+        ("activations", .activations),
     ]
 
     func showLinks(_ line: CommandLine) throws {

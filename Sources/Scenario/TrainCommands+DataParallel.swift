@@ -35,7 +35,12 @@ extension TrainCommands {
         let log = log
         let isReal = request.isReal
         session.simulation.spawn(name: "train dp=\(request.dataParallel) zero=\(request.zeroStage)") {
+            // The run's own HBM peaks: a second run on the same cluster does not report the first one's.
+            let gpus = try (0..<trainer.communicator.size).map { try trainer.communicator.gpu(rank: $0) }
+            for gpu in gpus { await gpu.resetMemoryPeaks() }
             let result = try await trainer.run()
+            var memory: [HBM] = []
+            for gpu in gpus { memory.append(await gpu.hbm) }
             var difference: Double?
             if isReal {
                 var reference = try ReferenceTrainer(
@@ -47,7 +52,8 @@ extension TrainCommands {
             await log.append(
                 TrainingRun(
                     steps: result.steps, maxParameterDifference: difference,
-                    dataParallelBytes: result.bytesSentPerRank.max(), parameterCount: result.parameterCount))
+                    dataParallelBytes: result.bytesSentPerRank.max(), parameterCount: result.parameterCount,
+                    memory: memory))
         }
     }
 
@@ -68,8 +74,9 @@ extension TrainCommands {
         let m = request.microBatches
         func bytes(_ count: Int) -> String { Quantity.format(Double(count), .bytes) }
         session.output(
-            "train: \(request.preset.rawValue) (Ψ = \(trainer.parameterCount) parameters) on dp=\(request.dataParallel)"
-                + " zero=\(request.zeroStage), \(request.steps) step(s) of \(request.dataParallel) × \(m) micro-batches"
+            "train: \(request.preset.rawValue) (Ψ = \(trainer.parameterCount) parameters) on "
+                + "dp=\(request.dataParallel) zero=\(request.zeroStage), \(request.steps) step(s) of "
+                + "\(request.dataParallel) × \(m) micro-batches"
                 + (request.isReal ? " (real)" : " (phantom)"))
         session.output(
             "  rank r runs micro-batches r·\(m) … r·\(m)+\(m - 1) of each step; per GPU: parameters "

@@ -6,7 +6,9 @@ extension TrainCommands {
     func registerDataParallelMetrics() {
         session.register(
             Metric(
-                "train.dp_bytes", .bytes, "bytes one rank sent in data-parallel collectives in the last step"
+                "train.dp_bytes", .bytes,
+                "bytes one rank sent in data-parallel collectives in the last step (zero=2 reduce-scatters per "
+                    + "micro-batch: (M+1)/2 × zero=1's with M micro-batches)"
             ) { [unowned self] _ in lastRun { $0.dataParallelBytes.map(Double.init) } })
         session.register(
             Metric("train.parameters", .number, "Ψ: parameters of the last run's model") { [unowned self] _ in
@@ -20,18 +22,21 @@ extension TrainCommands {
                     }
                 })
         }
-        for (name, kind) in Self.memoryKindMetrics {
+        for (name, kind) in ClusterCommands.memoryKindNames {
             session.register(
                 Metric(
-                    "gpu[N].hbm.\(name)", .bytes, "most HBM bytes of \(kind.rawValue) held at once",
+                    "gpu[N].hbm.\(name)", .bytes,
+                    "most HBM bytes of \(kind.rawValue) held at once (during the last data-parallel run on its GPUs)",
                     instances: { [unowned self] in
                         (clusterCommands.cluster?.gpus.indices ?? 0..<0).map { [String($0)] }
                     }
                 ) { [unowned self] selectors in
-                    guard let cluster = clusterCommands.cluster, let index = selectors.first.flatMap({ Int($0) }),
-                        let report = try? cluster.gpuReport(index)
+                    guard let cluster = clusterCommands.cluster, let index = selectors.first.flatMap({ Int($0) })
                     else { return nil }
-                    return Double(report.hbm.peakBytes(kind))
+                    if let memory = lastRun({ $0.memory }), memory.indices.contains(index) {
+                        return Double(memory[index].peakBytes(kind))
+                    }
+                    return (try? cluster.gpuReport(index)).map { Double($0.hbm.peakBytes(kind)) }
                 })
         }
     }
@@ -44,11 +49,5 @@ extension TrainCommands {
             "last step: DP communication not hidden behind compute (step − compute − optimizer)"
         ),
         ("train.optimizer_time", "optimizer", "last step: the AdamW kernel's time"),
-    ]
-
-    /// Metric names of the memory kinds a training run charges.
-    static let memoryKindMetrics: [(String, MemoryKind)] = [
-        ("parameters", .parameters), ("gradients", .gradients), ("optimizer", .optimizerState),
-        ("activations", .activations),
     ]
 }

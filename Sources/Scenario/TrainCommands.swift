@@ -108,6 +108,8 @@ struct TrainingRun: Sendable {
     var dataParallelBytes: Int?
     /// Ψ: the model's parameter count.
     var parameterCount: Int?
+    /// Data-parallel runs: each GPU's HBM during this run alone (peaks reset at its start), by GPU index.
+    var memory: [HBM]? = nil
 }
 
 /// Finished training runs, in completion order; the trainer's process appends, metrics read between steps.

@@ -73,6 +73,13 @@ public final class Simulation: @unchecked Sendable {
         processes.finish(id)
     }
 
+    /// Stops the current drive call with `.processFailed(process:error:)` as if a process named `process` had
+    /// thrown `error`: for a task whose failure its siblings would otherwise wait on forever (the first report
+    /// wins, like a process's).
+    public func reportFailure(process: String, error: any Error) {
+        failure = failure ?? (process, String(describing: error))
+    }
+
     /// Records that the current process waits on `resource` (nil: waits no more). Used by the primitives.
     public func noteWait(_ process: ProcessID?, on resource: String?) {
         guard let process else { return }

@@ -49,6 +49,19 @@ struct CollectivesBenchmark: ParsableCommand {
             let known = CollectiveKind.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("unknown collective '\(name)' (known: \(known))")
         }
+        if let nodes {
+            for name in nodes.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let count = Int(name), (1...64).contains(count) else {
+                    throw ValidationError("--nodes: '\(name)' is not a node count in 1...64")
+                }
+            }
+        }
+        for name in algos.split(separator: ",", omittingEmptySubsequences: false) {
+            let algorithm = CollectiveAlgorithm(rawValue: String(name))
+            guard algorithm == .ring || algorithm == .hierarchical else {
+                throw ValidationError("--algos: unknown algorithm '\(name)' (known: ring, hierarchical)")
+            }
+        }
     }
 
     private var kindNames: [String] { kinds.split(separator: ",").map { String($0) } }
@@ -62,7 +75,7 @@ struct CollectivesBenchmark: ParsableCommand {
             size *= stepFactor
         }
         if let nodes {
-            let counts = nodes.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 && $0 <= 64 }
+            let counts = nodes.split(separator: ",").compactMap { Int($0) }
             let algorithms = algos.split(separator: ",").compactMap { CollectiveAlgorithm(rawValue: String($0)) }
             try nodeSweep(nodeCounts: counts, algorithms: algorithms, sizes: sizes.filter { $0 > 0 }, dtype: type)
             return

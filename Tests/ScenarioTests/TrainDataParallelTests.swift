@@ -66,6 +66,19 @@ struct TrainDataParallelTests {
             lines().contains { $0.contains("parameters") && $0.contains("optimizer") && $0.contains("activations") })
     }
 
+    @Test("per-kind HBM peaks are the last run's, not the most over runs on the same cluster")
+    func peaksPerRun() {
+        let (session, _) = session()
+        // Ψ = 8272: zero=0 holds 12Ψ of optimizer state per GPU, zero=3 on 4 GPUs 12Ψ/4.
+        for line in [
+            "train model=tiny layers=2 dp=4 zero=0 phantom", "run", "expect gpu[0].hbm.optimizer == 99264B",
+            "train model=tiny layers=2 dp=4 zero=3 phantom", "run", "expect gpu[0].hbm.optimizer == 24816B",
+            "expect gpu[3].hbm.parameters < 16544B",
+        ] {
+            #expect(session.execute(line) == .done, "\(line)")
+        }
+    }
+
     @Test("the planner prints every stage and sets memory.model_states[S]")
     func planner() {
         let (session, lines) = session()

@@ -22,8 +22,9 @@ public struct DataParallelConfig: Sendable {
     public var seed: UInt64
     /// Real values (checked against the reference) or phantom shapes with the same timing.
     public var isReal: Bool
-    /// AdamW moments in BF16 (K = 8, DeepSeek-V3) instead of fp32 (K = 12). Memory only: the numerics keep fp32
-    /// moments so real runs still match the reference trainer.
+    /// AdamW moments in BF16 (K = 8, DeepSeek-V3) instead of fp32 (K = 12): less optimizer-state HBM and fewer
+    /// bytes for the optimizer kernel (`OpKernels.optimizerStep` moves elements·(2K + 4) bytes). The numerics
+    /// keep fp32 moments so real runs still match the reference trainer.
     public var bf16Moments: Bool
     /// AdamW hyper-parameters.
     public var optimizer: AdamWConfig
@@ -65,33 +66,5 @@ public struct DataParallelConfig: Sendable {
     /// The global micro-batch indices DP rank `rank` runs in each step.
     public func microBatches(rank: Int) -> Range<Int> {
         (rank * microBatchesPerRank)..<((rank + 1) * microBatchesPerRank)
-    }
-}
-
-/// What a data-parallel run measured.
-public struct DataParallelResult: Sendable {
-    /// One report per step (loss: the global batch's mean, summed in global micro-batch order).
-    public var steps: [StepReport]
-    /// Ψ.
-    public var parameterCount: Int
-    /// Bytes each rank sent in DP collectives in the last step (from its `commOut` link), by rank.
-    public var bytesSentPerRank: [Int]
-    /// Real runs: every rank's full parameter vector after the last step (stage 3: its shards gathered).
-    public var rankParameters: [[Float]]?
-    /// The model states each rank holds (rank 0), by the formula the run charged.
-    public var modelStates: ModelStateMemory
-}
-
-extension DataParallelResult {
-    /// `train.max_param_diff`: the largest over ranks of `ParameterSet.maxRelativeDifference(to:)` (per tensor)
-    /// against `reference`; nil when phantom. Throws when a rank's vector does not fit the reference's layout.
-    public func maxRelativeDifference(to reference: ParameterSet) throws -> Double? {
-        guard let rankParameters else { return nil }
-        var worst = 0.0
-        for parameters in rankParameters {
-            let difference = try reference.unflattened(parameters).maxRelativeDifference(to: reference)
-            if difference > worst || difference.isNaN { worst = difference }
-        }
-        return worst
     }
 }

@@ -21,7 +21,8 @@ struct DataParallelRank: Sendable {
     /// What the rank ends with.
     struct Outcome: Sendable {
         var steps: [StepRecord]
-        /// Real runs: the full parameters (stages 0–2) or the rank's shard (stage 3); empty when phantom.
+        /// Real runs: the rank's view of the full parameters (stage 3: all-gathered from the final shards); empty
+        /// when phantom.
         var parameters: [Float]
     }
 
@@ -73,11 +74,14 @@ struct DataParallelRank: Sendable {
         try await gpu.allocate(states.optimizerBytes, .optimizerState)
         var records: [StepRecord] = []
         for step in 0..<config.steps { records.append(try await self.step(step)) }
+        // Stage 3, real runs: the rank's own view of the final parameters, gathered bucket by bucket as a
+        // forward would (outside the step records; the same HBM as a forward's gathers).
+        if stage.shardsParameters, config.isReal { full = try await gatherAllBuckets() }
         // The run ends like a training process: its model states are released (peaks stay on record).
         try await gpu.free(states.parameterBytes, .parameters)
         try await gpu.free(states.gradientBytes, .gradients)
         try await gpu.free(states.optimizerBytes, .optimizerState)
-        return Outcome(steps: records, parameters: stage.shardsParameters ? master : (try? full.scalars()) ?? [])
+        return Outcome(steps: records, parameters: config.isReal ? try full.scalars() : [])
     }
 
     /// A runner whose tags no other collective of this run uses (every rank draws them in the same order).
@@ -101,6 +105,9 @@ struct DataParallelRank: Sendable {
         var pieces: [[Tensor?]] = Array(
             repeating: Array(repeating: nil, count: layout.buckets.count), count: config.microBatchesPerRank)
         try await withThrowingTaskGroup(of: (Int, Int, Tensor).self) { group in
+            // At most one bucket's reduce-scatter is in flight (and one comm buffer live): it overlaps the next
+            // bucket's backward (or the next micro-batch's forward) and is awaited before the next one starts.
+            var inFlight = false
             for (index, global) in config.microBatches(rank: rank).enumerated() {
                 let activationBytes = trainer.activationBytesPerMicroBatch
                 try await gpu.allocate(activationBytes, .activations)
@@ -119,8 +126,10 @@ struct DataParallelRank: Sendable {
                     if stage.shardsParameters { try await gpu.free(2 * bucket.elementCount, .parameters) }
                     guard stage.shardsGradients else { continue }
                     let bucketGradient = try layout.bucket(of: gradient, b)
+                    if inFlight, let (i, previous, piece) = try await group.next() { pieces[i][previous] = piece }
                     let bufferBytes = 2 * bucket.elementCount
                     try await gpu.allocate(bufferBytes, .commBuffers)
+                    inFlight = true
                     let (runner, gpu, rank, algorithm) = (runner(), gpu, rank, trainer.algorithm)
                     group.addTask {
                         let piece = try await runner.reduceScatter(bucketGradient, rank: rank, algorithm: algorithm)
@@ -141,7 +150,7 @@ struct DataParallelRank: Sendable {
             OpKernels.optimizerStep(elements: owned, stateBytesPerElement: config.optimizerBytesPerParameter))
         try applyOptimizer(ownedGradient)
         if stage == .optimizerStates || stage == .gradients { try await gatherParameters() }
-        if stage == .plain, !master.isEmpty { full = try Tensor(shape: [master.count], values: master, dtype: .bf16) }
+        if stage == .plain, config.isReal { full = try Tensor(shape: [master.count], values: master, dtype: .bf16) }
         let bytesAfter = await gpu.commOut.statistics.bytes
         return StepRecord(
             end: gpu.simulation.now, computeTime: computeTime, optimizerTime: optimizerTime, losses: losses,
@@ -166,13 +175,23 @@ struct DataParallelRank: Sendable {
         try await gpu.allocate(2 * bucket.elementCount, .parameters)
         let within = layout.buckets[..<b].reduce(0) { $0 + $1.pieceCounts[rank] }
         let mine =
-            master.isEmpty
+            !config.isReal
             ? try Tensor(phantom: [bucket.pieceCounts[rank]], dtype: .bf16)
             : try Tensor(
                 shape: [bucket.pieceCounts[rank]], values: Array(master[within..<(within + bucket.pieceCounts[rank])]),
                 dtype: .bf16)
         return try await runner().allGather(
             mine, rank: rank, elementCounts: bucket.pieceCounts, algorithm: trainer.algorithm)
+    }
+
+    /// Stage 3: the full flat parameters, all-gathered one bucket at a time.
+    private mutating func gatherAllBuckets() async throws -> Tensor {
+        var gathered: [Tensor] = []
+        for (b, bucket) in layout.buckets.enumerated() {
+            gathered.append(try await gatherBucket(b))
+            try await gpu.free(2 * bucket.elementCount, .parameters)
+        }
+        return try ShardLayout.concatenate(gathered, like: full)
     }
 
     /// The summed gradient of what the rank owns, scaled to the global batch's mean.
@@ -199,7 +218,7 @@ struct DataParallelRank: Sendable {
 
     /// AdamW on the owned values (real runs).
     private mutating func applyOptimizer(_ gradient: Tensor) throws {
-        guard var optimizer, !master.isEmpty else { return }
+        guard var optimizer, config.isReal else { return }
         let values = try gradient.scalars()
         try optimizer.step(parameters: &master[...], gradients: values[...])
         self.optimizer = optimizer
@@ -209,7 +228,7 @@ struct DataParallelRank: Sendable {
     private mutating func gatherParameters() async throws {
         let counts = layout.shardElementCounts
         let mine =
-            master.isEmpty
+            !config.isReal
             ? try Tensor(phantom: [counts[rank]], dtype: .bf16)
             : try Tensor(shape: [master.count], values: master, dtype: .bf16)
         let gathered = try await runner().allGather(

@@ -13,7 +13,9 @@ import Tensors
 /// the actors: each bucket's (embedding, layer, head) F and B+W from `CostModel` as kernels on the compute SMs
 /// (`OpKernels`), AdamW as an HBM-bound kernel, collectives on the links. HBM is charged by kind from
 /// `ModelStateMemory` (stage 3 adds the one gathered bucket while it is in use; stages 2 and 3 hold a bucket's
-/// full gradient as a comm buffer until its reduce-scatter is done) plus one micro-batch's activations.
+/// full gradient as a comm buffer until its reduce-scatter is done, one bucket at a time) plus one micro-batch's
+/// activations. A rank that throws (out of memory mid-run) stops the simulation with `.processFailed` naming
+/// `dp rank R` and its error; the other ranks are left blocked.
 public struct DataParallelTrainer: Sendable {
     /// The run description.
     public let config: DataParallelConfig
@@ -36,7 +38,7 @@ public struct DataParallelTrainer: Sendable {
         costModel = try CostModel(
             config: config.model, tokens: config.sequencesPerMicroBatch * config.sequenceLength,
             sequenceLength: config.sequenceLength)
-        layout = ShardLayout(
+        layout = try ShardLayout(
             costModel: costModel, rankCount: communicator.size, layersPerBucket: config.layersPerBucket)
         self.config = config
         self.communicator = communicator
@@ -58,7 +60,8 @@ public struct DataParallelTrainer: Sendable {
     public var activationBytesPerMicroBatch: Int { OpKernels.activationBytes(costModel.ops) }
 
     /// The most HBM rank `rank` needs at once, by kind: model states, one gathered bucket (stage 3) or one
-    /// bucket's gradient buffer (stages 2–3), one micro-batch's activations.
+    /// bucket's gradient buffer (stages 2–3: at most one reduce-scatter is in flight), one micro-batch's
+    /// activations. Each kind's figure equals the run's `peakBytes(kind)` exactly.
     public func peakDemand(rank: Int) -> [(kind: MemoryKind, bytes: Int)] {
         let states = modelStates(rank: rank)
         let bucketBytes = 2 * layout.largestBucketElementCount
@@ -90,9 +93,16 @@ public struct DataParallelTrainer: Sendable {
             for rank in 0..<communicator.size {
                 let worker = try DataParallelRank(
                     trainer: self, rank: rank, initial: reference?.parameters, dataset: reference?.dataset)
+                let simulation = communicator.cluster.simulation
                 group.addTask {
                     var worker = worker
-                    return (rank, try await worker.train())
+                    do {
+                        return (rank, try await worker.train())
+                    } catch {
+                        // The other ranks may wait on this one's messages forever: stop the run with the error.
+                        simulation.reportFailure(process: "dp rank \(rank)", error: error)
+                        throw error
+                    }
                 }
             }
             var results = [DataParallelRank.Outcome?](repeating: nil, count: communicator.size)
@@ -128,16 +138,8 @@ public struct DataParallelTrainer: Sendable {
                     ]))
             previousEnd = end
         }
-        var parameters: [[Float]]?
-        if config.isReal {
-            if config.stage.shardsParameters {
-                let shards = try outcomes.map { try Tensor(shape: [$0.parameters.count], values: $0.parameters) }
-                let full = try layout.flat(fromRankMajor: ShardLayout.concatenate(shards, like: shards[0]))
-                parameters = Array(repeating: try full.scalars(), count: outcomes.count)
-            } else {
-                parameters = outcomes.map(\.parameters)
-            }
-        }
+        // Every rank's own view (stage 3: what its final all-gather returned), so "ranks agree" can fail.
+        let parameters: [[Float]]? = config.isReal ? outcomes.map(\.parameters) : nil
         return DataParallelResult(
             steps: reports, parameterCount: parameterCount,
             bytesSentPerRank: outcomes.map { $0.steps.last?.bytesSent ?? 0 }, rankParameters: parameters,

@@ -32,8 +32,12 @@ public struct ShardLayout: Sendable {
     /// Ranks the vector is cut over.
     public let rankCount: Int
 
-    /// Buckets of `costModel` (embedding, `layersPerBucket` layers at a time, head) over `rankCount` ranks.
-    public init(costModel: CostModel, rankCount: Int, layersPerBucket: Int = 1) {
+    /// Buckets of `costModel` (embedding, `layersPerBucket` layers at a time, head) over `rankCount` ranks;
+    /// throws naming a `rankCount` below 1.
+    public init(costModel: CostModel, rankCount: Int, layersPerBucket: Int = 1) throws {
+        guard rankCount >= 1 else {
+            throw ModelError.invalidConfig("a shard layout needs at least 1 rank, not \(rankCount)")
+        }
         // `ops` is the embedding, every layer's ops, then the head.
         let ops = costModel.ops
         let layers = costModel.config.layerCount

@@ -59,8 +59,11 @@ struct StageCompute: Sendable {
     /// Charges AdamW over `parameterCount` values (model costs: a memory-bound kernel; unit costs: free).
     func chargeOptimizer(parameterCount: Int, on gpu: GPU) async throws {
         guard case .model = costs, parameterCount > 0 else { return }
-        // Reads and writes fp32 parameters, gradients and both moments: 32 bytes per value.
+        // The same kernel as data parallelism's: fp32 master and both moments (K = 12) read and written, the BF16
+        // gradient read and the BF16 parameter copy written.
         try await gpu.compute.run(
-            Kernel(name: "AdamW", flops: Double(10 * parameterCount), hbmBytes: 32 * parameterCount))
+            OpKernels.optimizerStep(
+                elements: parameterCount,
+                stateBytesPerElement: ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false)))
     }
 }
