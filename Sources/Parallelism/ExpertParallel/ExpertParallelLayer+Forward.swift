@@ -117,6 +117,7 @@ extension ExpertParallelLayer {
         }
         if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
         stats.combineEnd = simulation.now
+        try recordForward(rank: rank, stats)
         await exchange.finish(tagBase: tagBase)
         let cache = Cache(
             routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,
