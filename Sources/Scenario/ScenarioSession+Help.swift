@@ -36,6 +36,9 @@ extension ScenarioSession {
         if !command.argumentKeys.isEmpty {
             lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " "))
         }
+        for entry in command.subcommandKeys where !entry.keys.isEmpty {
+            lines.append("  arguments of \(entry.word): " + entry.keys.map { $0 + "=" }.joined(separator: " "))
+        }
         if command.name == "show" {
             let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
             lines += showTopics.map {
@@ -53,7 +56,11 @@ extension ScenarioSession {
         let commandName = words[0]
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
-            candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
+            if words.count > 2, let entry = command.subcommandKeys.first(where: { $0.word == words[1] }) {
+                candidates += entry.keys.map { $0 + "=" }
+            } else {
+                candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
+            }
             if command.name == "show" {
                 if words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
                     candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
