@@ -12,7 +12,7 @@ public struct Command {
     /// Argument keys completion offers (`key=`).
     public var argumentKeys: [String]
     /// Argument keys of a sub-command (`trace html` has its own): offered instead of `argumentKeys` after it.
-    public var subcommandKeys: [(word: String, keys: [String])] = []
+    public var subcommandKeys: [(word: String, names: [String])] = []
     public var perform: (CommandLine) throws -> Void
 
     public init(

@@ -36,8 +36,8 @@ extension ScenarioSession {
         if !command.argumentKeys.isEmpty {
             lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " "))
         }
-        for entry in command.subcommandKeys where !entry.keys.isEmpty {
-            lines.append("  arguments of \(entry.word): " + entry.keys.map { $0 + "=" }.joined(separator: " "))
+        for entry in command.subcommandKeys where !entry.names.isEmpty {
+            lines.append("  arguments of \(entry.word): " + entry.names.map { $0 + "=" }.joined(separator: " "))
         }
         if command.name == "show" {
             let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
@@ -57,7 +57,7 @@ extension ScenarioSession {
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
             if words.count > 2, let entry = command.subcommandKeys.first(where: { $0.word == words[1] }) {
-                candidates += entry.keys.map { $0 + "=" }
+                candidates += entry.names.map { $0 + "=" }
             } else {
                 candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
             }
