@@ -14,7 +14,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
 
-$SWIFT build --product moesim 2>&1 | grep -E "error|complete" | tail -3 || true
+if ! build_log=$($SWIFT build --product moesim 2>&1); then
+  echo "$build_log" | grep -E "error" | head -20 >&2
+  echo "figures: swift build --product moesim failed" >&2
+  exit 1
+fi
 MOESIM="$($SWIFT build --show-bin-path)/moesim"
 
 names=("$@")

@@ -95,11 +95,15 @@ extension ClusterCommands {
         let simulation = session.simulation
         guard let log = collectiveLog else { return }
         let runner = CollectiveRunner(communicator: communicator, tagBase: Self.collectiveTagBase + 4 * nextTag)
-        // One trace lane per collective, so concurrent ones show side by side.
-        let track = simulation.trace.track(actor: "collectives", lane: name ?? "\(kind) #\(nextTag)")
+        // A named collective gets its own lane; an unnamed one the first idle lane of its kind, so concurrent
+        // ones show side by side and a sweep draws one lane.
+        let namedTrack = name.map { simulation.trace.track(actor: "collectives", lane: $0) }
+        let lanes = collectiveLanes
         nextTag += 1
         simulation.spawn(name: "\(name ?? kind.rawValue) on \(communicator.size) GPUs") {
             let start = simulation.now
+            let track = namedTrack ?? lanes.acquire(kind: kind.rawValue, in: simulation.trace)
+            defer { if namedTrack == nil { lanes.release(track) } }
             let outputs = try await runner.execute(prepared.plan, inputs: prepared.inputs)
             simulation.trace.span(
                 track, name ?? kind.rawValue, start: start, end: simulation.now,

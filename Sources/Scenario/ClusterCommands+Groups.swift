@@ -37,27 +37,25 @@ extension ClusterCommands {
         }
     }
 
-    /// One item of a group list: `gpuN`, `gpuA-B`, `nodeN` or `nodeA-B` as global GPU indices.
+    /// One item of a group list: `gpuN`, `gpuA-B` (also bare `N`, `A-B`, as `gpus=` takes them), `nodeN` or
+    /// `nodeA-B` as global GPU indices; the range grammar is `IndexRange`'s.
     private func groupItem(_ part: Token, in line: CommandLine, cluster: Cluster) throws(ScenarioError) -> [Int] {
         let text = part.text
         let isNode = text.hasPrefix("node")
-        guard isNode || text.hasPrefix("gpu") || Int(text) != nil else {
+        guard isNode || text.hasPrefix("gpu") || text.first?.isNumber == true else {
             throw line.error("bad group item '\(text)' (\(Self.groupSyntax))", at: part)
         }
-        let body = isNode ? String(text.dropFirst(4)) : text.hasPrefix("gpu") ? String(text.dropFirst(3)) : text
-        let bounds = body.split(separator: "-", omittingEmptySubsequences: false)
         let limit = isNode ? cluster.spec.nodeCount : cluster.gpus.count
-        if bounds.count == 1, Int(body) == nil {
-            throw line.error(
-                isNode
-                    ? "no node '\(text)' (node0…node\(limit - 1))"
-                    : "no GPU '\(text)' (gpu0…gpu\(limit - 1))", at: part)
-        }
-        guard (1...2).contains(bounds.count), let low = Int(bounds[0]), let high = Int(bounds[bounds.count - 1]),
-            low >= 0, low <= high
-        else {
+        guard let range = IndexRange.parse(text, prefix: isNode ? "node" : "gpu") else {
+            if !text.contains("-") {
+                throw line.error(
+                    isNode
+                        ? "no node '\(text)' (node0…node\(limit - 1))"
+                        : "no GPU '\(text)' (gpu0…gpu\(limit - 1))", at: part)
+            }
             throw line.error("bad range '\(text)': expected \(isNode ? "nodeA-B" : "gpuA-B") with A <= B", at: part)
         }
+        let (low, high) = (range.lowerBound, range.upperBound)
         let perNode = cluster.spec.gpusPerNode
         guard high < limit else {
             let what = isNode ? "node\(high) (node0…node\(limit - 1))" : "GPU 'gpu\(high)' (gpu0…gpu\(limit - 1))"

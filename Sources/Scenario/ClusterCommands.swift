@@ -13,6 +13,8 @@ final class ClusterCommands {
     private(set) var transfers: TransferLog?
     /// Finished collectives.
     private(set) var collectiveLog: CollectiveLog?
+    /// Trace lanes of unnamed collectives, reused once their last span ended.
+    private(set) var collectiveLanes = CollectiveLanes()
     var nextTag = 1
     /// Names given with `name=` so far (on this simulation), to refuse a second use.
     var usedNames: [String] = []
@@ -33,6 +35,7 @@ final class ClusterCommands {
         cluster = try? Cluster(spec, in: simulation)
         transfers = TransferLog(in: simulation)
         collectiveLog = CollectiveLog(in: simulation)
+        collectiveLanes = CollectiveLanes()
         usedNames = []
     }
 

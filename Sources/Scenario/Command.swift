@@ -11,6 +11,8 @@ public struct Command {
     public var completionWords: [String]
     /// Argument keys completion offers (`key=`).
     public var argumentKeys: [String]
+    /// Argument keys of a sub-command (`trace html` has its own): offered instead of `argumentKeys` after it.
+    public var subcommandKeys: [(word: String, names: [String])] = []
     public var perform: (CommandLine) throws -> Void
 
     public init(

@@ -36,6 +36,9 @@ extension ScenarioSession {
         if !command.argumentKeys.isEmpty {
             lines.append("  arguments: " + command.argumentKeys.map { $0 + "=" }.joined(separator: " "))
         }
+        for entry in command.subcommandKeys where !entry.names.isEmpty {
+            lines.append("  arguments of \(entry.word): " + entry.names.map { $0 + "=" }.joined(separator: " "))
+        }
         if command.name == "show" {
             let width = (showTopics.map(\.synopsis.count).max() ?? 0) + 2
             lines += showTopics.map {
@@ -53,12 +56,17 @@ extension ScenarioSession {
         let commandName = words[0]
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
-            if command.name == "show", words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
-                // After `show TOPIC` only the topic's words: `show memory ` offers `all`, not other topics.
-                candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
+            if words.count > 2, let entry = command.subcommandKeys.first(where: { $0.word == words[1] }) {
+                candidates += entry.names.map { $0 + "=" }
             } else {
                 candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
-                if command.name == "show" { candidates += showTopics.map(\.name) }
+            }
+            if command.name == "show" {
+                if words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
+                    candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
+                } else {
+                    candidates += showTopics.map(\.name)
+                }
             }
             if command.name == "help" { candidates += commands.map(\.name) }
             if ["print", "expect"].contains(command.name) { candidates += metrics.flatMap { $0.concreteNames() } }

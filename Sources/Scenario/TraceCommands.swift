@@ -15,19 +15,22 @@ final class TraceCommands {
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
         self.session = session
         self.clusterCommands = clusterCommands
-        session.register(
-            Command(
-                "trace", synopsis: "trace export FILE.json | trace html FILE.html [gpus=0-7] [links=on] [max-spans=N]",
-                summary: "write the Chrome/Perfetto trace, or a self-contained HTML timeline of the run",
-                details: [
-                    "export: spans, instants, flow arrows send→delivery, link utilisation and HBM counters",
-                    "html:   a lane per GPU for compute and comm SMs (links=on adds its NVLink/IB links),",
-                    "        spans coloured by kind (F, B, W, F&B, attention, dispatch, MLP, combine, …);",
-                    "        wheel zooms, drag pans, hover shows details; no network needed to open it",
-                    "        gpus=0-7,12 chooses lanes; lanes over budget merge tiny spans (max-spans=\(Self.defaultMaxSpans))",
-                ],
-                completionWords: ["export", "html"], argumentKeys: Self.htmlKeys
-            ) { [unowned self] line in try performTrace(line) })
+        var trace = Command(
+            "trace",
+            synopsis: "trace export FILE.json | trace html FILE.html [gpus=0-7] [links=on] [max-spans=N] [title=TEXT]",
+            summary: "write the Chrome/Perfetto trace, or a self-contained HTML timeline of the run",
+            details: [
+                "export: spans, instants, flow arrows send→delivery, link utilisation and HBM counters",
+                "html:   a lane per GPU for compute and comm SMs (links=on adds its NVLink/IB links),",
+                "        spans coloured by kind (F, B, W, F&B, attention, dispatch, MLP, combine, …);",
+                "        wheel zooms, drag pans, hover shows details; no network needed to open it",
+                "        gpus=0-7,12 (or gpu0-7) chooses lanes; lanes over budget merge tiny spans",
+                "        (max-spans=\(Self.defaultMaxSpans)); title=\"TEXT\" heads the page",
+            ],
+            completionWords: ["export", "html"]
+        ) { [unowned self] line in try performTrace(line) }
+        trace.subcommandKeys = [("export", []), ("html", Self.htmlKeys)]
+        session.register(trace)
         session.registerValues(command: "trace", key: "links") { ["on", "off"] }
         session.registerValues(command: "show", key: "links") { ["on", "off"] }
         session.registerShow(
@@ -127,19 +130,17 @@ final class TraceCommands {
             linkNames: clusterCommands.cluster?.links.map(\.name) ?? [])
     }
 
-    /// `0-7,12,16-19` as GPU indices below `count`, or why not.
+    /// `0-7,12,16-19` (or `gpu0-7,gpu12`: the items of `group=`) as GPU indices below `count`, or why not.
     static func gpuList(_ text: String, count: Int) -> Result<[Int], GPUListError> {
         var out: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-            guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds[bounds.count - 1], low <= high
-            else {
-                return .failure(GPUListError("'\(part)' is not a GPU index or range (e.g. gpus=0-7,12)"))
+            guard let range = IndexRange.parse(part, prefix: "gpu") else {
+                return .failure(GPUListError("'\(part)' is not a GPU index or range (e.g. gpus=0-7,12 or gpu0-7)"))
             }
-            guard low >= 0, high < count else {
-                return .failure(GPUListError("GPU \(high >= count ? high : low) is out of range (0…\(count - 1))"))
+            guard range.upperBound < count else {
+                return .failure(GPUListError("GPU \(range.upperBound) is out of range (0…\(count - 1))"))
             }
-            out += Array(low...high)
+            out += Array(range)
         }
         return .success(out)
     }

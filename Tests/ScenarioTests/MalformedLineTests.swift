@@ -74,8 +74,14 @@ struct MalformedLineTests {
         ("trace draw x.html", "t.moesim:1:7: error: usage: trace export FILE.json | trace html FILE.html"),
         ("trace html", "t.moesim:1:7: error: missing file name after 'trace html'"),
         ("trace html t.html gpus=0-99", "t.moesim:1:24: error: GPU 99 is out of range (0…7)"),
-        ("trace html t.html gpus=3-1", "t.moesim:1:24: error: '3-1' is not a GPU index or range (e.g. gpus=0-7,12)"),
-        ("trace html t.html gpus=0,,2", "t.moesim:1:24: error: '' is not a GPU index or range (e.g. gpus=0-7,12)"),
+        (
+            "trace html t.html gpus=3-1",
+            "t.moesim:1:24: error: '3-1' is not a GPU index or range (e.g. gpus=0-7,12 or gpu0-7)"
+        ),
+        (
+            "trace html t.html gpus=0,,2",
+            "t.moesim:1:24: error: '' is not a GPU index or range (e.g. gpus=0-7,12 or gpu0-7)"
+        ),
         ("trace html t.html links=maybe", "t.moesim:1:25: error: 'maybe' is not valid for links (one of on, off)"),
         (
             "trace export t.json gpus=0",

@@ -206,25 +206,35 @@ struct TimelineHTMLTests {
         _ = try svgDocument(html)
     }
 
-    @Test("a 2048-GPU step of many tiny spans renders under 20 MB with the default budget")
+    @Test("a 2048-GPU step of 1.57 M tiny spans merges and renders under 20 MB with the default budget")
     func dsv3SizeBound() {
         let trace = TraceRecorder()
+        let (kernelsPerGPU, chunksPerGPU) = (256, 512)
         for gpu in 0..<2048 {
             let compute = trace.track(actor: "gpu\(gpu)", lane: "compute")
             let comm = trace.track(actor: "gpu\(gpu)", lane: "comm.out")
-            for step in 0..<30 {
-                let t = Int64(step) * 10_000 + Int64(gpu % 7)
+            let skew = Int64(gpu % 7)
+            for step in 0..<kernelsPerGPU {
+                let t = Int64(step) * 1_000 + skew
                 trace.span(
-                    compute, step % 2 == 0 ? "F\(step)" : "B\(step)", start: SimInstant(nanosecondsSinceStart: t),
-                    end: SimInstant(nanosecondsSinceStart: t + 9_000), args: ["flops": .double(1e12), "mb": .int(7)])
+                    compute, step % 2 == 0 ? "F" : "B", start: SimInstant(nanosecondsSinceStart: t),
+                    end: SimInstant(nanosecondsSinceStart: t + 900))
+            }
+            for chunk in 0..<chunksPerGPU {
+                let t = Int64(chunk) * 500 + skew
                 trace.span(
                     comm, "chunk", start: SimInstant(nanosecondsSinceStart: t),
-                    end: SimInstant(nanosecondsSinceStart: t + 300), args: ["bytes": .int(65_536)])
+                    end: SimInstant(nanosecondsSinceStart: t + 300))
             }
         }
         let timeline = Timeline(trace: trace, selection: TimelineSelection(gpusPerNode: 8))
-        #expect(timeline.lanes.count == 4096 && timeline.recordedSpanCount == 2048 * 60)
+        #expect(timeline.lanes.count == 4096 && timeline.recordedSpanCount == 2048 * (kernelsPerGPU + chunksPerGPU))
+        #expect(timeline.recordedSpanCount >= 1_500_000)
         let merged = timeline.aggregated(maxSpans: TraceCommands.defaultMaxSpans)
+        // Every lane is over its share (about 29 rectangles), so every lane merged.
+        #expect(merged.lanes.allSatisfy { lane in lane.spans.contains { $0.mergedCount > 1 } })
+        #expect(
+            merged.lanes.reduce(0) { $0 + $1.spans.reduce(0) { $0 + $1.mergedCount } } == timeline.recordedSpanCount)
         let bytes = TimelineHTML(timeline: merged, title: "dsv3").render().utf8.count
         #expect(bytes < 20_000_000, "\(bytes) bytes")
         #expect(merged.spanCount <= TraceCommands.defaultMaxSpans + merged.lanes.count)

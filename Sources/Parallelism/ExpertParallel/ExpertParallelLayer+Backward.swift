@@ -100,16 +100,20 @@ extension ExpertParallelLayer {
         }
         try await charge(gateKernel(tokens: routing.tokenCount), rank: rank)
         if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
+        let traffic = dispatched.traffic + combined.traffic
+        try recordBackward(rank: rank, "B", from: start, bytes: traffic.bytes)
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
-            traffic: dispatched.traffic + combined.traffic, weightFLOPs: Int(weightFLOPs))
+            traffic: traffic, weightFLOPs: Int(weightFLOPs))
     }
 
     /// Runs the W tasks of `result` on the rank's compute SMs (time from `weightFLOPs`, which equals the tasks'
     /// FLOPs in a real run) and returns their gradients (none in a phantom run).
     public func runWeightTasks(rank: Int, _ result: BackwardResult) async throws -> [(String, Tensor)] {
+        let start = communicator.cluster.simulation.now
         try await charge(Kernel(name: "W", flops: Double(result.weightFLOPs), hbmBytes: 0), rank: rank)
+        try recordBackward(rank: rank, "W", from: start, bytes: 0)
         return try result.input.weightTasks.map { ($0.parameterName, try $0.gradient()) }
     }
 }

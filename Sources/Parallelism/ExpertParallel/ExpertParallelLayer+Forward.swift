@@ -120,6 +120,7 @@ extension ExpertParallelLayer {
         stats.combineEnd = simulation.now
         if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
         stats.end = simulation.now
+        try recordForward(rank: rank, stats)
         await exchange.finish(tagBase: tagBase)
         let cache = Cache(
             routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,

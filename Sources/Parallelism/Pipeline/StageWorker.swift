@@ -24,7 +24,7 @@ actor StageWorker: SimulatedActor {
     let activationShape: [Int]
     let recorder: PipelineRecorder
     var replicas: [StageReplica]
-    /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span named by its Gantt label.
+    /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span (`PipelineOp.recordSpan`).
     let track: TraceTrackID
 
     var caches: [PipelineChunk: ModelStage.Cache] = [:]  // lookup only, never iterated
@@ -108,7 +108,7 @@ actor StageWorker: SimulatedActor {
         }
         try await compute.charge(op, parts: parts, on: gpu)
         try await freeActivations(after: op)
-        simulation.trace.span(track, GanttChart.label(op), start: start, end: simulation.now)
+        op.recordSpan(on: track, start: start, end: simulation.now, in: simulation.trace)
         spans.append(OpSpan(op: op, start: .start + (start - stepStart), end: .start + (simulation.now - stepStart)))
     }
 

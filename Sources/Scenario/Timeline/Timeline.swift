@@ -98,10 +98,13 @@ extension Timeline {
         }
         var lastNs = endNs
         var recorded = 0
+        // Per track, the category of each span name without a `category`/`kind` argument (names repeat).
+        var categories = [[String: SpanCategory]](repeating: [:], count: trackNames.count)  // lookup only, never iterated
         trace.forEachRecord { record in
             guard record.isSpan, let slot = laneOfTrack[Int(record.track.rawValue)] else { return }
+            let track = Int(record.track.rawValue)
             lanes[position[slot]].spans.append(
-                Self.span(record, lane: laneNames[Int(record.track.rawValue)], in: trace))
+                Self.span(record, lane: laneNames[track], in: trace, cache: &categories[track]))
             lastNs = max(lastNs, record.endNs)
             recorded += 1
         }
@@ -115,7 +118,9 @@ extension Timeline {
             recordedSpanCount: recorded)
     }
 
-    private static func span(_ record: TraceRecordView, lane: [String], in trace: TraceRecorder) -> TimelineSpan {
+    private static func span(
+        _ record: TraceRecordView, lane: [String], in trace: TraceRecorder, cache: inout [String: SpanCategory]
+    ) -> TimelineSpan {
         var span = TimelineSpan(
             name: record.name, startNs: record.startNs, endNs: record.endNs, category: .kernel,
             recordIndex: record.index, busyNs: record.endNs - record.startNs)
@@ -131,6 +136,15 @@ extension Timeline {
             case ("kind", .string(let name)): kind = name
             default: break
             }
+        }
+        if override == nil, kind == nil {
+            if let known = cache[record.name] {
+                span.category = known
+            } else {
+                span.category = SpanCategory.of(name: record.name, fallbacks: lane)
+                cache[record.name] = span.category
+            }
+            return span
         }
         span.category = SpanCategory.of(
             name: record.name, override: override, fallbacks: kind.map { [$0] + lane } ?? lane)

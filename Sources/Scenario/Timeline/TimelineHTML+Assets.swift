@@ -17,10 +17,14 @@ extension TimelineHTML {
             .tick { stroke: #888; stroke-width: 1; }
             #mb { pointer-events: none; } #mb text { font-size: 10px; fill: #111; }
             .bg0 { fill: #fafafa; } .bg1 { fill: #f0f0f0; }
+            g.lane rect:not([fill-opacity]) { stroke: #222; stroke-opacity: 0.55; stroke-width: 1px;
+              vector-effect: non-scaling-stroke; }
             #tip { position: fixed; display: none; pointer-events: none; background: #222; color: #fff;
               font-size: 12px; padding: 4px 7px; border-radius: 3px; max-width: 520px; }
 
             """
+        // Link chunks come by the thousand back to back: no outline, or their lane turns black.
+        css += "g.lane rect.\(SpanCategory.transfer.cssClass) { stroke: none; }\n"
         for category in SpanCategory.allCases {
             css +=
                 ".\(category.cssClass), i.\(category.cssClass) { fill: \(category.colour); background: \(category.colour); }\n"
