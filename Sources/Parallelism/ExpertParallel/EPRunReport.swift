@@ -90,6 +90,14 @@ extension EPRun {
         layer.communicator.cluster.simulation.inspect(log) { $0.outputs }
     }
 
+    /// Every rank's input gradient and parameter gradients (empty before backward finished).
+    public func gradients() -> (inputs: [Tensor], weights: [[(String, Tensor)]]) {
+        let (backward, weights) = layer.communicator.cluster.simulation.inspect(log) {
+            ($0.backward, $0.weightGradients)
+        }
+        return (backward.compactMap { $0?.input.inputGradient }, weights)
+    }
+
     /// Whether every rank's `weightFLOPs` equals the FLOPs of its W tasks (real runs with backward).
     public func weightFLOPsMatchTasks() throws -> Bool {
         let simulation = layer.communicator.cluster.simulation
