@@ -118,13 +118,15 @@ public struct GPUSpec: Sendable, Equatable {
     }
 
     /// How long `kernel` runs on `smCount` SMs:
-    /// `max(flops / (SMs · peakPerSM · efficiency), bytes / HBM bandwidth) + launch overhead`.
+    /// `max(flops / (SMs · peakPerSM · efficiency), bytes / HBM bandwidth) + launch overhead` (none for a stage
+    /// of a fused kernel).
     public func duration(of kernel: Kernel, onSMs smCount: Int) -> SimDuration {
         let computeSeconds =
             kernel.flops / (Double(smCount) * flopsPerSecondPerSM(kernel.precision) * kernel.efficiency)
         let memorySeconds = Double(kernel.hbmBytes) / hbmBytesPerSecond
         let body = SimDuration.rounded(seconds: max(computeSeconds, memorySeconds)).nanoseconds
-        let (total, overflow) = body.addingReportingOverflow(kernelLaunchOverhead.nanoseconds)
+        let launch = kernel.launched ? kernelLaunchOverhead.nanoseconds : 0
+        let (total, overflow) = body.addingReportingOverflow(launch)
         return SimDuration(nanoseconds: overflow ? .max : total)
     }
 }

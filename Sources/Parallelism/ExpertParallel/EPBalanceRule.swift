@@ -13,7 +13,7 @@ public struct EPBalanceRule: Sendable, Hashable, CustomStringConvertible {
     /// The rule for experts of width `expertWidth` in `precision` on `gpu`, across IB when `internode`.
     public init(gpu: GPUSpec, precision: ExpertPrecision, expertWidth: Int, internode: Bool) {
         let rate =
-            (precision == .bf16 ? gpu.denseBF16FlopsPerSecond : gpu.denseFP8FlopsPerSecond) / precision.flopScale
+            (precision == .bf16 ? gpu.denseBF16FlopsPerSecond : gpu.denseFP8FlopsPerSecond)
         let bandwidth = internode ? gpu.nicBytesPerSecond : gpu.nvlinkBytesPerSecond
         flopsPerByte = rate / bandwidth
         thresholdFlopsPerByte = 2 * Double(expertWidth)

@@ -24,13 +24,13 @@ extension ExpertParallelLayer {
         let inputs = try rowsByExpert(dispatched.rows, layouts: layouts, rank: rank)
         let rows = inputs.reduce(0) { $0 + ($1?.rowCount ?? 0) }
         let experts = inputs.count { $0 != nil }
-        _ = try await enqueue(activationKernel(rows: rows), rank: rank)
+        _ = try await enqueue(stage(activationKernel(rows: rows), launched: false), rank: rank)
         let blocks = options.cometColumnBlocks
         var ends: [SimInstant] = []
         for block in 0..<blocks {
             let kernel = linear2Kernel(
                 rows: rows, experts: experts, fraction: 1 / Double(blocks), name: "linear-2 F block \(block)")
-            ends.append(try await enqueue(kernel, rank: rank))
+            ends.append(try await enqueue(stage(kernel, launched: false), rank: rank))
         }
         outcome.sharedEnd = try await enqueue(sharedKernel(rows: sharedRows), rank: rank)
         let values = try expertValues(
@@ -75,8 +75,9 @@ extension ExpertParallelLayer {
                 loaded[index] = true
                 fresh += 1
             }
-            tiles[source] = linear1Kernel(
-                rows: counts.reduce(0, +), experts: fresh, name: "linear-1 F tile \(source)")
+            tiles[source] = stage(
+                linear1Kernel(rows: counts.reduce(0, +), experts: fresh, name: "linear-1 F tile \(source)"),
+                launched: source == rank)
         }
         return tiles
     }

@@ -75,6 +75,7 @@ extension ExpertParallelLayer {
         stats.remoteTokenNodePairs = layout.tokenNodePairs - layout.distinctTokensToNode[placement.nodeOfRank[rank]]
 
         await synchronize(tagBase, phase: 0)
+        try await launchKernel(rank: rank)
         stats.dispatchStart = simulation.now
         stats.receivedTokens = layouts.reduce(0) { $0 + $1.distinctTokensToRank[rank] }
         stats.receivedRows = layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }

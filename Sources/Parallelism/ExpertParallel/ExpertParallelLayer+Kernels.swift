@@ -10,7 +10,7 @@ extension ExpertParallelLayer {
             format.weightBytes(experts * 2 * hiddenSize * expertWidth) + rows * hiddenSize * format.activationBytes
             + rows * 2 * expertWidth * 2
         return Kernel(
-            name: name, flops: flops * format.flopScale, hbmBytes: bytes, precision: format.kernelPrecision)
+            name: name, flops: flops, hbmBytes: bytes, precision: format.kernelPrecision)
     }
 
     /// SwiGLU on `rows` rows of Linear-1's output (and the cast to Linear-2's input format): memory bound.
@@ -28,7 +28,7 @@ extension ExpertParallelLayer {
         let weights = Double(format.weightBytes(experts * hiddenSize * expertWidth)) * fraction
         let activations = Double(rows * expertWidth * format.activationBytes + rows * hiddenSize * 2) * fraction
         return Kernel(
-            name: name, flops: flops * format.flopScale, hbmBytes: Int((weights + activations).rounded()),
+            name: name, flops: flops, hbmBytes: Int((weights + activations).rounded()),
             precision: format.kernelPrecision)
     }
 }

@@ -83,7 +83,7 @@ extension ExpertParallelLayer {
                     let sub = waveLayouts[wave]
                     let computed = try await computeWave(
                         rank: rank, received: rows, layouts: sub, parameters: parameters, phantom: phantom,
-                        caches: &outcome.caches)
+                        launched: options.mode == .serial || wave == 0, caches: &outcome.caches)
                     if wave + 1 == waveCount {
                         outcome.sharedEnd = try await enqueue(sharedKernel(rows: sharedRows), rank: rank)
                     }
@@ -94,6 +94,7 @@ extension ExpertParallelLayer {
                     if wave == 0 { outcome.combineStart = max(simulation.now, computed.end) }
                     group.addTask {
                         if computed.end > simulation.now { try await simulation.clock.sleep(until: computed.end) }
+                        if options.mode == .serial { try await launchKernel(rank: rank) }
                         let result = try await combineRows(
                             rank: rank, outgoing: computed.outputs, layouts: sub, legs: EPLegs.combine.sub(wave),
                             bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
@@ -124,16 +125,19 @@ extension ExpertParallelLayer {
 
     /// One wave's experts on the rows it received: queues Linear-1, SwiGLU and Linear-2 on the compute SMs
     /// (FLOPs from the rows received), computes the values, and returns the rows per source and the end time.
+    /// Unless `launched`, the kernels are stages of one fused kernel and pay no launch overhead.
     func computeWave(
         rank: Int, received: [Tensor?], layouts: [SourceLayout], parameters: ParameterSet, phantom: Bool,
-        caches: inout [SwiGLUFFN.Cache?]
+        launched: Bool, caches: inout [SwiGLUFFN.Cache?]
     ) async throws -> (outputs: [Tensor?], end: SimInstant) {
         let inputs = try rowsByExpert(received, layouts: layouts, rank: rank)
         let rows = inputs.reduce(0) { $0 + ($1?.rowCount ?? 0) }
         let experts = inputs.count { $0 != nil }
-        _ = try await enqueue(linear1Kernel(rows: rows, experts: experts), rank: rank)
-        _ = try await enqueue(activationKernel(rows: rows), rank: rank)
-        let end = try await enqueue(linear2Kernel(rows: rows, experts: experts), rank: rank)
+        let fused = options.mode != .serial
+        _ = try await enqueue(stage(linear1Kernel(rows: rows, experts: experts), launched: launched), rank: rank)
+        _ = try await enqueue(stage(activationKernel(rows: rows), launched: !fused), rank: rank)
+        let end = try await enqueue(
+            stage(linear2Kernel(rows: rows, experts: experts), launched: !fused), rank: rank)
         let outputs = try expertValues(inputs, rank: rank, parameters: parameters, phantom: phantom, caches: &caches)
         return (try rowsBySource(outputs, layouts: layouts, rank: rank), end)
     }
@@ -149,6 +153,20 @@ extension ExpertParallelLayer {
             caches[index] = cache
             return output
         }
+    }
+
+    /// `kernel`, as a stage of a fused kernel (no launch overhead) unless `launched`.
+    func stage(_ kernel: Kernel, launched: Bool) -> Kernel {
+        var kernel = kernel
+        kernel.launched = launched
+        return kernel
+    }
+
+    /// The launch of a communication kernel (DeepEP's dispatch or combine, or the fused layer kernel): the GPU's
+    /// launch overhead.
+    func launchKernel(rank: Int) async throws {
+        let overhead = try communicator.gpu(rank: rank).spec.kernelLaunchOverhead
+        if overhead > .zero { try await communicator.cluster.simulation.clock.sleep(for: overhead) }
     }
 
     /// The shared experts' kernel on `rows` rows (tokens × shared experts).

@@ -6,14 +6,12 @@ public enum ExpertPrecision: String, Sendable, CaseIterable {
     case bf16
     /// FP8 weights and activations at the dense FP8 rate.
     case fp8
-    /// FP4 weights with FP8 activations at twice the dense FP8 rate (Blackwell's dense FP4 rate); half a byte
-    /// per weight, scales ignored.
+    /// FP4 weights with FP8 activations: the dense FP8 rate (Blackwell's mixed f8f6f4 MMA runs at FP8 speed),
+    /// half a byte per weight, scales ignored.
     case fp4
 
     /// The tensor-core precision the kernel is charged at.
     var kernelPrecision: Kernel.Precision { self == .bf16 ? .bf16 : .fp8 }
-    /// The factor on the FLOPs charged at `kernelPrecision` (FP4 runs twice FP8's rate).
-    var flopScale: Double { self == .fp4 ? 0.5 : 1 }
     /// Bytes of `count` weights.
     func weightBytes(_ count: Int) -> Int {
         switch self {
