@@ -38,9 +38,6 @@ extension MoECommands {
         let layer = run.layer
         let plan = try layer.wavePlan(tokensPerRank: Double(run.request.tokensPerRank))
         session.output("  mode \(layer.options.mode.rawValue): \(plan)")
-        let balance = EPBalanceRule(
-            gpu: layer.communicator.cluster.spec.gpu, precision: layer.options.expertPrecision,
-            expertWidth: layer.expertWidth, internode: layer.placement.nodeCount > 1)
-        session.output("  balance rule: \(balance)")
+        session.output("  balance rule: \(run.balanceRule)")
     }
 }

@@ -15,7 +15,7 @@ struct WavedEPBenchmark: ParsableCommand {
             + "waved, beside the published Mega MoE speedups; then a wave-count sweep.")
 
     @Option(help: "Tokens per rank, comma-separated.") var tokens = "1,512,8192,32768"
-    @Option(help: "Expert weight format: bf16, fp8 or fp4.") var precision = "fp8"
+    @Option(help: "Expert weight format: bf16, fp8 or fp4 (V4: FP4 weights, FP8 activations).") var precision = "fp4"
     @Option(help: "Tokens per rank of the wave-count sweep (0: no sweep).") var sweepTokens = 8192
     @Option(help: "Seed of the random gate.") var seed: UInt64 = 0
 
@@ -59,7 +59,8 @@ struct WavedEPBenchmark: ParsableCommand {
                 + pad(fmt(comet.microseconds), 9) + pad(fmt(waved.microseconds), 9)
                 + pad(paper.map { fmt($0.microseconds) } ?? "-", 9)
                 + pad(String(format: "%.2f", serial.microseconds / comet.microseconds), 8)
-                + pad(String(format: "%.2f", speedup), 8) + pad(paper.map { String(format: "%.2f", $0.speedup) } ?? "-", 7)
+                + pad(String(format: "%.2f", speedup), 8)
+                + pad(paper.map { String(format: "%.2f", $0.speedup) } ?? "-", 7)
                 + pad(diff, 8) + pad(String(format: "%.1f", seconds), 8))
     }
 
