@@ -9,10 +9,27 @@ extension CollectivePlan {
         try ringReduction(rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: false)
     }
 
+    /// Ring reduce-scatter with ring block j of `blockCounts[j]` elements (the input of every rank is their sum):
+    /// rank r ends with block r reduced over all ranks. Uneven blocks serve shard layouts that are not an even
+    /// split of one vector.
+    public static func reduceScatter(
+        blockCounts: [Int], op: ReduceOp = .sum, slicing: Slicing = .whole, onlyRank: Int? = nil
+    ) throws -> CollectivePlan {
+        let ring = try Ring(rankCount: blockCounts.count, blockCounts: blockCounts, slicing)
+        let programs = rankPrograms(blockCounts.count, onlyRank: onlyRank) { rank in
+            ring.program(
+                input: ring.allBlocks, output: ring.blocks(ofRing: rank),
+                actions: ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op))
+        }
+        return CollectivePlan(name: "ring reduce-scatter", programs: programs)
+    }
+
     /// Ring all-gather: rank r contributes `elementCounts[r]` elements and ends with everyone's, in rank order.
-    public static func allGather(elementCounts: [Int], slicing: Slicing = .whole) throws -> CollectivePlan {
+    public static func allGather(elementCounts: [Int], slicing: Slicing = .whole, onlyRank: Int? = nil) throws
+        -> CollectivePlan
+    {
         let ring = try Ring(rankCount: elementCounts.count, blockCounts: elementCounts, slicing)
-        let programs = elementCounts.indices.map { rank in
+        let programs = rankPrograms(elementCounts.count, onlyRank: onlyRank) { rank in
             ring.program(
                 input: ring.blocks(ofRing: rank), output: ring.allBlocks, actions: ring.allGatherPhase(rank: rank))
         }
@@ -22,17 +39,29 @@ extension CollectivePlan {
     /// Ring all-reduce of `elementCount` elements per rank: a reduce-scatter, then an all-gather of the reduced
     /// blocks; every rank ends with identical values.
     public static func allReduce(
-        rankCount: Int, elementCount: Int, op: ReduceOp = .sum, slicing: Slicing = .whole
+        rankCount: Int, elementCount: Int, op: ReduceOp = .sum, slicing: Slicing = .whole, onlyRank: Int? = nil
     ) throws -> CollectivePlan {
-        try ringReduction(rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: true)
+        try ringReduction(
+            rankCount: rankCount, elementCount: elementCount, op: op, slicing, thenAllGather: true, onlyRank: onlyRank)
+    }
+
+    /// Every rank's program from `build`, or (`onlyRank` set) only that rank's, the others empty: a plan for
+    /// per-rank execution, where each rank builds what it runs (building all p programs on each of p ranks
+    /// would cost p² actions per collective).
+    static func rankPrograms(_ count: Int, onlyRank: Int?, _ build: (Int) -> RankProgram) -> [RankProgram] {
+        (0..<count).map { rank in
+            guard let onlyRank, rank != onlyRank else { return build(rank) }
+            return RankProgram(blockElementCounts: [], inputBlocks: [], outputBlocks: [], actions: [])
+        }
     }
 
     /// A reduce-scatter, optionally followed by the all-gather that makes it an all-reduce.
     private static func ringReduction(
-        rankCount: Int, elementCount: Int, op: ReduceOp, _ slicing: Slicing, thenAllGather: Bool
+        rankCount: Int, elementCount: Int, op: ReduceOp, _ slicing: Slicing, thenAllGather: Bool,
+        onlyRank: Int? = nil
     ) throws -> CollectivePlan {
         let ring = try Ring(rankCount: rankCount, blockCounts: evenSplit(elementCount, into: rankCount), slicing)
-        let programs = (0..<rankCount).map { rank in
+        let programs = rankPrograms(rankCount, onlyRank: onlyRank) { rank in
             let reduction = ring.reduceScatterPhase(rank: rank) + ring.averaging(rank: rank, op: op)
             return ring.program(
                 input: ring.allBlocks, output: thenAllGather ? ring.allBlocks : ring.blocks(ofRing: rank),

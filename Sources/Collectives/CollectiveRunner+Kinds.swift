@@ -29,6 +29,13 @@ extension CollectiveRunner {
             return try .allGather(elementCounts: CollectivePlan.evenSplit(elementCount, into: p), slicing: slicing)
         case (.broadcast, .ring):
             return try .broadcast(rankCount: p, root: root, elementCount: elementCount, slicing: slicing)
+        case (.allReduce, .hierarchical), (.reduceScatter, .hierarchical), (.allGather, .hierarchical):
+            let shape = try communicator.nodeMajorShape()
+            let hierarchicalKind: CollectivePlan.HierarchicalKind =
+                kind == .allReduce ? .allReduce : kind == .reduceScatter ? .reduceScatter : .allGather
+            return try .hierarchical(
+                hierarchicalKind, nodeCount: shape.nodeCount, gpusPerNode: shape.gpusPerNode,
+                blockCounts: CollectivePlan.evenSplit(elementCount, into: p), op: op, slicing: slicing)
         case (.allToAll, .pairwise):
             let row = CollectivePlan.evenSplit(elementCount, into: p)
             return try .allToAll(counts: Array(repeating: row, count: p), slicing: slicing)
@@ -38,7 +45,8 @@ extension CollectiveRunner {
                 counts: Array(repeating: row, count: p), nodes: communicator.nodes,
                 localIndices: communicator.localIndices)
         default:
-            let supported = kind == .allToAll ? "pairwise or hierarchical" : "ring"
+            let supported =
+                kind == .broadcast ? "ring" : kind == .allToAll ? "pairwise or hierarchical" : "ring or hierarchical"
             throw CollectiveError.unsupportedAlgorithm(
                 kind: kind.rawValue, algorithm: algorithm.rawValue, reason: "\(kind) supports \(supported)")
         }

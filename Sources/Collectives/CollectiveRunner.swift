@@ -35,7 +35,7 @@ public struct CollectiveRunner: Sendable {
         return try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
             for rank in 0..<plan.rankCount {
                 group.addTask {
-                    (rank, try await run(plan.programs[rank], rank: rank, input: inputs[rank], gpus: gpus))
+                    (rank, try await runRank(plan.programs[rank], rank: rank, input: inputs[rank], gpu: gpus[rank]))
                 }
             }
             var outputs = [Tensor?](repeating: nil, count: plan.rankCount)
@@ -80,10 +80,7 @@ public struct CollectiveRunner: Sendable {
     }
 
     /// One rank's program on its GPU.
-    private func run(_ program: CollectivePlan.RankProgram, rank: Int, input: Tensor, gpus: [GPU]) async throws
-        -> Tensor
-    {
-        let gpu = gpus[rank]
+    func runRank(_ program: CollectivePlan.RankProgram, rank: Int, input: Tensor, gpu: GPU) async throws -> Tensor {
         var blocks = [Tensor?](repeating: nil, count: program.blockElementCounts.count)
         let flat = try input.reshaped([input.elementCount])
         var offset = 0

@@ -52,6 +52,24 @@ public struct Communicator: Sendable, CustomStringConvertible {
         "communicator(\(size) GPUs: " + ranks.map(\.description).joined(separator: ", ") + ")"
     }
 
+    /// Nodes and ranks per node when the ranks are node-major (rank m·g + l on the m-th node the group spans,
+    /// g ranks on every node), as the hierarchical collectives need; throws otherwise.
+    public func nodeMajorShape() throws -> (nodeCount: Int, gpusPerNode: Int) {
+        let nodes = self.nodes
+        let perNode = nodes.prefix { $0 == nodes[0] }.count
+        let nodeCount = size / perNode
+        let starts = (0..<nodeCount).map { nodes[$0 * perNode] }
+        let isNodeMajor =
+            size % perNode == 0 && Set(starts).count == nodeCount
+            && (0..<size).allSatisfy { nodes[$0] == starts[$0 / perNode] }
+        guard isNodeMajor else {
+            throw CollectiveError.unsupportedAlgorithm(
+                kind: "collective", algorithm: "hierarchical",
+                reason: "ranks must be node-major with the same number on every node (nodes by rank: \(nodes))")
+        }
+        return (nodeCount, perNode)
+    }
+
     // MARK: - Builders
 
     /// Every GPU of `cluster`, rank = global index.

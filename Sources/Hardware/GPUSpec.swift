@@ -49,16 +49,21 @@ public struct GPUSpec: Sendable, Equatable {
         (nvlink + nic) / Double(defaultCommSMCount)
     }
 
-    /// H800 SXM: 132 SMs, 80 GB at 3.35 TB/s, ~989/1979 dense BF16/FP8 TFLOP/s, ~160 GB/s NVLink achieved one
+    /// HBM capacity of 80 GB Hopper parts as nvidia-smi reports it: 81,559 MiB.
+    public static let hopper80GBBytes = 81_559 * 1_048_576
+    /// HBM capacity of the H200 as nvidia-smi reports it: 143,771 MiB.
+    public static let h200Bytes = 143_771 * 1_048_576
+
+    /// H800 SXM: 132 SMs, 80 GB (81,559 MiB as nvidia-smi reports) at 3.35 TB/s, ~989/1979 dense BF16/FP8 TFLOP/s, ~160 GB/s NVLink achieved one
     /// way, 50 GB/s ConnectX-7.
     public static let h800 = GPUSpec.hopper(
-        name: "H800", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 160e9)
+        name: "H800", hbmBytes: hopper80GBBytes, hbmBytesPerSecond: 3.35e12, nvlink: 160e9)
     /// H100 SXM: as H800 but 900 GB/s NVLink (taken as 360 GB/s achieved one way, the H800's 80 % of nominal).
     public static let h100 = GPUSpec.hopper(
-        name: "H100", hbmBytes: 80_000_000_000, hbmBytesPerSecond: 3.35e12, nvlink: 360e9)
-    /// H200 SXM: H100 with 141 GB at 4.8 TB/s.
+        name: "H100", hbmBytes: hopper80GBBytes, hbmBytesPerSecond: 3.35e12, nvlink: 360e9)
+    /// H200 SXM: H100 with 141 GB (143,771 MiB as nvidia-smi reports) at 4.8 TB/s.
     public static let h200 = GPUSpec.hopper(
-        name: "H200", hbmBytes: 141_000_000_000, hbmBytesPerSecond: 4.8e12, nvlink: 360e9)
+        name: "H200", hbmBytes: h200Bytes, hbmBytesPerSecond: 4.8e12, nvlink: 360e9)
 
     /// B200 (HGX/DGX B200, NVIDIA datasheet): 148 SMs, 180 GB HBM3e at 8 TB/s, 2.25/4.5 PFLOP/s dense BF16/FP8
     /// (9 dense FP4), NVLink 5 at 1.8 TB/s both ways (taken as 720 GB/s achieved one way, 80 % of 900), 400 Gb/s

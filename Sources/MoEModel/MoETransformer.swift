@@ -2,17 +2,20 @@ import Tensors
 
 /// A decoder-only MoE transformer on one device: embedding, blocks, output head; parameters live outside it.
 ///
+/// It is the single `ModelStage` that covers every layer: forward and backward are the stage's.
 /// Parameters are a `ParameterSet` whose canonical order is `parameterShapes`. The model offers the forward
 /// pass, the input-gradient (B) pass that defers every weight gradient (W), and the full backward pass.
 public struct MoETransformer: Sendable {
     /// The model shape.
     public let config: MoEConfig
+    /// The whole model as one pipeline stage (layers 0..<L, embedding and head).
+    public let stage: ModelStage
     /// The layers, first to last.
     public let blocks: [TransformerBlock]
     /// Final norm, LM head and loss.
     public let head: OutputHead
     /// Name of the embedding matrix, [vocabulary, hidden].
-    public let embeddingName = "embedding"
+    public let embeddingName = ModelStage.embeddingName
 
     /// Everything a forward pass leaves for the backward pass.
     public struct ForwardPass: Sendable {
@@ -24,26 +27,22 @@ public struct MoETransformer: Sendable {
         public var blockCaches: [TransformerBlock.Cache]
         /// The output head's cache.
         public var headCache: OutputHead.Cache
+
+        var stageCache: ModelStage.Cache {
+            ModelStage.Cache(tokens: tokens, blockCaches: blockCaches, headCache: headCache, loss: loss)
+        }
     }
 
     /// A model for `config`; throws for an invalid config or MLA attention (which only the cost model covers).
     public init(config: MoEConfig) throws {
-        try config.validate()
-        guard config.attention == .multiHead else {
-            throw ModelError.unsupported("the real model implements multi-head attention only; MLA is costed only")
-        }
+        stage = try ModelStage(config: config, layers: 0..<config.layerCount)
         self.config = config
-        blocks = (0..<config.layerCount).map { TransformerBlock(index: $0, config: config) }
+        blocks = stage.blocks
         head = OutputHead(epsilon: config.normEpsilon)
     }
 
     /// Every parameter's name and shape, in canonical (flattening) order.
-    public var parameterShapes: [(name: String, shape: [Int])] {
-        let hidden = config.hiddenSize
-        return [(embeddingName, [config.vocabularySize, hidden])] + blocks.flatMap(\.parameterShapes)
-            + [(head.finalNorm.weightName, [hidden]), (head.weightName, [hidden, config.vocabularySize])]
-    }
-
+    public var parameterShapes: [(name: String, shape: [Int])] { stage.parameterShapes }
     /// Seeded initial parameters: norm scales 1, embedding N(0, 1), matrices N(0, 1 / fan-in).
     ///
     /// Each tensor draws from its own stream derived from `seed` and its position, so values do not depend on
@@ -72,48 +71,22 @@ public struct MoETransformer: Sendable {
 
     /// Loss and caches of one micro-batch.
     public func forward(_ batch: TokenBatch, parameters: ParameterSet) throws -> ForwardPass {
-        var hidden = try embed(batch.tokens, parameters: parameters)
-        var caches: [TransformerBlock.Cache] = []
-        for block in blocks {
-            let (output, cache) = try block.forward(
-                hidden, sequenceLength: batch.sequenceLength, parameters: parameters)
-            hidden = output
-            caches.append(cache)
+        let cache = try stage.forward(nil, batch: batch, parameters: parameters).cache
+        guard let loss = cache.loss, let headCache = cache.headCache else {
+            throw ModelError.invalidBatch("the full-range stage produced no loss")
         }
-        let (loss, headCache) = try head.forward(hidden, targets: batch.targets, parameters: parameters)
-        return ForwardPass(loss: loss, tokens: batch.tokens, blockCaches: caches, headCache: headCache)
+        return ForwardPass(loss: loss, tokens: batch.tokens, blockCaches: cache.blockCaches, headCache: headCache)
     }
 
     /// B for the whole model: input gradients back to the embedding; returns every deferred W task.
     public func backwardInput(_ pass: ForwardPass, parameters: ParameterSet) throws -> [WeightGradientTask] {
-        var tasks: [WeightGradientTask] = []
-        try backward(pass, parameters: parameters) { tasks += $0 }
-        return tasks
+        try stage.backwardInput(nil, cache: pass.stageCache, parameters: parameters).weightTasks
     }
 
     /// Full backward (each layer's B then its W): the gradients of the mean loss, laid out like `parameters`.
     public func backward(_ pass: ForwardPass, parameters: ParameterSet) throws -> ParameterSet {
         var gradients = try parameters.zeros()
-        try backward(pass, parameters: parameters) { try $0.accumulate(into: &gradients) }
+        _ = try stage.backwardFull(nil, cache: pass.stageCache, parameters: parameters, into: &gradients)
         return gradients
-    }
-
-    /// Runs B layer by layer from the head down, handing each layer's W tasks to `weightWork` as they appear.
-    private func backward(
-        _ pass: ForwardPass, parameters: ParameterSet, weightWork: ([WeightGradientTask]) throws -> Void
-    ) throws {
-        let headBackward = try head.backwardInput(cache: pass.headCache, parameters: parameters)
-        try weightWork(headBackward.weightTasks)
-        var gradient = headBackward.inputGradient
-        for (block, cache) in zip(blocks, pass.blockCaches).reversed() {
-            let result = try block.backwardInput(gradient, cache: cache, parameters: parameters)
-            try weightWork(result.weightTasks)
-            gradient = result.inputGradient
-        }
-        try weightWork([
-            .embedding(
-                parameter: embeddingName, tokens: pass.tokens, vocabularySize: config.vocabularySize,
-                outputGradient: gradient)
-        ])
     }
 }

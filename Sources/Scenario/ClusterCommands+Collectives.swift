@@ -18,7 +18,8 @@ extension ClusterCommands {
                 summary: "queue a collective on a group of GPUs (run to execute it); S as in nccl-tests",
                 details: CollectiveKind.allCases.map { "\($0.rawValue): S is \($0.sizeMeaning)" } + [
                     "busbw = S / time × factor: all-reduce 2(p-1)/p; all-gather, reduce-scatter, all-to-all (p-1)/p;",
-                    "broadcast 1. hierarchical (all-to-all only): one IB transfer per target node, then NVLink.",
+                    "broadcast 1. hierarchical: all-to-all sends one IB transfer per target node, then NVLink;",
+                    "all-reduce, reduce-scatter, all-gather run a ring per node (NVLink) and a ring per rail (IB).",
                     "name=NAME: read it as collective[NAME].time|algbw|busbw|size; a trace span per collective",
                 ],
                 completionWords: CollectiveKind.allCases.map(\.rawValue) + ["real"],

@@ -33,6 +33,11 @@ extension ClusterCommands {
         ("used", { $0.usedBytes }),
         ("peak", { $0.peakBytes }),
         ("capacity", { $0.capacityBytes }),
+        // Per-kind columns are each kind's peak (what a training run charges by the ZeRO formulas).
+        ("parameters", { $0.peakBytes(.parameters) }),
+        ("gradients", { $0.peakBytes(.gradients) }),
+        ("optimizer", { $0.peakBytes(.optimizerState) }),
+        ("activations", { $0.peakBytes(.activations) }),
     ]
 
     func showLinks(_ line: CommandLine) throws {

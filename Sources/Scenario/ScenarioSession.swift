@@ -43,9 +43,15 @@ public final class ScenarioSession {
         components.append(TrainCommands(session: self, clusterCommands: clusterCommands))
         traceCommands = TraceCommands(session: self, clusterCommands: clusterCommands)
         components.append(MoECommands(session: self, clusterCommands: clusterCommands))
+        components.append(MemoryCommands(session: self))
     }
 
     // MARK: - Extension points
+
+    /// The registered command component of type `T` (e.g. for `train` to hand `show schedule` its timeline).
+    func component<T: AnyObject>(_ type: T.Type) -> T? {
+        components.lazy.compactMap { $0 as? T }.first
+    }
 
     /// Adds a command (a later one with the same name replaces it).
     public func register(_ command: Command) {

@@ -11,23 +11,32 @@ final class ScheduleCommands {
     static let maxGanttCells = 4_000
     private(set) var analysis: ScheduleAnalysis?
     private var cellUnits: Double = 1
+    /// Set by a queued pipeline `train`: the executed run `show schedule` draws instead (until the next
+    /// `schedule` command).
+    private var executed: (() -> PipelineRunSummary?)?
 
     init(session: ScenarioSession) {
         session.register(
             Command(
-                "schedule", synopsis: "schedule KIND pp=N microbatches=M [f= b= w= fb= send= sends=reference|eager]",
+                "schedule",
+                synopsis: "schedule KIND pp=N microbatches=M [chunks=V] [f= b= w= fb= send= sends=reference|eager]",
                 summary: "generate, validate and analyse a pipeline schedule (durations in time units)",
                 details: [
-                    "KIND: " + PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", "),
+                    "KIND: " + Self.kindNames.joined(separator: ", ")
+                        + " (interleaved 1F1B: chunks=V per device, default 2)",
                     "defaults: f=b=w=1, fb=f+b+w, send=0, sends=reference (a send leaves at the next",
                     "communication point after its producer; eager: when the producer ends)",
                 ],
-                completionWords: PipelineScheduleKind.allCases.map(\.rawValue),
-                argumentKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"]
+                completionWords: Self.kindNames,
+                argumentKeys: ["pp", "microbatches", "chunks", "f", "b", "w", "fb", "send", "sends"]
             ) { [unowned self, unowned session] line in try analyse(line, session: session) })
         session.registerValues(command: "schedule", key: "sends") { SendTiming.allCases.map(\.rawValue) }
         session.registerShow(
-            Command("schedule", synopsis: "show schedule [width=80]", summary: "ASCII Gantt of the last schedule") {
+            Command(
+                "schedule", synopsis: "show schedule [width=80]",
+                summary: "ASCII Gantt of the last schedule (or executed pipeline train)",
+                details: GanttChart.legend.components(separatedBy: "\n")
+            ) {
                 [unowned self, unowned session] line in try draw(line, session: session)
             })
         registerMetrics(on: session)
@@ -45,21 +54,25 @@ final class ScheduleCommands {
     }
 
     private func analyse(_ line: CommandLine, session: ScenarioSession) throws {
-        try line.check(allowedKeys: ["pp", "microbatches", "f", "b", "w", "fb", "send", "sends"], maxPositionals: 1)
+        try line.check(
+            allowedKeys: ["pp", "microbatches", "chunks", "f", "b", "w", "fb", "send", "sends"], maxPositionals: 1)
         guard let kindToken = line.positionals.first else {
-            throw line.error("missing schedule kind (gpipe, 1f1b, zb1p, dualpipe, dualpipev)", at: line.command)
+            throw line.error("missing schedule kind (\(Self.kindNames.joined(separator: ", ")))", at: line.command)
         }
-        guard let kind = PipelineScheduleKind(rawValue: kindToken.text) else {
-            let kinds = PipelineScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let kind = PipelineScheduleKind(rawValue: kindToken.text)
+        guard kind != nil || kindToken.text == "interleaved" else {
+            let kinds = Self.kindNames.joined(separator: ", ")
             throw line.error("unknown schedule '\(kindToken.text)' (one of \(kinds))", at: kindToken)
         }
+        let chunks = try line.integer("chunks", in: 1...64, default: 2)
         let stages = try line.integer("pp", in: 1...1024)
         let microBatches = try line.integer("microbatches", in: 1...100_000)
         // Bounds keep the schedule in memory and its times inside Int64 nanoseconds:
         // at most 50 000 stage × micro-batch chunks, each op at most 1e6 units (1e12 ns).
-        guard stages * microBatches <= Self.maxChunks else {
+        guard stages * microBatches * (kind == nil ? chunks : 1) <= Self.maxChunks else {
             throw line.error(
-                "pp × microbatches = \(stages * microBatches) is too large (at most \(Self.maxChunks))",
+                (kind == nil ? "pp × chunks × microbatches" : "pp × microbatches")
+                    + " = \(stages * microBatches * (kind == nil ? chunks : 1)) is too large (at most \(Self.maxChunks))",
                 at: line.option("microbatches") ?? line.command)
         }
         let durations = try OpDurations(
@@ -69,26 +82,34 @@ final class ScheduleCommands {
         let timing = SendTiming(
             rawValue: try line.choice("sends", SendTiming.allCases.map(\.rawValue), default: "reference"))
         let schedule: PipelineSchedule
+        executed = nil
         do {
-            schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
+            if let kind {
+                schedule = try PipelineSchedule.generate(kind, stages: stages, microBatches: microBatches)
+            } else {
+                schedule = try PipelineSchedule.interleavedOneFOneB(
+                    devices: stages, chunksPerDevice: chunks, microBatches: microBatches)
+            }
             try schedule.validate()
             analysis = try schedule.analyze(durations: durations, sendTime: send, sendTiming: timing ?? .reference)
         } catch {
             throw line.error(String(describing: error), at: kindToken)
         }
-        let smallest = [durations.forward, durations.backwardInput, durations.backwardWeight].filter { $0 > .zero }
-            .min()
+        let smallest = Self.cellBasis([durations.forward, durations.backwardInput, durations.backwardWeight])
         // One cell per shortest op, but never more than `maxGanttCells` cells for the whole chart.
         let makespanUnits = Double(analysis?.makespan.nanoseconds ?? 0) / Self.nanosecondsPerUnit
         let shortestUnits = smallest.map { Double($0.nanoseconds) / Self.nanosecondsPerUnit } ?? 1
         cellUnits = max(shortestUnits, makespanUnits / Double(Self.maxGanttCells))
-        report(kind: kind, stages: stages, microBatches: microBatches, session: session)
+        report(name: schedule.name, stages: stages, microBatches: microBatches, session: session)
     }
 
-    private func report(kind: PipelineScheduleKind, stages: Int, microBatches: Int, session: ScenarioSession) {
+    /// `schedule` kinds: the generated ones and `interleaved`.
+    static let kindNames = PipelineScheduleKind.allCases.map(\.rawValue) + ["interleaved"]
+
+    private func report(name: String, stages: Int, microBatches: Int, session: ScenarioSession) {
         guard let analysis else { return }
         session.output(
-            "\(kind) pp=\(stages) m=\(microBatches) on \(analysis.busyTime.count) devices: makespan "
+            "\(name) pp=\(stages) m=\(microBatches) on \(analysis.busyTime.count) devices: makespan "
                 + "\(format(analysis.makespan)), bubble \(format(analysis.bubble)) "
                 + "(\(Quantity.compactNumber(analysis.bubbleFraction * 100))%), peak activations "
                 + "\(analysis.peakActivations.max() ?? 0), parameter copies \(analysis.parameterCopies.max() ?? 0)x")
@@ -109,8 +130,26 @@ final class ScheduleCommands {
             + "so the model's weights are held \(held / stages) times"
     }
 
+    /// The duration one Gantt cell stands for: the shortest positive one among `durations` that is at least
+    /// 1/8 of the longest. Much shorter ops (f=0.001 next to b=1) take one cell each and push their row right,
+    /// instead of shrinking the cell until the chart is thousands of columns wide.
+    static func cellBasis(_ durations: [SimDuration]) -> SimDuration? {
+        let positive = durations.filter { $0 > .zero }
+        guard let longest = positive.max() else { return nil }
+        return positive.filter { $0.nanoseconds * 8 >= longest.nanoseconds }.min()
+    }
+
+    /// Makes `show schedule` draw the executed timeline `summary` returns (nil until the run has finished).
+    func showExecuted(_ summary: @escaping () -> PipelineRunSummary?) { executed = summary }
+
     private func draw(_ line: CommandLine, session: ScenarioSession) throws {
         try line.check(allowedKeys: ["width"], maxPositionals: 1)
+        if let executed {
+            guard let summary = executed(), let step = summary.report.steps.last else {
+                throw line.error("the queued pipeline train has not run yet: 'run' first", at: line.command)
+            }
+            return try drawExecuted(step.timeline, summary: summary, line: line, session: session)
+        }
         guard let analysis else {
             throw line.error("no schedule yet: run 'schedule KIND pp=N microbatches=M'", at: line.command)
         }
@@ -119,6 +158,23 @@ final class ScheduleCommands {
         var chart = try GanttChart(cellDuration: cell, width: width)
         chart.cellLabel = Quantity.compactNumber(cellUnits) + " time unit" + (cellUnits == 1 ? "" : "s")
         session.output(chart.render(analysis))
+    }
+
+    /// The last step of a pipeline train as it ran: one cell per shortest op (at most `maxGanttCells` cells).
+    private func drawExecuted(
+        _ timeline: ScheduleAnalysis, summary: PipelineRunSummary, line: CommandLine, session: ScenarioSession
+    ) throws {
+        let width = try line.integer("width", in: 20...1_000, default: 80)
+        let shortest = Self.cellBasis(timeline.spans.joined().map { $0.end - $0.start }) ?? .nanoseconds(1)
+        let floor = SimDuration(nanoseconds: max(1, timeline.makespan.nanoseconds / Int64(Self.maxGanttCells)))
+        let cell = max(shortest, floor)
+        var chart = try GanttChart(cellDuration: cell, width: width)
+        if summary.isUnitCost {
+            let units = Double(cell.nanoseconds) / Self.nanosecondsPerUnit
+            chart.cellLabel = Quantity.compactNumber(units) + " time unit" + (units == 1 ? "" : "s")
+        }
+        session.output("executed timeline of the last step:")
+        session.output(chart.render(timeline))
     }
 
     private func format(_ duration: SimDuration) -> String {

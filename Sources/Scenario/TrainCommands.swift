@@ -12,6 +12,8 @@ final class TrainCommands {
     unowned let clusterCommands: ClusterCommands
     /// What the last queued training run recorded (rebuilt with the simulation).
     private(set) var log: TrainingLog
+    /// Counts queued runs, so each run's collectives get their own tags.
+    var nextTrainingTag = 0
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
         self.session = session
@@ -39,6 +41,8 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         registerMetrics()
+        registerPipelineMetrics()
+        registerDataParallelMetrics()
     }
 
     private func queue(_ line: CommandLine) throws {
@@ -88,6 +92,12 @@ struct TrainingRun: Sendable {
     var steps: [StepReport]
     /// Real runs: the largest relative parameter difference against `ReferenceTrainer` after the last step.
     var maxParameterDifference: Double?
+    /// Pipeline runs: the executed timelines and memory (see TrainCommands+Pipeline.swift).
+    var pipeline: PipelineRunSummary? = nil
+    /// Data-parallel runs: bytes one rank sent in DP collectives in the last step.
+    var dataParallelBytes: Int?
+    /// Ψ: the model's parameter count.
+    var parameterCount: Int?
 }
 
 /// Finished training runs, in completion order; the trainer's process appends, metrics read between steps.

@@ -34,6 +34,10 @@ struct CollectivesBenchmark: ParsableCommand {
     @Option(help: "Element type: fp32, bf16, fp16 or fp8e4m3.") var dtype = "bf16"
     @Option(help: "Collectives, comma-separated (default: all).") var kinds = CollectiveKind.allCases.map(\.rawValue)
         .joined(separator: ",")
+    @Option(
+        help: "Node counts for a sweep of all-reduce, reduce-scatter, all-gather (e.g. 1,2,4,8), with closed forms.")
+    var nodes: String?
+    @Option(help: "Algorithms of the node sweep, comma-separated: ring, hierarchical.") var algos = "ring,hierarchical"
 
     func validate() throws {
         guard stepFactor >= 2 else { throw ValidationError("--step-factor must be at least 2, got \(stepFactor)") }
@@ -56,6 +60,12 @@ struct CollectivesBenchmark: ParsableCommand {
         while size <= maxBytes {
             sizes.append(size - size % type.bytesPerElement)
             size *= stepFactor
+        }
+        if let nodes {
+            let counts = nodes.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 && $0 <= 64 }
+            let algorithms = algos.split(separator: ",").compactMap { CollectiveAlgorithm(rawValue: String($0)) }
+            try nodeSweep(nodeCounts: counts, algorithms: algorithms, sizes: sizes.filter { $0 > 0 }, dtype: type)
+            return
         }
         let gpuCount = topology.nodeCount * 8
         print("# moesim collectives: \(topology.rawValue), \(gpuCount) x H800, \(type), phantom tensors")
@@ -92,6 +102,51 @@ struct CollectivesBenchmark: ParsableCommand {
         }
         let seconds = (wallClock.now - start).secondsValue
         print("# wall \(String(format: "%.2f", seconds)) s for \(sizes.count) sizes")
+    }
+
+    /// nccl-tests-style rows per (kind, algorithm, node count), with the closed form of `CollectiveCost`.
+    private func nodeSweep(nodeCounts: [Int], algorithms: [CollectiveAlgorithm], sizes: [Int], dtype: DType) throws {
+        print("# moesim collectives across nodes: H800 x 8 per node, rail-optimised IB, \(dtype), phantom tensors")
+        print("# model(us): CollectiveCost (alpha-beta + first-chunk fill per step); ring across nodes: IB-rate bound")
+        let kindList = kindNames.compactMap(CollectiveKind.init(rawValue:)).filter {
+            [.allReduce, .reduceScatter, .allGather].contains($0)
+        }
+        for kind in kindList {
+            for algorithm in algorithms {
+                print("")
+                print("# \(kind) (\(algorithm)), S = \(kind.sizeMeaning)")
+                print(
+                    pad("nodes", 6) + pad("size(B)", 12) + pad("time(us)", 12) + pad("algbw(GB/s)", 13)
+                        + pad("busbw(GB/s)", 13) + pad("model(us)", 12) + pad("sim/model", 10) + pad("wall(s)", 9))
+                for nodeCount in nodeCounts {
+                    for bytes in sizes {
+                        let wallClock = ContinuousClock()
+                        let start = wallClock.now
+                        let simulation = Simulation(seed: 0, storesTraceEvents: false)
+                        let cluster =
+                            nodeCount == 1
+                            ? try Cluster.singleNode(in: simulation)
+                            : try Cluster.railOptimized(nodeCount: nodeCount, in: simulation)
+                        let result = try CollectiveRunner.run(
+                            kind, sizeBytes: bytes, on: try Communicator.world(of: cluster), algorithm: algorithm,
+                            dtype: dtype)
+                        let cost = CollectiveCost(spec: cluster.spec)
+                        let model =
+                            algorithm == .hierarchical
+                            ? cost.hierarchical(kind, nodes: nodeCount, gpusPerNode: 8, sizeBytes: Double(bytes))
+                            : cost.ring(kind, ranks: nodeCount * 8, sizeBytes: Double(bytes))
+                        print(
+                            pad("\(nodeCount)", 6) + pad("\(bytes)", 12)
+                                + pad(String(format: "%.2f", result.time.microseconds), 12)
+                                + pad(String(format: "%.2f", result.algbwBytesPerSecond / 1e9), 13)
+                                + pad(String(format: "%.2f", result.busbwBytesPerSecond / 1e9), 13)
+                                + pad(String(format: "%.2f", model * 1e6), 12)
+                                + pad(String(format: "%.3f", result.time.seconds / model), 10)
+                                + pad(String(format: "%.2f", (wallClock.now - start).secondsValue), 9))
+                    }
+                }
+            }
+        }
     }
 
     private func pad(_ text: String, _ width: Int) -> String {

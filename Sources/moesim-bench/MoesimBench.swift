@@ -13,7 +13,9 @@ struct MoesimBench: ParsableCommand {
             CoreBenchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,
+            PipelineBenchmark.self,
             ScheduleBenchmark.self,
+            ZeroBenchmark.self,
         ]
     )
 }

@@ -102,9 +102,15 @@ struct FabricUseTests {
         }
         #expect(
             throws: CollectiveError.unsupportedAlgorithm(
-                kind: "all-reduce", algorithm: "hierarchical", reason: "all-reduce supports ring")
+                kind: "all-reduce", algorithm: "pairwise", reason: "all-reduce supports ring or hierarchical")
         ) {
-            try CollectiveRunner.run(.allReduce, sizeBytes: 1_024, on: communicator, algorithm: .hierarchical)
+            try CollectiveRunner.run(.allReduce, sizeBytes: 1_024, on: communicator, algorithm: .pairwise)
+        }
+        #expect(
+            throws: CollectiveError.unsupportedAlgorithm(
+                kind: "broadcast", algorithm: "hierarchical", reason: "broadcast supports ring")
+        ) {
+            try CollectiveRunner.run(.broadcast, sizeBytes: 1_024, on: communicator, algorithm: .hierarchical)
         }
         #expect(throws: CollectiveError.invalidArgument(name: "root", value: "4", reason: "must be a rank in 0..<4")) {
             try CollectiveRunner.run(.broadcast, sizeBytes: 64, on: communicator, root: 4)

@@ -81,7 +81,9 @@ struct ComputeAndMemoryTests {
             try cluster.simulation.inspect(cluster.gpus[0].compute) { try $0.enqueue(endless) }
         }
         #expect(throws: HardwareError.self) { try GPUSpec.preset(named: "B300") }
-        #expect(try GPUSpec.preset(named: "H200").hbmBytes == 141_000_000_000)
+        #expect(try GPUSpec.preset(named: "H200").hbmBytes == 143_771 * 1_048_576)
+        // nvidia-smi's 81,559 MiB for an 80 GB part, not 80e9 bytes.
+        #expect(GPUSpec.h800.hbmBytes == 85_520_809_984 && GPUSpec.h100.hbmBytes == GPUSpec.h800.hbmBytes)
     }
 
     @Test("allocating past HBM capacity throws outOfMemory naming the GPU, the request and the usage")
@@ -142,7 +144,7 @@ struct ComputeAndMemoryTests {
         #expect(simulation.inspect(gpu) { $0.hbm.peakBytes } == 100_000_000_000)
         let memory = cluster.memoryReports()
         #expect(memory.map(\.usedBytes) == [0, 0, 0, 0, 0, 0, 0, 60_000_000_000])
-        #expect(memory[7].peakBytes(.parameters) == 100_000_000_000 && memory[7].capacityBytes == 141_000_000_000)
+        #expect(memory[7].peakBytes(.parameters) == 100_000_000_000 && memory[7].capacityBytes == 143_771 * 1_048_576)
         #expect(throws: HardwareError.unknownGPU(index: 8, gpuCount: 8)) { try cluster.gpu(8) }
     }
 }

@@ -25,6 +25,8 @@ struct GanttChartTests {
             d1 W3|
             d2 w3|
             d3 w3|
+            legend: F forward, B backward (inputs), W backward (weights), BW full backward;
+            F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle
 
             """
         #expect(try chart(.dualPipe, stages: 4, microBatches: 8) == expected)
@@ -38,7 +40,26 @@ struct GanttChartTests {
         let devices = kind == .dualPipeV ? 4 : 8
         let bands = lines.filter { $0.hasPrefix("cells ") }.count
         #expect(bands >= 2)
-        #expect(lines.count == bands * (devices + 1))
+        #expect(lines.count == bands * (devices + 1) + 2)
+    }
+
+    /// Ops shorter than a cell (f = 1/1000 of b and w) each take a cell of their own, in order, so every
+    /// micro-batch is drawn with its own label.
+    @Test func opsShorterThanACellKeepTheirOrder() throws {
+        let schedule = try PipelineSchedule.generate(.oneFOneB, stages: 2, microBatches: 3)
+        let durations = OpDurations(
+            forward: .nanoseconds(1), backwardInput: .nanoseconds(1000), backwardWeight: .nanoseconds(1000))
+        let analysis = try schedule.analyze(durations: durations)
+        let chart = try GanttChart(cellDuration: .nanoseconds(1000)).render(analysis)
+        let expected = """
+            cells 0..<9 (1 cell = 1µs)
+            d0 F0|F1|BW0  |F2|BW1  |BW2  |
+            d1 F0|BW0  |F1|BW1  |F2|BW2  |
+            legend: F forward, B backward (inputs), W backward (weights), BW full backward;
+            F7b3 F&B pair: F of mb 7 with B of mb 3; UPPER travels down, lower up; . idle
+
+            """
+        #expect(chart == expected)
     }
 
     @Test func cellsMustLastMoreThanZero() {

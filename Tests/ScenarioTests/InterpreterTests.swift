@@ -73,6 +73,7 @@ struct InterpreterTests {
         "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
         "moe tokens=8 hidden=128 expert-hidden=16 experts=8 topk=2 group=gpu0-3",
+        "train model=tiny layers=2 dp=4 zero=1 steps=1 microbatches=1", "run", "memory params=7.5e9 dp=64",
     ]
 
     @Test("every command runs on a well-formed line")
@@ -183,6 +184,6 @@ struct InterpreterTests {
                 "preset=h800-node", "preset=h100-node", "preset=h200-node",
             ])
         #expect(session.completions(for: "send fr") == ["from="])
-        #expect(session.completions(for: "print gpu[7].hbm.p") == ["gpu[7].hbm.peak"])
+        #expect(session.completions(for: "print gpu[7].hbm.p") == ["gpu[7].hbm.peak", "gpu[7].hbm.parameters"])
     }
 }

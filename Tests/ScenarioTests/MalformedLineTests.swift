@@ -43,7 +43,7 @@ struct MalformedLineTests {
         ("cluster nvlink=fast", "t.moesim:1:16: error: 'fast' is not a number (expected a bandwidth like 160GB/s)"),
         (
             "alloc gpu=0 size=1TB",
-            "t.moesim:1:1: error: out of memory on gpu0: requested 1000000000000 bytes of activations with 0 of 80000000000 bytes in use (80000000000 free)"
+            "t.moesim:1:1: error: out of memory on gpu0: requested 1000000000000 bytes of activations with 0 of 85520809984 bytes in use (85520809984 free)"
         ),
         ("send from= to=gpu1 size=1MiB", "t.moesim:1:6: error: missing value after 'from='"),
         (

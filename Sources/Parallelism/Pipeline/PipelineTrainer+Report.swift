@@ -1,0 +1,59 @@
+import Hardware
+import MoEModel
+import SimCore
+
+extension PipelineTrainer {
+    /// The finished run: read it after the simulation has run the workers to the end (not while it drives).
+    public func report() throws -> PipelineRunReport {
+        let records = simulation.inspect(recorder) { $0.steps }
+        let releases = simulation.inspect(barrier) { $0.releaseTimes }
+        guard records.count == training.steps, releases.count == training.steps + 1 else {
+            throw PipelineError.invalidSetup(
+                "the run has not finished: \(records.count) of \(training.steps) steps recorded")
+        }
+        let steps = records.enumerated().map { index, record in
+            step(record, stepTime: releases[index + 1] - releases[index])
+        }
+        let copies = workers.flatMap { worker in simulation.inspect(worker) { $0.stageParameters() } }
+        var parameters = ParameterSet()
+        var copiesAgree = true
+        for stage in 0..<schedule.stageCount {
+            let stageCopies = copies.filter { $0.stage == stage }.sorted {
+                $0.direction.rawValue < $1.direction.rawValue
+            }
+            guard let primary = stageCopies.first else { continue }
+            copiesAgree = copiesAgree && stageCopies.allSatisfy { $0.parameters == primary.parameters }
+            for entry in primary.parameters.entries { try parameters.append(entry.name, entry.tensor) }
+        }
+        return PipelineRunReport(
+            steps: steps, parameters: parameters, copiesAgree: copiesAgree,
+            peakActivationBytes: gpus.map { gpu in simulation.inspect(gpu) { $0.hbm.peakBytes(.activations) } },
+            activationBytesPerMicroBatch: workers.map { worker in
+                simulation.inspect(worker) { $0.replicas.map(\.activationBytes) }
+            })
+    }
+
+    private func step(_ record: PipelineRecorder.StepRecord, stepTime: SimDuration) -> PipelineRunReport.Step {
+        let spans = record.spans
+        let makespan = spans.joined().map { $0.end - .start }.max() ?? .zero
+        let busy = spans.map { $0.reduce(SimDuration.zero) { $0 + ($1.end - $1.start) } }
+        let idle = busy.map { makespan - $0 }
+        let timeline = ScheduleAnalysis(
+            spans: spans, makespan: makespan, busyTime: busy, idleTime: idle, bubble: idle.max() ?? .zero,
+            peakActivations: schedule.devices.map(PipelineSchedule.peakActivations),
+            parameterCopies: schedule.devices.indices.map { schedule.parameterCopies(device: $0) })
+        var loss: Float?
+        if record.losses.allSatisfy({ $0 != nil }) {
+            var sum: Float = 0
+            for value in record.losses { sum += value ?? 0 }
+            loss = sum * (1 / Float(record.losses.count))
+        }
+        let report = StepReport(
+            loss: loss, stepTime: stepTime,
+            phases: [
+                .init(name: "pipeline schedule", duration: makespan),
+                .init(name: "gradient sum and optimizer", duration: stepTime - makespan),
+            ])
+        return PipelineRunReport.Step(report: report, timeline: timeline)
+    }
+}

@@ -1,0 +1,122 @@
+import Hardware
+import MoEModel
+import SimCore
+import Tensors
+
+/// Trains a real model with a pipeline schedule on the GPUs of one pipeline group: a `StageWorker` per GPU
+/// walks its op list with real activations and gradients, every step, then AdamW per stage copy.
+///
+/// Build it (every precondition is checked here, before anything runs), `start()` it, drive the simulation,
+/// then read `report()`. The micro-batches and initial parameters are `ReferenceTrainer`'s for `training`.
+public final class PipelineTrainer: Sendable {
+    /// The schedule every step runs.
+    public let schedule: PipelineSchedule
+    /// The model shape.
+    public let config: MoEConfig
+    /// Steps, micro-batches (must be the schedule's m), batch shape, optimizer, seed.
+    public let training: TrainingConfig
+    /// The layers of each stage (`ModelStage.layerRanges`).
+    public let stageLayers: [Range<Int>]
+    let gpus: [GPU]
+    let simulation: Simulation
+    let workers: [StageWorker]
+    let recorder: PipelineRecorder
+    let barrier: StepBarrier
+
+    /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
+    /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
+    /// schedule validator (tests run hand-broken schedules that way).
+    public init(
+        schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
+        phantom: Bool = false, validates: Bool = true
+    ) throws {
+        guard let first = gpus.first, gpus.count == schedule.deviceCount else {
+            throw PipelineError.invalidSetup(
+                "\(schedule.name) runs on \(schedule.deviceCount) GPUs, \(gpus.count) given")
+        }
+        guard training.microBatchesPerStep == schedule.microBatchCount else {
+            throw PipelineError.invalidSetup(
+                "\(schedule.name) has m=\(schedule.microBatchCount) micro-batches, the training step "
+                    + "\(training.microBatchesPerStep)")
+        }
+        if validates { try schedule.validate() }
+        do {
+            stageLayers = try ModelStage.layerRanges(layers: config.layerCount, stages: schedule.stageCount)
+        } catch {
+            throw PipelineError.invalidSetup(
+                "layers=\(config.layerCount) is fewer than the \(schedule.stageCount) stages of \(schedule.name)")
+        }
+        self.schedule = schedule
+        self.config = config
+        self.training = training
+        self.gpus = gpus
+        simulation = first.simulation
+        let reference = phantom ? nil : try ReferenceTrainer(config: config, training: training)
+        let costModel = try CostModel(
+            config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
+            sequenceLength: training.sequenceLength)
+        let compute = StageCompute(costs: costs, costModel: costModel)
+        let transport: any StageTransport =
+            costs == .model ? FabricStageTransport(gpus: gpus) : InstantStageTransport(in: simulation)
+        let data = reference.map {
+            PipelineData(dataset: $0.dataset, sequencesPerMicroBatch: training.sequencesPerMicroBatch)
+        }
+        let recorder = PipelineRecorder(
+            deviceCount: schedule.deviceCount, microBatchCount: schedule.microBatchCount, in: simulation)
+        self.recorder = recorder
+        barrier = StepBarrier(participants: schedule.deviceCount, in: simulation)
+        let layers = stageLayers
+        workers = try gpus.indices.map { rank in
+            let replicas = try schedule.directions.flatMap { direction in
+                try (0..<schedule.stageCount).filter { schedule.stageDevices[direction.rawValue][$0] == rank }.map {
+                    stage in
+                    try Self.replica(
+                        stage: stage, direction: direction, layers: layers[stage], config: config,
+                        initial: reference?.parameters, training: training, costModel: costModel)
+                }
+            }
+            return StageWorker(
+                rank: rank, gpu: gpus[rank], schedule: schedule, compute: compute, transport: transport,
+                data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
+                replicas: replicas)
+        }
+    }
+
+    private static func replica(
+        stage: Int, direction: PipelineDirection, layers: Range<Int>, config: MoEConfig, initial: ParameterSet?,
+        training: TrainingConfig, costModel: CostModel
+    ) throws -> StageReplica {
+        let count = costModel.stageOps(layers: layers).reduce(0) { $0 + $1.parameterCount }
+        let modelStage = try initial.map { _ in try ModelStage(config: config, layers: layers) }
+        let parameters = try initial.map { try modelStage?.parameters(from: $0) ?? ParameterSet() } ?? ParameterSet()
+        guard initial == nil || parameters.elementCount == count else {
+            throw PipelineError.invalidSetup(
+                "stage \(stage): the cost model counts \(count) parameters, the model has \(parameters.elementCount)")
+        }
+        return StageReplica(
+            stageIndex: stage, direction: direction, layers: layers, stage: modelStage, parameterCount: count,
+            parameters: parameters,
+            gradients: try parameters.zeros(),
+            optimizer: AdamW(config: training.optimizer, parameterCount: parameters.elementCount),
+            activationBytes: costModel.stageActivationBytes(layers: layers))
+    }
+
+    /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
+    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step.
+    public func start(onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil) {
+        let steps = training.steps
+        for (rank, worker) in workers.enumerated() {
+            let barrier = barrier
+            let finish = rank == 0 ? onFinish : nil
+            simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") { [self] in
+                try await worker.allocateModelStates()
+                for step in 0..<steps {
+                    await barrier.arrive(round: step)
+                    try await worker.runStep(step)
+                }
+                await barrier.arrive(round: steps)
+                if let finish { try await finish(try report()) }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import MoEModel
+import Tensors
+
+/// The end of a worker's step: DualPipe's mirrored copies sum their gradients, then AdamW per copy.
+extension StageWorker {
+    /// Sums mirrored gradients (DualPipe), averages over the step's micro-batches, runs AdamW on every copy
+    /// and clears the gradients.
+    func finishStep() async throws {
+        try await sumMirroredGradients()
+        let scale = 1 / Float(schedule.microBatchCount)
+        for index in replicas.indices where !replicas[index].isPhantom {
+            var flat = try replicas[index].parameters.flattened()
+            let gradients = try replicas[index].gradients.scaled(by: scale).flattened()
+            try replicas[index].optimizer.step(parameters: &flat[...], gradients: gradients[...])
+            replicas[index].parameters = try replicas[index].parameters.unflattened(flat)
+            replicas[index].gradients = try replicas[index].gradients.zeros()
+        }
+        try await compute.chargeOptimizer(
+            parameterCount: replicas.reduce(0) { $0 + $1.parameterCount }, on: gpu)
+    }
+
+    /// For a two-direction schedule, each stage's two copies (on ranks r and PP−1−r) exchange their summed
+    /// gradients and both add them as down + up, so both copies stay bit-identical, as DualPipe's example sums
+    /// the two copies' gradients before the optimizer.
+    private func sumMirroredGradients() async throws {
+        guard schedule.directions.count == 2 else { return }
+        for replica in replicas {
+            let partner = try mirrorRank(of: replica)
+            let flat =
+                replica.isPhantom
+                ? try Tensor(phantom: [replica.parameterCount])
+                : try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
+            try await transport.send(
+                flat, from: rank, to: partner,
+                tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: replica.direction),
+                label: "gradients of stage \(replica.stageIndex) \(replica.direction)")
+        }
+        for index in replicas.indices {
+            let replica = replicas[index]
+            let other: PipelineDirection = replica.direction == .down ? .up : .down
+            let received = try await transport.receive(
+                from: mirrorRank(of: replica), to: rank,
+                tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
+                label: "gradients of stage \(replica.stageIndex) \(other)")
+            guard !replica.isPhantom else { continue }
+            let theirs = try replica.gradients.unflattened(received.scalars())
+            let (down, up) = replica.direction == .down ? (replica.gradients, theirs) : (theirs, replica.gradients)
+            var sum = ParameterSet()
+            for (mine, mirrored) in zip(down.entries, up.entries) {
+                try sum.append(mine.name, mine.tensor.adding(mirrored.tensor))
+            }
+            replicas[index].gradients = sum
+        }
+    }
+
+    private func mirrorRank(of replica: StageReplica) throws -> Int {
+        let other: PipelineDirection = replica.direction == .down ? .up : .down
+        return try schedule.device(of: PipelineChunk(stage: replica.stageIndex, microBatch: 0, direction: other))
+    }
+}

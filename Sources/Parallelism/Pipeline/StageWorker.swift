@@ -1,0 +1,128 @@
+import Hardware
+import MoEModel
+import SimCore
+import Tensors
+
+/// One GPU of a pipeline group: holds its stages' copies and walks its op list from `Schedules` verbatim.
+///
+/// Receives are posted by `recv` ops and awaited before the next compute op (all of them, as the reference's
+/// `batch_isend_irecv` + wait does); sends leave when the worker reaches them; B pushes its W tasks on a FIFO
+/// that W pops in order and that must be empty at the end of the step. Each op kind has its own method in
+/// `StageWorker+Ops.swift`, and its time is charged in one place, `StageCompute`.
+actor StageWorker: SimulatedActor {
+    nonisolated let simulation: Simulation
+    /// The pipeline rank (index into the schedule's devices).
+    let rank: Int
+    let gpu: GPU
+    let schedule: PipelineSchedule
+    let compute: StageCompute
+    let transport: any StageTransport
+    let tags: PipelineTags
+    /// The micro-batches (nil in phantom runs).
+    let data: PipelineData?
+    /// [tokens, hidden] of one micro-batch: the shape of every activation and gradient between stages.
+    let activationShape: [Int]
+    let recorder: PipelineRecorder
+    var replicas: [StageReplica]
+    /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span named by its Gantt label.
+    let track: TraceTrackID
+
+    var caches: [PipelineChunk: ModelStage.Cache] = [:]  // lookup only, never iterated
+    var inbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
+    var outbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
+    var pendingReceives: [PipelineTransfer] = []
+    /// DualPipe's `WeightGradientStore`: B's deferred W tasks, oldest first.
+    var weightQueue: [(chunk: PipelineChunk, tasks: [WeightGradientTask])] = []
+    var step = 0
+    var stepStart = SimInstant.start
+    var spans: [OpSpan] = []
+    var losses: [(microBatch: Int, loss: Float)] = []
+
+    init(
+        rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
+        data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica]
+    ) {
+        simulation = gpu.simulation
+        self.rank = rank
+        self.gpu = gpu
+        self.schedule = schedule
+        self.compute = compute
+        self.transport = transport
+        tags = PipelineTags(
+            stageCount: schedule.stageCount, microBatchesPerDirection: schedule.microBatchesPerDirection)
+        self.data = data
+        self.activationShape = activationShape
+        self.recorder = recorder
+        self.replicas = replicas
+        track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
+    }
+
+    /// Charges the replicas' parameters, gradients and AdamW state on HBM (2 + 2 + 12 bytes per parameter,
+    /// ZeRO's plain data-parallel model states).
+    func allocateModelStates() async throws {
+        let count = replicas.reduce(0) { $0 + $1.parameterCount }
+        try await gpu.allocate(2 * count, .parameters)
+        try await gpu.allocate(2 * count, .gradients)
+        try await gpu.allocate(12 * count, .optimizerState)
+    }
+
+    /// Runs step `index`: every op of the rank's list in order, then the optimizer.
+    func runStep(_ index: Int) async throws {
+        step = index
+        stepStart = simulation.now
+        spans = []
+        losses = []
+        for op in schedule.devices[rank] { try await run(op) }
+        try checkDrained()
+        await recorder.record(step: index, rank: rank, spans: spans, losses: losses)
+        try await finishStep()
+    }
+
+    /// The parameters of every stage copy this worker holds, for the final comparison.
+    func stageParameters() -> [(stage: Int, direction: PipelineDirection, parameters: ParameterSet)] {
+        replicas.map { ($0.stageIndex, $0.direction, $0.parameters) }
+    }
+
+    private func run(_ op: PipelineOp) async throws {
+        switch op.kind {
+        case .send(let transfer): try await send(transfer)
+        case .receive(let transfer): pendingReceives.append(transfer)
+        default: try await computeOp(op)
+        }
+    }
+
+    /// Awaits the posted receives, then runs the op's numerics and charges its time, holding its activations.
+    private func computeOp(_ op: PipelineOp) async throws {
+        try await awaitPostedReceives()
+        let start = simulation.now
+        try await allocateActivations(for: op)
+        let parts: [(StageCompute.Part, Range<Int>)]
+        switch op.kind {
+        case .forward(let chunk): parts = try forward(chunk)
+        case .backwardInput(let chunk): parts = try backwardInput(chunk)
+        case .backwardWeight(let chunk): parts = try backwardWeight(chunk)
+        case .backwardFull(let chunk): parts = try backwardFull(chunk)
+        case .forwardBackward(let forwardChunk, let backwardChunk):
+            parts = try forward(forwardChunk) + backwardFull(backwardChunk)
+        case .send, .receive: parts = []
+        }
+        try await compute.charge(op, parts: parts, on: gpu)
+        try await freeActivations(after: op)
+        simulation.trace.span(track, GanttChart.label(op), start: start, end: simulation.now)
+        spans.append(OpSpan(op: op, start: .start + (start - stepStart), end: .start + (simulation.now - stepStart)))
+    }
+
+    private func checkDrained() throws {
+        guard weightQueue.isEmpty else {
+            throw PipelineError.brokenSchedule(
+                "rank \(rank) ends step \(step) with \(weightQueue.count) W task(s) left, first \(weightQueue[0].chunk)"
+            )
+        }
+        guard pendingReceives.isEmpty, caches.isEmpty, inbox.isEmpty, outbox.isEmpty else {
+            throw PipelineError.brokenSchedule(
+                "rank \(rank) ends step \(step) with \(pendingReceives.count) posted receive(s), "
+                    + "\(inbox.count + outbox.count) unconsumed message(s) and \(caches.count) forward(s) without "
+                    + "backward")
+        }
+    }
+}
