@@ -65,8 +65,19 @@ public struct GPUSpec: Sendable, Equatable {
     public static let h200 = GPUSpec.hopper(
         name: "H200", hbmBytes: h200Bytes, hbmBytesPerSecond: 4.8e12, nvlink: 360e9)
 
+    /// B200 (HGX/DGX B200, NVIDIA datasheet): 148 SMs, 180 GB HBM3e at 8 TB/s, 2.25/4.5 PFLOP/s dense BF16/FP8
+    /// (9 dense FP4), NVLink 5 at 1.8 TB/s both ways (taken as 720 GB/s achieved one way, 80 % of 900), 400 Gb/s
+    /// ConnectX-7. Sources in docs/ARCHITECTURE.md ("Waved-EP").
+    public static let b200 = GPUSpec(
+        name: "B200", smCount: 148, hbmBytes: 180_000_000_000, hbmBytesPerSecond: 8e12,
+        denseBF16FlopsPerSecond: 2.25e15, denseFP8FlopsPerSecond: 4.5e15, nvlinkBytesPerSecond: 720e9,
+        nicBytesPerSecond: 50e9, bytesPerSecondPerSM: saturatingBytesPerSecondPerSM(nvlink: 720e9, nic: 50e9),
+        kernelLaunchOverhead: .microseconds(4))
+
     /// The presets by lower-case name, in a fixed order.
-    public static let presets: [(name: String, spec: GPUSpec)] = [("h800", .h800), ("h100", .h100), ("h200", .h200)]
+    public static let presets: [(name: String, spec: GPUSpec)] = [
+        ("h800", .h800), ("h100", .h100), ("h200", .h200), ("b200", .b200),
+    ]
 
     /// The preset called `name` (case-insensitive), or an error listing the known ones.
     public static func preset(named name: String) throws -> GPUSpec {
@@ -112,13 +123,15 @@ public struct GPUSpec: Sendable, Equatable {
     }
 
     /// How long `kernel` runs on `smCount` SMs:
-    /// `max(flops / (SMs · peakPerSM · efficiency), bytes / HBM bandwidth) + launch overhead`.
+    /// `max(flops / (SMs · peakPerSM · efficiency), bytes / HBM bandwidth) + launch overhead` (none for a stage
+    /// of a fused kernel).
     public func duration(of kernel: Kernel, onSMs smCount: Int) -> SimDuration {
         let computeSeconds =
             kernel.flops / (Double(smCount) * flopsPerSecondPerSM(kernel.precision) * kernel.efficiency)
         let memorySeconds = Double(kernel.hbmBytes) / hbmBytesPerSecond
         let body = SimDuration.rounded(seconds: max(computeSeconds, memorySeconds)).nanoseconds
-        let (total, overflow) = body.addingReportingOverflow(kernelLaunchOverhead.nanoseconds)
+        let launch = kernel.launched ? kernelLaunchOverhead.nanoseconds : 0
+        let (total, overflow) = body.addingReportingOverflow(launch)
         return SimDuration(nanoseconds: overflow ? .max : total)
     }
 }

@@ -16,6 +16,8 @@ public struct Kernel: Sendable, Equatable {
     public var precision: Precision
     /// The fraction of peak throughput the kernel reaches, in (0, 1].
     public var efficiency: Double
+    /// Whether the kernel pays the GPU's launch overhead (false: a later stage of a fused, persistent kernel).
+    public var launched = true
 
     /// A kernel; `validate()` checks the numbers.
     public init(name: String, flops: Double, hbmBytes: Int, precision: Precision = .bf16, efficiency: Double = 1) {

@@ -35,6 +35,13 @@ extension MoECommands {
                 $0.combineNVLBytesPerSecond
             }
         ),
+        ("waves", .number, "waves of the layer's plan (1 in serial and comet)", { Double($0.waveCount) }),
+        (
+            "balance", .number, "V4 balance rule: peak FLOP/s ÷ link B/s over 2·d (<= 1: comm can be hidden)",
+            {
+                $0.balanceRatio
+            }
+        ),
         ("ib_bytes", .bytes, "forward bytes over InfiniBand, all ranks", { Double($0.ibBytes) }),
         ("nvlink_bytes", .bytes, "forward bytes over NVLink, all ranks", { Double($0.nvlinkBytes) }),
         ("tokens.max", .number, "most distinct tokens one rank received", { Double($0.tokensMax) }),

@@ -28,7 +28,7 @@ final class MoECommands {
 
     static let argumentKeys = [
         "tokens", "hidden", "expert-hidden", "experts", "topk", "node-limit", "shared", "group", "gate", "skew",
-        "dispatch", "name",
+        "dispatch", "name", "preset", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision",
     ]
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
@@ -39,9 +39,10 @@ final class MoECommands {
             Command(
                 "moe",
                 synopsis:
-                    "moe tokens=N hidden=H expert-hidden=D experts=E topk=K [node-limit=M] [shared=S] "
-                    + "[group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] [dispatch=fp8|bf16] [name=NAME] "
-                    + "[backward] [real|phantom]",
+                    "moe tokens=N (preset=v4-flash|v4-pro | hidden=H expert-hidden=D experts=E topk=K) "
+                    + "[node-limit=M] [shared=S] [group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] "
+                    + "[dispatch=fp8|bf16] [mode=serial|comet|waved] [waves=N|experts-per-wave=N] [comet-blocks=N] "
+                    + "[expert-precision=bf16|fp8|fp4] [name=NAME] [backward] [real|phantom]",
                 summary: "queue one expert-parallel MoE layer on an EP group (run to execute); tokens per rank",
                 details: [
                     "dispatch fp8 (default; hidden + 4·hidden/128 scales + 16 B metadata per token and target, hidden",
@@ -50,7 +51,10 @@ final class MoECommands {
                     "reach (groups = nodes). skew: fraction of tokens sent to the hot experts 0..k-1. Phases",
                     "start together on every rank, as DeepEP's tests time them.",
                     "phantom (default): seeded random gate as DeepEP's tests; real: values checked against the",
-                    "single-device layer (moe.last.max_error).",
+                    "single-device layer (moe.last.max_error). mode: serial (dispatch, Linear-1, SwiGLU, Linear-2,",
+                    "combine in sequence), comet (Linear-1 tiles as rows arrive, Linear-2 column blocks combined as",
+                    "they finish), waved (local experts in waves, DeepGEMM's wave rule unless waves= or",
+                    "experts-per-wave=); same values in every mode. Prints the wave plan and V4's balance rule.",
                 ],
                 completionWords: ["backward", "real", "phantom"],
                 argumentKeys: Self.argumentKeys
@@ -58,6 +62,9 @@ final class MoECommands {
         session.registerValues(command: "moe", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "moe", key: "gate") { GateKind.allCases.map(\.rawValue) }
         session.registerValues(command: "moe", key: "group") { ["all", "gpu0-15", "node0-1"] }
+        session.registerValues(command: "moe", key: "preset") { EPShapePreset.all.map(\.name) }
+        session.registerValues(command: "moe", key: "mode") { EPMode.allCases.map(\.rawValue) }
+        session.registerValues(command: "moe", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         registerMetrics()
     }
 
@@ -75,12 +82,7 @@ final class MoECommands {
             }
         }
         let communicator = try clusterCommands.parseGroup(line, cluster: cluster)
-        var request = EPRunRequest(
-            tokensPerRank: try line.integer("tokens", in: 1...EPRunRequest.maxTokensPerRank),
-            hiddenSize: try line.integer("hidden", in: 1...EPWireFormat.maxHiddenSize),
-            expertWidth: try line.integer("expert-hidden", in: 1...65_536),
-            expertCount: try line.integer("experts", in: 1...EPRunRequest.maxExperts),
-            topK: try line.integer("topk", in: 1...EPRunRequest.maxExperts))
+        var request = try shape(line)
         if line.option("node-limit") != nil { request.nodeLimit = try line.integer("node-limit", in: 1...4096) }
         request.sharedExpertCount = try line.integer("shared", in: 0...16, default: 0)
         request.gate =
@@ -89,6 +91,7 @@ final class MoECommands {
         request.options.skew = try line.quantity("skew", .number, default: 0)
         request.options.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: "fp8") == "fp8"
         request.options.synchronizePhases = true
+        try overlapOptions(line, into: &request.options)
         request.options.phantomSeed = session.seed
         request.backward = backward
         request.real = real
@@ -99,7 +102,9 @@ final class MoECommands {
         }
         let run: EPRun
         do {
-            run = try EPRun(request, communicator: communicator, tagBase: (1 << 44) + runs.count * (1 << 24))
+            run = try EPRun(
+                request, communicator: communicator,
+                tagBase: (1 << 44) + runs.count * ExpertParallelLayer.tagsPerCall)
         } catch let error as ExpertParallelError {
             throw line.error(String(describing: error), at: errorToken(error, line: line))
         }
@@ -110,6 +115,7 @@ final class MoECommands {
                 + "\(request.expertCount) experts top-\(request.topK)"
                 + (request.nodeLimit.map { " node-limit \($0)" } ?? "") + ", \(real ? "real" : "phantom")"
                 + (backward ? " + backward" : ""))
+        try describePlan(run, line: line)
     }
 
     /// The option an error names, for the caret.

@@ -9,6 +9,7 @@ struct MoesimBench: ParsableCommand {
         subcommands: [
             CollectivesBenchmark.self,
             EPBenchmark.self,
+            WavedEPBenchmark.self,
             CoreBenchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,

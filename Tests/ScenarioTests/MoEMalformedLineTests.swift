@@ -6,9 +6,27 @@ import Testing
 @Suite("Malformed moe and group lines")
 struct MoEMalformedLineTests {
     static let base = "moe tokens=64 hidden=256 expert-hidden=64 experts=16 topk=4"
+    /// Four experts per rank on the 16 GPUs of 2-nodes.
+    static let four = "moe tokens=64 hidden=256 expert-hidden=64 experts=64 topk=4"
 
     /// Each malformed line (after `cluster preset=2-nodes`) and the error it must give, with its column.
     static let cases: [(line: String, error: String)] = [
+        (four + " mode=fused", "t.moesim:1:66: error: 'fused' is not valid for mode (one of serial, comet, waved)"),
+        (four + " mode=waved waves=3", "t.moesim:1:78: error: waves = 3: must divide the 4 experts on each rank"),
+        (
+            four + " mode=waved waves=8",
+            "t.moesim:1:78: error: waves = 8: must be in 1...4 (the experts on each rank)"
+        ),
+        (
+            four + " mode=waved experts-per-wave=3",
+            "t.moesim:1:89: error: experts-per-wave = 3: must divide the 4 experts on each rank"
+        ),
+        (four + " waves=2", "t.moesim:1:67: error: waves and experts-per-wave need mode=waved"),
+        (
+            four + " mode=waved waves=2 experts-per-wave=2",
+            "t.moesim:1:78: error: waves = 2: give waves= or experts-per-wave=, not both"
+        ),
+        (four + " preset=v5", "t.moesim:1:68: error: 'v5' is not valid for preset (one of v4-flash, v4-pro)"),
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
         (
             "moe tokens=64 hidden=256 expert-hidden=64 topk=4 experts=12",

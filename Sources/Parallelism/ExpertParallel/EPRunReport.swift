@@ -30,6 +30,10 @@ public struct EPRunReport: Sendable {
     public var maxError: Double?
     /// Per rank.
     public var stats: [EPRankStats]
+    /// Waves of the layer's plan (1 in serial and comet modes).
+    public var waveCount = 1
+    /// V4's balance rule: peak expert FLOP/s ÷ link bytes/s over 2·d (<= 1: communication can be hidden).
+    public var balanceRatio = 0.0
 
     /// Most tokens a rank received.
     public var tokensMax: Int { tokensPerRank.max() ?? 0 }
@@ -79,6 +83,8 @@ extension EPRun {
                 "moe run", "\(stats.count) of \(statsOrNil.count) ranks", "did not finish")
         }
         var report = EPRunReport(stats: stats, wire: layer.wire, multiNode: layer.placement.nodeCount > 1)
+        report.waveCount = try layer.wavePlan(tokensPerRank: Double(request.tokensPerRank)).waveCount
+        report.balanceRatio = balanceRule.flopsPerByte / balanceRule.thresholdFlopsPerByte
         let finished = backward.compactMap { $0 }
         if request.backward, finished.count == backward.count {
             report.backwardTime = (ends.max() ?? .start) - (finished.map(\.start).min() ?? .start)
@@ -88,6 +94,13 @@ extension EPRun {
                 outputs: outputs.compactMap { $0 }, backward: request.backward ? finished : nil, weights: weights)
         }
         return report
+    }
+
+    /// V4's balance rule for the run's layer on its GPUs (NVLink inside a node, IB across nodes).
+    public var balanceRule: EPBalanceRule {
+        EPBalanceRule(
+            gpu: layer.communicator.cluster.spec.gpu, precision: layer.options.expertPrecision,
+            expertWidth: layer.expertWidth, internode: layer.placement.nodeCount > 1)
     }
 
     /// Every rank's forward output (nil for a rank that has not finished).

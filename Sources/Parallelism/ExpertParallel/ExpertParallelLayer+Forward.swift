@@ -77,34 +77,19 @@ extension ExpertParallelLayer {
         stats.remoteTokenNodePairs = layout.tokenNodePairs - layout.distinctTokensToNode[placement.nodeOfRank[rank]]
 
         await synchronize(tagBase, phase: 0)
+        try await launchKernel(rank: rank)
         stats.dispatchStart = simulation.now
-        let outgoing = try (0..<placement.rankCount).map { target -> Tensor? in
-            let slots = layout.slotsToRank[target]
-            return slots.isEmpty ? nil : try input.gatheringRows(slots.map { $0 / routing.topK })
-        }
-        let dispatched = try await dispatchRows(
-            rank: rank, outgoing: outgoing, layouts: layouts, legs: .dispatch,
-            bytesPerToken: wire.dispatchBytesPerToken, tagBase: tagBase, phantom: phantom)
-        stats.dispatchTraffic = stats.dispatchTraffic + dispatched.traffic
-        stats.dispatchEnd = simulation.now
         stats.receivedTokens = layouts.reduce(0) { $0 + $1.distinctTokensToRank[rank] }
         stats.receivedRows = layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }
-
-        await synchronize(tagBase, phase: 1)
-        let experts = try await runExperts(
-            rank: rank, received: dispatched.rows, layouts: layouts, parameters: parameters, phantom: phantom)
-
-        await synchronize(tagBase, phase: 2)
-        stats.combineStart = simulation.now
-        let sharedEnd = try await enqueue(
-            expertKernel(
-                "shared experts F", rows: input.rowCount * layer.sharedExperts.count,
-                experts: layer.sharedExperts.count), rank: rank)
-        let combined = try await combineRows(
-            rank: rank, outgoing: experts.outputs, layouts: layouts, legs: .combine,
-            bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
-        stats.combineTraffic = combined.traffic
-        let expertOutputs = try localExpertRows(combined.rows, layout: layout, phantom: phantom)
+        let outcome = try await runPipeline(
+            rank: rank, input: input, layouts: layouts, parameters: parameters, tagBase: tagBase, phantom: phantom,
+            sharedRows: input.rowCount * layer.sharedExperts.count)
+        stats.dispatchTraffic = stats.dispatchTraffic + outcome.dispatchTraffic
+        stats.dispatchEnd = outcome.dispatchEnd
+        stats.combineStart = outcome.combineStart
+        stats.combineTraffic = outcome.combineTraffic
+        let sharedEnd = outcome.sharedEnd
+        let expertOutputs = outcome.expertOutputs
         var output: Tensor
         var sharedCaches: [SwiGLUFFN.Cache] = []
         if phantom {
@@ -124,7 +109,7 @@ extension ExpertParallelLayer {
         await exchange.finish(tagBase: tagBase)
         let cache = Cache(
             routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,
-            expertOutputs: expertOutputs, expertCaches: experts.caches, phantom: phantom)
+            expertOutputs: expertOutputs, expertCaches: outcome.caches, phantom: phantom)
         return ForwardResult(output: output, cache: cache, stats: stats)
     }
 

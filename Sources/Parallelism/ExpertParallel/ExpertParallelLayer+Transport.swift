@@ -35,8 +35,16 @@ struct EPLegs: Sendable {
     static let combine = EPLegs(direct: 4, ib: 5, relay: 6)
     static let gradientDispatch = EPLegs(direct: 7, ib: 8, relay: 9)
     static let gradientCombine = EPLegs(direct: 10, ib: 11, relay: 12)
-    /// Tags one layer call spans.
-    static let tagSpan = 14 << 16
+    /// Legs of one set (a wave or column block takes its own set: `sub(index)`).
+    static let legCount = 14
+    /// Tags one layer call spans: a set of legs per wave or column block.
+    static let tagSpan = (legCount * WavePlan.maxWaves) << 16
+
+    /// The legs of wave or column block `index` (0: these legs).
+    func sub(_ index: Int) -> EPLegs {
+        let offset = Self.legCount * index
+        return EPLegs(direct: direct + offset, ib: ib + offset, relay: relay + offset)
+    }
 }
 
 extension ExpertParallelLayer {
@@ -68,9 +76,10 @@ extension ExpertParallelLayer {
     ///
     /// Inside the node each message goes direct over NVLink; to another node each IB piece goes once to the
     /// GPU with this rank's in-node index, which relays each expert rank's part over NVLink as it arrives.
+    /// `onArrival(source)` runs once per source with rows for this rank, as they arrive (this rank's own first).
     func dispatchRows(
         rank: Int, outgoing: [Tensor?], layouts: [SourceLayout], legs: EPLegs, bytesPerToken: Int, tagBase: Int,
-        phantom: Bool
+        phantom: Bool, onArrival: (@Sendable (Int) async throws -> Void)? = nil
     ) async throws -> (rows: [Tensor?], traffic: EPTraffic) {
         let gpu = try communicator.gpu(rank: rank)
         let ids = communicator.ranks
@@ -145,12 +154,14 @@ extension ExpertParallelLayer {
             }
             var received = [Tensor?](repeating: nil, count: placement.rankCount)
             received[rank] = mine.slotsToRank[rank].isEmpty ? nil : outgoing[rank]
+            if received[rank] != nil { try await onArrival?(rank) }
             let position = placement.positionInNode(rank)
             for source in 0..<placement.rankCount where source != rank {
                 let layout = layouts[source]
                 guard !layout.slotsToRank[rank].isEmpty else { continue }
                 if placement.nodeOfRank[source] == home {
                     received[source] = await gpu.receive(from: ids[source], tag: tag(tagBase, legs.direct, source))
+                    try await onArrival?(source)
                     continue
                 }
                 let proxy = placement.proxy(of: source, onNode: home)
@@ -164,6 +175,7 @@ extension ExpertParallelLayer {
                 received[source] = try combined.gatheringRows(
                     SourceLayout.gatherIndices(
                         canonical: layout.slotsToRank[rank], combined: order, slotCount: layout.canonicalIndex.count))
+                try await onArrival?(source)
             }
             var traffic = EPTraffic()
             for try await partial in group {

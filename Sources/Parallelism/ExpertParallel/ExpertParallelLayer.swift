@@ -32,6 +32,15 @@ public struct ExpertParallelLayer: Sendable {
         public var phantomSeed: UInt64 = 0
         /// Phantom routing: the fraction of tokens sent to the hot experts.
         public var skew = 0.0
+        /// How communication overlaps the experts' compute (outputs and gradients do not depend on it).
+        public var mode = EPMode.serial
+        /// Waved mode: the number of waves, or the experts per wave (at most one; nil: DeepGEMM's heuristic).
+        public var waves: Int?
+        public var expertsPerWave: Int?
+        /// Comet mode: the column blocks Linear-2 and the combine are cut into.
+        public var cometColumnBlocks = 4
+        /// The routed experts' weight format: sets the GEMM rate and the weight bytes read.
+        public var expertPrecision = ExpertPrecision.bf16
 
         /// The defaults.
         public init() {}
@@ -76,6 +85,12 @@ public struct ExpertParallelLayer: Sendable {
             options.relayWindow >= 1
         else {
             throw ExpertParallelError.invalid("pieces", "\(options.maxPiecesPerNode)", "piece settings must be >= 1")
+        }
+        try WavePlan.validate(
+            waves: options.waves, expertsPerWave: options.expertsPerWave, localExperts: placement.expertsPerRank)
+        guard (1...WavePlan.maxWaves).contains(options.cometColumnBlocks) else {
+            throw ExpertParallelError.invalid(
+                "comet-blocks", "\(options.cometColumnBlocks)", "must be in 1...\(WavePlan.maxWaves)")
         }
         self.layer = layer
         self.placement = placement

@@ -35,18 +35,25 @@ public struct SourceLayout: Sendable {
     public let expertCounts: [Int]
     /// Each slot's row in its target rank's canonical list.
     public let canonicalIndex: [Int]
+    /// The routing the layout was built from (for the layouts of single waves).
+    let routing: RoutingDecision
 
     /// The layout of `routing` on `placement`; IB pieces hold at least `minPieceTokens` tokens, at most
-    /// `maxPieces` per node.
+    /// `maxPieces` per node. `localExperts` keeps only the slots routed to experts whose index on their rank
+    /// lies in the range (one wave of the waved mode); nil keeps every slot.
     public init(
-        rank: Int, routing: RoutingDecision, placement: ExpertPlacement, maxPieces: Int, minPieceTokens: Int
+        rank: Int, routing: RoutingDecision, placement: ExpertPlacement, maxPieces: Int, minPieceTokens: Int,
+        localExperts: Range<Int>? = nil
     ) {
         self.rank = rank
+        self.routing = routing
         tokenCount = routing.tokenCount
         topK = routing.topK
         let ranks = placement.rankCount
         var slots = [[Int]](repeating: [], count: ranks)
-        for assignment in routing.assignments {
+        let perRank = placement.expertsPerRank
+        func kept(_ expert: Int) -> Bool { localExperts.map { $0.contains(expert % perRank) } ?? true }
+        for assignment in routing.assignments where kept(assignment.expert) {
             slots[placement.rank(ofExpert: assignment.expert)] += assignment.slots
         }
         slotsToRank = slots
@@ -55,7 +62,7 @@ public struct SourceLayout: Sendable {
         canonicalIndex = canonical
         let k = routing.topK
         distinctTokensToRank = slots.map { Self.distinctCount($0.map { $0 / k }) }
-        expertCounts = routing.tokensPerExpert
+        expertCounts = routing.tokensPerExpert.enumerated().map { kept($0.offset) ? $0.element : 0 }
         var pieces: [[Piece]] = []
         var perNode: [Int] = []
         let home = placement.nodeOfRank[rank]
@@ -91,6 +98,15 @@ public struct SourceLayout: Sendable {
         }
         self.pieces = pieces
         distinctTokensToNode = perNode
+    }
+
+    /// The layout of the same routing keeping only the slots of the local experts `localExperts`.
+    func restricted(
+        to localExperts: Range<Int>, placement: ExpertPlacement, maxPieces: Int, minPieceTokens: Int
+    ) -> SourceLayout {
+        SourceLayout(
+            rank: rank, routing: routing, placement: placement, maxPieces: maxPieces, minPieceTokens: minPieceTokens,
+            localExperts: localExperts)
     }
 
     /// Distinct token-node pairs of this source, its own node included (DeepEP's `num_rdma_token_sent`).

@@ -1,0 +1,84 @@
+import Hardware
+import MoEModel
+import SimCore
+import Tensors
+
+extension ExpertParallelLayer {
+    /// Comet's two halves: Linear-1 tiles of each source's rows queue as those rows arrive (this rank's own
+    /// first); after SwiGLU, Linear-2 runs in column blocks and each block's combine starts as it ends. Values
+    /// travel with the last block; the others carry phantom rows of the same shape and their share of the bytes.
+    func runComet(
+        rank: Int, input: Tensor, layouts: [SourceLayout], parameters: ParameterSet, tagBase: Int, phantom: Bool,
+        sharedRows: Int
+    ) async throws -> PipelineOutcome {
+        let simulation = communicator.cluster.simulation
+        var outcome = PipelineOutcome(
+            expertOutputs: [], caches: Array(repeating: nil, count: placement.expertsPerRank))
+        let tiles = linear1Tiles(rank: rank, layouts: layouts)
+        let dispatched = try await dispatchRows(
+            rank: rank, outgoing: try outgoingRows(input, layout: layouts[rank]), layouts: layouts,
+            legs: .dispatch, bytesPerToken: wire.dispatchBytesPerToken, tagBase: tagBase, phantom: phantom,
+            onArrival: { source in _ = try await enqueue(tiles[source], rank: rank) })
+        outcome.dispatchTraffic = dispatched.traffic
+        outcome.dispatchEnd = simulation.now
+        let inputs = try rowsByExpert(dispatched.rows, layouts: layouts, rank: rank)
+        let rows = inputs.reduce(0) { $0 + ($1?.rowCount ?? 0) }
+        let experts = inputs.count { $0 != nil }
+        _ = try await enqueue(stage(activationKernel(rows: rows), launched: false), rank: rank)
+        let blocks = options.cometColumnBlocks
+        var ends: [SimInstant] = []
+        for block in 0..<blocks {
+            let kernel = linear2Kernel(
+                rows: rows, experts: experts, fraction: 1 / Double(blocks), name: "linear-2 F block \(block)")
+            ends.append(try await enqueue(stage(kernel, launched: false), rank: rank))
+        }
+        outcome.sharedEnd = try await enqueue(sharedKernel(rows: sharedRows), rank: rank)
+        let values = try expertValues(
+            inputs, rank: rank, parameters: parameters, phantom: phantom, caches: &outcome.caches)
+        let real = try rowsBySource(values, layouts: layouts, rank: rank)
+        let blank = try real.map { rows in try rows.map { try Tensor(phantom: $0.shape) } }
+        outcome.combineStart = ends[0]
+        let share = wire.bf16BytesPerToken / blocks
+        var last: [Tensor?] = []
+        try await withThrowingTaskGroup(of: (Int, [Tensor?], EPTraffic).self) { group in
+            for block in 0..<blocks {
+                let isLast = block == blocks - 1
+                let bytes = isLast ? wire.bf16BytesPerToken - share * (blocks - 1) : share
+                let end = ends[block]
+                group.addTask {
+                    if end > simulation.now { try await simulation.clock.sleep(until: end) }
+                    let result = try await combineRows(
+                        rank: rank, outgoing: isLast ? real : blank, layouts: layouts, legs: EPLegs.combine.sub(block),
+                        bytesPerToken: bytes, tagBase: tagBase, phantom: phantom || !isLast)
+                    return (block, result.rows, result.traffic)
+                }
+            }
+            for try await (block, rows, traffic) in group {
+                outcome.combineTraffic = outcome.combineTraffic + traffic
+                if block == blocks - 1 { last = rows }
+            }
+        }
+        outcome.expertOutputs = try localExpertRows(last, layout: layouts[rank], phantom: phantom)
+        return outcome
+    }
+
+    /// Per source: the Linear-1 tile of the rows it sends this rank, reading the weights of each expert the
+    /// first time a tile (in arrival order: this rank's own rows first) touches it.
+    func linear1Tiles(rank: Int, layouts: [SourceLayout]) -> [Kernel] {
+        let experts = placement.experts(ofRank: rank)
+        var loaded = [Bool](repeating: false, count: experts.count)
+        var tiles = [Kernel](repeating: linear1Kernel(rows: 0, experts: 0), count: layouts.count)
+        for source in [rank] + (0..<layouts.count).filter({ $0 != rank }) {
+            let counts = experts.map { layouts[source].expertCounts[$0] }
+            var fresh = 0
+            for (index, count) in counts.enumerated() where count > 0 && !loaded[index] {
+                loaded[index] = true
+                fresh += 1
+            }
+            tiles[source] = stage(
+                linear1Kernel(rows: counts.reduce(0, +), experts: fresh, name: "linear-1 F tile \(source)"),
+                launched: source == rank)
+        }
+        return tiles
+    }
+}
