@@ -43,6 +43,7 @@ final class TrainCommands {
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
+        registerLayout()
     }
 
     private func queue(_ line: CommandLine) throws {

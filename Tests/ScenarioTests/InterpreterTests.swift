@@ -69,7 +69,7 @@ struct InterpreterTests {
         "alloc gpu=1 size=1GiB kind=gradients", "free gpu=1 size=512MiB kind=gradients",
         "schedule zb1p pp=4 microbatches=8 f=2 b=3 w=1 send=0.5 sends=eager", "step 3", "run for 1us", "run",
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
-        "show schedule width=60", "show trace last=2", "show timeline width=40",
+        "show schedule width=60", "show trace last=2", "show timeline width=40", "show layout pp=2 ep=4",
         "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
         "moe tokens=8 hidden=128 expert-hidden=16 experts=8 topk=2 group=gpu0-3",
