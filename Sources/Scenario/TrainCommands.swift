@@ -32,6 +32,8 @@ final class TrainCommands {
                     "microbatches: per data-parallel rank per step; the global batch is dp × microbatches",
                     "micro-batches, and the reference trainer accumulates all of them (real runs are checked",
                     "against it: train.max_param_diff).",
+                    "pp=N with dp=N: PP × DP with ZeRO-1 over each pipeline rank's DP group, placed as",
+                    "`show layout pp=N ep=1 dp-replica=N` prints (ep > 1 is refused: not built yet).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -49,6 +51,11 @@ final class TrainCommands {
     private func queue(_ line: CommandLine) throws {
         let request = try TrainRequest(line, defaultSeed: session.seed)
         let cluster = try clusterCommands.requireCluster(line)
+        if request.expertParallel > 1 {
+            throw line.error(
+                "ep=\(request.expertParallel): expert-parallel MoE layers inside train are not built yet (issue 14); "
+                    + "use ep=1 (the moe command runs the EP layer)", at: line.option("ep") ?? line.command)
+        }
         if request.pipelineStages > 1 || request.scheduleName != nil {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
