@@ -56,17 +56,16 @@ extension ScenarioSession {
         let commandName = words[0]
         var candidates: [String] = []
         if let command = commands.first(where: { $0.name == commandName }) {
-            if words.count > 2, let entry = command.subcommandKeys.first(where: { $0.word == words[1] }) {
+            let showTopic =
+                command.name == "show" && words.count > 2 ? showTopics.first(where: { $0.name == words[1] }) : nil
+            if let showTopic {
+                // After `show TOPIC` only the topic's words: `show memory ` offers `all`, not other topics.
+                candidates += showTopic.completionWords + showTopic.argumentKeys.map { $0 + "=" }
+            } else if words.count > 2, let entry = command.subcommandKeys.first(where: { $0.word == words[1] }) {
                 candidates += entry.names.map { $0 + "=" }
             } else {
                 candidates += command.completionWords + command.argumentKeys.map { $0 + "=" }
-            }
-            if command.name == "show" {
-                if words.count > 2, let topic = showTopics.first(where: { $0.name == words[1] }) {
-                    candidates += topic.completionWords + topic.argumentKeys.map { $0 + "=" }
-                } else {
-                    candidates += showTopics.map(\.name)
-                }
+                if command.name == "show" { candidates += showTopics.map(\.name) }
             }
             if command.name == "help" { candidates += commands.map(\.name) }
             if ["print", "expect"].contains(command.name) { candidates += metrics.flatMap { $0.concreteNames() } }

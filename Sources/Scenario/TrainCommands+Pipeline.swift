@@ -1,3 +1,4 @@
+import Collectives
 import Hardware
 import MoEModel
 import Parallelism
@@ -19,13 +20,23 @@ extension TrainCommands {
         try checkPipelineRequest(request, line: line)
         try checkPipelineSize(request, line: line, cluster: cluster)
         let schedule = try pipelineSchedule(request, line: line)
+        let dp = request.dataParallel
+        let gpuCount = schedule.deviceCount * dp
+        guard gpuCount <= cluster.gpus.count else {
+            let what = dp > 1 ? "pp=\(request.pipelineStages) × dp=\(dp)" : "pp=\(request.pipelineStages)"
+            throw line.error(
+                "\(what) needs \(gpuCount) GPUs for \(schedule.name), the cluster has \(cluster.gpus.count)",
+                at: line.option("pp") ?? line.command)
+        }
+        let dataGroups = try composedDataGroups(
+            request, line: line, cluster: cluster, pipelineRanks: schedule.deviceCount)
         guard request.config.layerCount >= schedule.stageCount else {
             throw line.error(
                 "layers=\(request.config.layerCount) is fewer than the \(schedule.stageCount) stages of "
                     + "\(schedule.name)", at: line.option("layers") ?? line.option("pp") ?? line.command)
         }
         let training = TrainingConfig(
-            seed: request.seed, steps: request.steps, microBatchesPerStep: schedule.microBatchCount,
+            seed: request.seed, steps: request.steps, microBatchesPerStep: schedule.microBatchCount * dp,
             sequencesPerMicroBatch: request.preset.sequencesPerMicroBatch,
             sequenceLength: request.preset.sequenceLength)
         let isUnit = request.costs == .unit
@@ -34,7 +45,7 @@ extension TrainCommands {
             trainer = try PipelineTrainer(
                 schedule: schedule, config: request.config, training: training,
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
-                gpus: Array(cluster.gpus.prefix(schedule.deviceCount)), phantom: !request.isReal)
+                gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: dataGroups)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
         }
@@ -68,25 +79,43 @@ extension TrainCommands {
         }
         let ranges = trainer.stageLayers.map(\.count)
         session.output(
-            "queued \(schedule.name) pp=\(request.pipelineStages) m=\(schedule.microBatchCount) training of "
+            "queued \(schedule.name) pp=\(request.pipelineStages)\(dp > 1 ? " × dp=\(dp) ZeRO-1" : "") "
+                + "m=\(schedule.microBatchCount) training of "
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
                 + "costs=\(request.costs.rawValue) on gpu0…gpu"
-                + "\(schedule.deviceCount - 1)")
+                + "\(gpuCount - 1)")
     }
 
     private func checkPipelineRequest(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
-        guard request.dataParallel == 1 else {
+        guard request.dataParallel == 1 || request.zeroStage == 1 else {
             throw line.error(
-                "dp=\(request.dataParallel) with pp=\(request.pipelineStages) needs the composed trainer (not built "
-                    + "yet); use dp=1 for a pipeline run", at: line.option("dp") ?? line.command)
+                "zero=\(request.zeroStage) with pp=\(request.pipelineStages) dp=\(request.dataParallel): the composed "
+                    + "pipeline trainer runs ZeRO-1 only (zero=1)", at: line.option("zero") ?? line.command)
         }
         try refuseIgnoredKeys(request, line: line)
     }
 
+    /// dp > 1: `ParallelLayout(pp, ep, dp / ep)` on the first PP × dp GPUs, one DP group per pipeline rank.
+    private func composedDataGroups(_ request: TrainRequest, line: CommandLine, cluster: Cluster, pipelineRanks: Int)
+        throws(ScenarioError) -> [Communicator]
+    {
+        let dp = request.dataParallel
+        guard dp > 1 else { return [] }
+        do {
+            let layout = try ParallelLayout(
+                pipelineStages: pipelineRanks, expertParallel: request.expertParallel,
+                dataParallelReplicas: dp / request.expertParallel, gpuCount: pipelineRanks * dp,
+                gpusPerNode: cluster.spec.gpusPerNode, expertCount: request.config.routedExpertCount)
+            return try ParallelLayout.communicators(layout.dataGroups, on: cluster)
+        } catch {
+            throw line.error(String(describing: error), at: line.option("dp") ?? line.command)
+        }
+    }
+
     /// Keys a pure pipeline run would silently ignore: refused with the caret on the key.
     private func refuseIgnoredKeys(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
-        for key in ["zero", "moments"] {
+        for key in ["zero", "moments"] where request.dataParallel == 1 {
             if let token = Self.key(key, in: line) {
                 throw line.error("\(key)= applies to data-parallel ranks; a pipeline run with dp=1 has none", at: token)
             }

@@ -38,6 +38,8 @@ final class TrainCommands {
                     "costs=model (default): cost-model kernels on the GPUs and sends on the fabric;",
                     "costs=unit: F, B, W take f=, b=, w= schedule time units (default 1) and sends are instant,",
                     "so train.makespan equals the schedule analyser's (f= b= w= only with costs=unit).",
+                    "pp=N with dp=N: PP × DP with ZeRO-1 over each pipeline rank's DP group, placed as",
+                    "`show layout pp=N ep=1 dp-replica=N` prints (ep > 1 is refused: not built yet).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -49,11 +51,17 @@ final class TrainCommands {
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
+        registerLayout()
     }
 
     private func queue(_ line: CommandLine) throws {
         let request = try TrainRequest(line, defaultSeed: session.seed)
         let cluster = try clusterCommands.requireCluster(line)
+        if request.expertParallel > 1 {
+            throw line.error(
+                "ep=\(request.expertParallel): expert-parallel MoE layers inside train are not built yet (issue 14); "
+                    + "use ep=1 (the moe command runs the EP layer)", at: line.option("ep") ?? line.command)
+        }
         if request.pipelineStages > 1 || request.scheduleName != nil {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {

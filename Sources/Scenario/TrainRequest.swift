@@ -5,7 +5,7 @@ import Parallelism
 struct TrainRequest {
     /// Keys `train` accepts; each trainer uses the ones that concern it.
     static let allowedKeys = [
-        "model", "layers", "steps", "microbatches", "seed", "dp", "zero", "moments", "pp", "schedule", "chunks",
+        "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w",
     ]
     /// Values of `schedule=`.
@@ -32,6 +32,8 @@ struct TrainRequest {
     var isReal: Bool
     /// Data-parallel ranks and the ZeRO stage over them.
     var dataParallel: Int
+    /// EP: GPUs sharing one MoE layer's experts (dp = EP × DP_replica); only 1 runs so far.
+    var expertParallel: Int
     var zeroStage: Int
     /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
     var bf16Moments: Bool
@@ -64,6 +66,7 @@ struct TrainRequest {
         seed = UInt64(try line.integer("seed", in: 0...Int.max, default: Int(truncatingIfNeeded: defaultSeed)))
         isReal = try Self.mode(line, preset: preset)
         dataParallel = try line.integer("dp", in: 1...Self.maxRanks, default: 1)
+        expertParallel = try line.integer("ep", in: 1...Self.maxRanks, default: 1)
         zeroStage = try line.integer("zero", in: 0...3, default: 1)
         bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: "fp32") == "bf16"
         pipelineStages = try line.integer("pp", in: 1...Self.maxRanks, default: 1)

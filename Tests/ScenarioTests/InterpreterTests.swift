@@ -71,7 +71,7 @@ struct InterpreterTests {
         "fault link=gpu0.nic.out degrade=50% until=1ms", "fault gpu=3 slow=2", "fault link=leaf0.up0 down",
         "show faults", "step 3", "run for 1us", "run", "check", "fault random count=3 until=2ms", "fault clear",
         "show time", "show gpu 1", "show links top=2", "show memory", "show route from=gpu0 to=gpu7",
-        "show schedule width=60", "show trace last=2", "show timeline width=40",
+        "show schedule width=60", "show trace last=2", "show timeline width=40", "show layout pp=2 ep=4",
         "print sim.now gpu[1].hbm.peak", "expect sim.events > 0",
         "list metrics", "list commands", "help", "help collective",
         "moe tokens=8 hidden=128 expert-hidden=16 experts=8 topk=2 group=gpu0-3",

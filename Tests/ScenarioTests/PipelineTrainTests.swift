@@ -20,9 +20,17 @@ struct PipelineTrainTests {
             "t.moesim:1:46: error: interleaved 1F1B needs m to be a multiple of PP=4, got m=6"
         ),
         (
-            "train pp=2 dp=2 schedule=1f1b",
-            "t.moesim:1:15: error: dp=2 with pp=2 needs the composed trainer (not built yet); use dp=1 for a "
-                + "pipeline run"
+            "train pp=2 dp=2 zero=2 schedule=1f1b",
+            "t.moesim:1:22: error: zero=2 with pp=2 dp=2: the composed pipeline trainer runs ZeRO-1 only (zero=1)"
+        ),
+        (
+            "train pp=4 dp=4 schedule=1f1b",
+            "t.moesim:1:10: error: pp=4 × dp=4 needs 16 GPUs for 1F1B, the cluster has 8"
+        ),
+        (
+            "train pp=2 ep=2 dp=2",
+            "t.moesim:1:15: error: ep=2: expert-parallel MoE layers inside train are not built yet (issue 14); use "
+                + "ep=1 (the moe command runs the EP layer)"
         ),
         // Issue 13 review: pp is checked against the cluster, and the schedule's size capped, before it is built.
         (
@@ -162,6 +170,20 @@ struct PipelineTrainTests {
         #expect(reference.count == 2)
         #expect(losses == reference.map { Optional($0) })
         #expect(session.execute("expect train.reference_loss[1] == \(Double(reference[1]))") == .done)
+    }
+
+    /// Issue 14: PP × DP with ZeRO-1 from the command line trains like the reference on the global batch.
+    @Test("train pp=2 dp=4 zero=1 equals the reference")
+    func composedPipelineDataParallel() {
+        final class Sink { var lines: [String] = [] }
+        let sink = Sink()
+        let session = ScenarioSession(output: { sink.lines.append($0) })
+        #expect(session.execute("train pp=2 dp=4 zero=1 schedule=dualpipe microbatches=4 layers=2 steps=2") == .done)
+        #expect(sink.lines.last?.hasPrefix("queued DualPipe pp=2 × dp=4 ZeRO-1 m=4 training") == true)
+        #expect(sink.lines.last?.hasSuffix("on gpu0…gpu7") == true)
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("expect train.max_param_diff <= 1e-5") == .done)
+        #expect(session.execute("expect train.steps == 2") == .done)
     }
 
     /// Issue 18 item 10: f = 0.001 next to b = w = 1 used to shrink the cell until forwards overwrote each other.

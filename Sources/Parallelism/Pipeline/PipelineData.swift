@@ -7,10 +7,13 @@ import MoEModel
 struct PipelineData: Sendable {
     let dataset: MarkovDataset
     let sequencesPerMicroBatch: Int
+    /// The data-parallel index of the pipeline group: group d runs the step's micro-batches d·m … d·m+m−1.
+    var dataIndex = 0
 
-    /// The index of `chunk`'s micro-batch among the step's `microBatchCount`.
+    /// The index of `chunk`'s micro-batch among the step's global batch (DP × m micro-batches).
     func globalIndex(of chunk: PipelineChunk, schedule: PipelineSchedule) -> Int {
-        chunk.direction.rawValue * schedule.microBatchesPerDirection + chunk.microBatch
+        dataIndex * schedule.microBatchCount + chunk.direction.rawValue * schedule.microBatchesPerDirection
+            + chunk.microBatch
     }
 
     /// The tokens and targets of `chunk`'s micro-batch in step `step`.

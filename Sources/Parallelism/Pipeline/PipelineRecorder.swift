@@ -22,14 +22,14 @@ actor PipelineRecorder: SimulatedActor {
         self.microBatchCount = microBatchCount
     }
 
-    func record(step: Int, rank: Int, spans: [OpSpan], losses: [(microBatch: Int, loss: Float)]) {
+    func record(step: Int, rank: Int?, spans: [OpSpan], losses: [(microBatch: Int, loss: Float)]) {
         while steps.count <= step {
             steps.append(
                 StepRecord(
                     spans: Array(repeating: [], count: deviceCount),
                     losses: Array(repeating: nil, count: microBatchCount)))
         }
-        steps[step].spans[rank] = spans
+        if let rank { steps[step].spans[rank] = spans }
         for entry in losses { steps[step].losses[entry.microBatch] = entry.loss }
     }
 }

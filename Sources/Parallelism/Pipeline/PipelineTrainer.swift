@@ -1,3 +1,4 @@
+import Collectives
 import Hardware
 import MoEModel
 import SimCore
@@ -17,6 +18,8 @@ public final class PipelineTrainer: Sendable {
     public let training: TrainingConfig
     /// The layers of each stage (`ModelStage.layerRanges`).
     public let stageLayers: [Range<Int>]
+    /// DP_total: pipeline groups, each running the schedule on its own m micro-batches.
+    public let dataParallel: Int
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -26,19 +29,29 @@ public final class PipelineTrainer: Sendable {
     /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
     /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
     /// schedule validator (tests run hand-broken schedules that way).
+    ///
+    /// `dataGroups` composes PP × DP with ZeRO-1: one communicator per pipeline rank p (its DP group, rank d =
+    /// data-parallel index d, as `ParallelLayout.dataGroups`); `gpus` then holds PP × DP GPUs, GPU p·DP + d
+    /// being rank p of pipeline group d, and the training step has DP × m micro-batches (group d runs
+    /// d·m … d·m+m−1). Empty: one pipeline group.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
-        phantom: Bool = false, validates: Bool = true
+        phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = []
     ) throws {
-        guard let first = gpus.first, gpus.count == schedule.deviceCount else {
+        let dataParallel = dataGroups.first?.size ?? 1
+        guard let first = gpus.first, gpus.count == schedule.deviceCount * dataParallel else {
             throw PipelineError.invalidSetup(
-                "\(schedule.name) runs on \(schedule.deviceCount) GPUs, \(gpus.count) given")
+                "\(schedule.name) runs on \(schedule.deviceCount)\(dataParallel > 1 ? " × \(dataParallel)" : "") GPUs, "
+                    + "\(gpus.count) given")
         }
-        guard training.microBatchesPerStep == schedule.microBatchCount else {
+        try Self.checkDataGroups(dataGroups, gpus: gpus, pipelineRanks: schedule.deviceCount)
+        guard training.microBatchesPerStep == schedule.microBatchCount * dataParallel else {
             throw PipelineError.invalidSetup(
-                "\(schedule.name) has m=\(schedule.microBatchCount) micro-batches, the training step "
-                    + "\(training.microBatchesPerStep)")
+                "\(schedule.name) has m=\(schedule.microBatchCount) micro-batches"
+                    + "\(dataParallel > 1 ? " × dp=\(dataParallel)" : ""), the training step \(training.microBatchesPerStep)"
+            )
         }
+        self.dataParallel = dataParallel
         if validates { try schedule.validate() }
         do {
             stageLayers = try ModelStage.layerRanges(layers: config.layerCount, stages: schedule.stageCount)
@@ -56,35 +69,74 @@ public final class PipelineTrainer: Sendable {
             config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
             sequenceLength: training.sequenceLength)
         let compute = StageCompute(costs: costs, costModel: costModel)
-        let transport: any StageTransport =
-            costs == .model ? FabricStageTransport(gpus: gpus) : InstantStageTransport(in: simulation)
-        let data = reference.map {
-            PipelineData(dataset: $0.dataset, sequencesPerMicroBatch: training.sequencesPerMicroBatch)
-        }
+        let pipelineRanks = schedule.deviceCount
         let recorder = PipelineRecorder(
-            deviceCount: schedule.deviceCount, microBatchCount: schedule.microBatchCount, in: simulation)
+            deviceCount: pipelineRanks, microBatchCount: training.microBatchesPerStep, in: simulation)
         self.recorder = recorder
-        barrier = StepBarrier(participants: schedule.deviceCount, in: simulation)
+        barrier = StepBarrier(participants: gpus.count, in: simulation)
         let layers = stageLayers
-        workers = try gpus.indices.map { rank in
-            let replicas = try schedule.directions.flatMap { direction in
-                try (0..<schedule.stageCount).filter { schedule.stageDevices[direction.rawValue][$0] == rank }.map {
-                    stage in
-                    try Self.replica(
-                        stage: stage, direction: direction, layers: layers[stage], config: config,
-                        initial: reference?.parameters, training: training, costModel: costModel)
-                }
+        let simulation = simulation
+        let built = try (0..<dataParallel).flatMap { d -> [StageWorker] in
+            let groupGPUs = (0..<pipelineRanks).map { gpus[$0 * dataParallel + d] }
+            let transport: any StageTransport =
+                costs == .model ? FabricStageTransport(gpus: groupGPUs) : InstantStageTransport(in: simulation)
+            let data = reference.map {
+                PipelineData(
+                    dataset: $0.dataset, sequencesPerMicroBatch: training.sequencesPerMicroBatch, dataIndex: d)
             }
-            return StageWorker(
-                rank: rank, gpu: gpus[rank], schedule: schedule, compute: compute, transport: transport,
-                data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
-                replicas: replicas)
+            return try (0..<pipelineRanks).map { rank in
+                let group = dataGroups.isEmpty ? nil : StageDataParallel(group: dataGroups[rank], dataIndex: d)
+                return try Self.worker(
+                    rank: rank, gpu: groupGPUs[rank], schedule: schedule, config: config,
+                    initial: reference?.parameters,
+                    training: training, costModel: costModel, layers: layers, compute: compute, transport: transport,
+                    data: data, recorder: recorder, dataParallel: group)
+            }
+        }
+        // Workers were built group by group; keep them in GPU order (p·DP + d).
+        workers = (0..<gpus.count).map { built[($0 % dataParallel) * pipelineRanks + $0 / dataParallel] }
+    }
+
+    private static func worker(
+        rank: Int, gpu: GPU, schedule: PipelineSchedule, config: MoEConfig, initial: ParameterSet?,
+        training: TrainingConfig, costModel: CostModel, layers: [Range<Int>], compute: StageCompute,
+        transport: any StageTransport, data: PipelineData?, recorder: PipelineRecorder,
+        dataParallel: StageDataParallel?
+    ) throws -> StageWorker {
+        let replicas = try schedule.directions.flatMap { direction in
+            try (0..<schedule.stageCount).filter { schedule.stageDevices[direction.rawValue][$0] == rank }.map {
+                stage in
+                try Self.replica(
+                    stage: stage, direction: direction, layers: layers[stage], config: config,
+                    initial: initial, training: training, costModel: costModel, dataParallel: dataParallel)
+            }
+        }
+        return StageWorker(
+            rank: rank, gpu: gpu, schedule: schedule, compute: compute, transport: transport,
+            data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
+            replicas: replicas, dataParallel: dataParallel)
+    }
+
+    private static func checkDataGroups(_ groups: [Communicator], gpus: [GPU], pipelineRanks: Int) throws {
+        guard !groups.isEmpty else { return }
+        let size = groups[0].size
+        guard groups.count == pipelineRanks, groups.allSatisfy({ $0.size == size }) else {
+            throw PipelineError.invalidSetup(
+                "\(groups.count) data-parallel groups given for \(pipelineRanks) pipeline ranks (one each, equal sizes)"
+            )
+        }
+        for (p, group) in groups.enumerated() {
+            for d in 0..<size where group.ranks[d] != gpus[p * size + d].id {
+                throw PipelineError.invalidSetup(
+                    "data-parallel group \(p) rank \(d) is \(group.ranks[d]), not the GPU of pipeline rank \(p) "
+                        + "of group \(d) (\(gpus[p * size + d].name))")
+            }
         }
     }
 
     private static func replica(
         stage: Int, direction: PipelineDirection, layers: Range<Int>, config: MoEConfig, initial: ParameterSet?,
-        training: TrainingConfig, costModel: CostModel
+        training: TrainingConfig, costModel: CostModel, dataParallel: StageDataParallel?
     ) throws -> StageReplica {
         let count = costModel.stageOps(layers: layers).reduce(0) { $0 + $1.parameterCount }
         let modelStage = try initial.map { _ in try ModelStage(config: config, layers: layers) }
@@ -97,7 +149,9 @@ public final class PipelineTrainer: Sendable {
             stageIndex: stage, direction: direction, layers: layers, stage: modelStage, parameterCount: count,
             parameters: parameters,
             gradients: try parameters.zeros(),
-            optimizer: AdamW(config: training.optimizer, parameterCount: parameters.elementCount),
+            optimizer: AdamW(
+                config: training.optimizer,
+                parameterCount: dataParallel?.shard(of: parameters.elementCount).count ?? parameters.elementCount),
             activationBytes: costModel.stageActivationBytes(layers: layers))
     }
 

@@ -7,6 +7,10 @@ extension StageWorker {
     /// and clears the gradients.
     func finishStep() async throws {
         try await sumMirroredGradients()
+        if let dataParallel {
+            try await zeroOneStep(dataParallel)
+            return
+        }
         let scale = 1 / Float(schedule.microBatchCount)
         for index in replicas.indices where !replicas[index].isPhantom {
             var flat = try replicas[index].parameters.flattened()

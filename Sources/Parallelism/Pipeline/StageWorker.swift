@@ -23,6 +23,8 @@ actor StageWorker: SimulatedActor {
     /// [tokens, hidden] of one micro-batch: the shape of every activation and gradient between stages.
     let activationShape: [Int]
     let recorder: PipelineRecorder
+    /// Its data-parallel group (nil: one pipeline group, plain data-parallel model states).
+    let dataParallel: StageDataParallel?
     var replicas: [StageReplica]
     /// The trace lane (`gpuN` / `pipeline`) where every compute op is a span (`PipelineOp.recordSpan`).
     let track: TraceTrackID
@@ -40,7 +42,8 @@ actor StageWorker: SimulatedActor {
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
-        data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica]
+        data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica],
+        dataParallel: StageDataParallel? = nil
     ) {
         simulation = gpu.simulation
         self.rank = rank
@@ -53,17 +56,23 @@ actor StageWorker: SimulatedActor {
         self.data = data
         self.activationShape = activationShape
         self.recorder = recorder
+        self.dataParallel = dataParallel
         self.replicas = replicas
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
     }
 
-    /// Charges the replicas' parameters, gradients and AdamW state on HBM (2 + 2 + 12 bytes per parameter,
-    /// ZeRO's plain data-parallel model states).
+    /// Charges the replicas' parameters, gradients and AdamW state on HBM: 2 + 2 + 12 bytes per parameter
+    /// (ZeRO's plain model states), the AdamW state only for the worker's shard under ZeRO-1.
     func allocateModelStates() async throws {
         let count = replicas.reduce(0) { $0 + $1.parameterCount }
         try await gpu.allocate(2 * count, .parameters)
         try await gpu.allocate(2 * count, .gradients)
-        try await gpu.allocate(12 * count, .optimizerState)
+        try await gpu.allocate(12 * ownedParameterCount, .optimizerState)
+    }
+
+    /// The parameters whose optimizer state this worker holds: all of its copies', or its ZeRO-1 shards.
+    var ownedParameterCount: Int {
+        replicas.reduce(0) { $0 + (dataParallel?.shard(of: $1.parameterCount).count ?? $1.parameterCount) }
     }
 
     /// Runs step `index`: every op of the rank's list in order, then the optimizer.
@@ -74,7 +83,8 @@ actor StageWorker: SimulatedActor {
         losses = []
         for op in schedule.devices[rank] { try await run(op) }
         try checkDrained()
-        await recorder.record(step: index, rank: rank, spans: spans, losses: losses)
+        let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
+        await recorder.record(step: index, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
         try await finishStep()
     }
 
