@@ -14,6 +14,8 @@ final class PipedLineReader {
                 buffer.removeSubrange(...newline)
                 return line
             }
+            // A Ctrl-C that came while the last line ran must not wait for the next read to be interrupted.
+            if InterruptHandler.pending { return nil }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if count > 0 {
