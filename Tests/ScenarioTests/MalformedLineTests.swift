@@ -29,7 +29,10 @@ struct MalformedLineTests {
         ),
         ("expect sim.now ~ 3us", "t.moesim:1:16: error: '~' is not a comparison (== != < <= > >=)"),
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
-        ("show", "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|layout|timeline|faults"),
+        (
+            "show",
+            "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|layout|timeline|faults"
+        ),
         ("send from=gpu0 to=gpu99 size=1MiB", "t.moesim:1:19: error: no GPU 'gpu99' (gpu0…gpu7)"),
         (
             "send from=gpu0 to=gpu1 size=3B",
@@ -181,13 +184,16 @@ struct MalformedLineTests {
     }
 
     /// Runs `line` as line 1 of `t.moesim` in a fresh session and expects it to fail with exactly `error`.
-    static func check(_ malformed: (line: String, error: String)) {
+    static func check(_ malformed: (line: String, error: String), after setup: [String] = []) {
         let session = ScenarioSession(output: { _ in })
+        for line in setup { #expect(session.execute(line) == .done, "\(line)") }
         guard case .failed(let error) = session.execute(malformed.line, file: "t.moesim", line: 1) else {
             Issue.record("'\(malformed.line)' should fail")
             return
         }
         #expect(error.description.components(separatedBy: "\n").first == malformed.error)
+        // A refused line starts nothing.
+        #expect(session.simulation.liveProcessCount == 0, "\(malformed.line)")
     }
 
     @Test("'run until' a time the clock has passed says so, pointing at the time")

@@ -32,13 +32,19 @@ struct MoEMalformedLineTests {
             "moe tokens=64 hidden=256 expert-hidden=64 topk=4 experts=12",
             "t.moesim:1:58: error: experts = 12: must split evenly over the 16 ranks of the EP group"
         ),
-        ("moe tokens=64 hidden=256 expert-hidden=64 experts=16 topk=17", "t.moesim:1:59: error: topk = 17: must be in 1...16 (the experts)"),
+        (
+            "moe tokens=64 hidden=256 expert-hidden=64 experts=16 topk=17",
+            "t.moesim:1:59: error: topk = 17: must be in 1...16 (the experts)"
+        ),
         (base + " node-limit=3", "t.moesim:1:72: error: node-limit = 3: must be in 1...2 (the nodes of the group)"),
         (
             "moe tokens=64 hidden=200 expert-hidden=64 experts=16 topk=4",
             "t.moesim:1:22: error: hidden = 200: FP8 dispatch scales blocks of 128 values: use a multiple of 128 or BF16 dispatch (dispatch=bf16)"
         ),
-        ("moe hidden=256 expert-hidden=64 experts=16 topk=4 tokens=999999", "t.moesim:1:58: error: 999999 is out of range (expected 1…65536)"),
+        (
+            "moe hidden=256 expert-hidden=64 experts=16 topk=4 tokens=999999",
+            "t.moesim:1:58: error: 999999 is out of range (expected 1…65536)"
+        ),
         (
             "moe tokens=8192 hidden=256 expert-hidden=64 experts=2048 topk=4",
             "t.moesim:1:12: error: tokens = 8192: ranks × tokens × experts (16 × 8192 × 2048) must be at most 134217728"
@@ -69,14 +75,7 @@ struct MoEMalformedLineTests {
 
     @Test("each malformed moe or group line gives its exact error", arguments: cases.indices)
     func malformedLine(index: Int) {
-        let (line, expected) = Self.cases[index]
-        let session = ScenarioSession(output: { _ in })
-        #expect(session.execute("cluster preset=2-nodes") == .done)
-        guard case .failed(let error) = session.execute(line, file: "t.moesim", line: 1) else {
-            Issue.record("'\(line)' should fail")
-            return
-        }
-        #expect(error.description.components(separatedBy: "\n").first == expected)
+        MalformedLineTests.check(Self.cases[index], after: ["cluster preset=2-nodes"])
     }
 
     @Test("dispatch=bf16 takes a hidden size FP8 refuses and sends 2 · hidden + 16 bytes per token and target")

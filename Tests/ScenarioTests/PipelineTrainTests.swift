@@ -75,14 +75,7 @@ struct PipelineTrainTests {
 
     @Test("bad pipeline train lines name the value", arguments: malformed.indices)
     func malformedLine(index: Int) {
-        let (line, expected) = Self.malformed[index]
-        let session = ScenarioSession(output: { _ in })
-        guard case .failed(let error) = session.execute(line, file: "t.moesim", line: 1) else {
-            Issue.record("'\(line)' should fail")
-            return
-        }
-        #expect(error.description.components(separatedBy: "\n").first == expected)
-        #expect(session.simulation.liveProcessCount == 0)
+        MalformedLineTests.check(Self.malformed[index])
     }
 
     /// Under unit costs the executed chart is the analysed schedule's chart, cell for cell.
