@@ -57,12 +57,8 @@ final class TrainCommands {
     private func queue(_ line: CommandLine) throws {
         let request = try TrainRequest(line, defaultSeed: session.seed)
         let cluster = try clusterCommands.requireCluster(line)
-        if request.expertParallel > 1 {
-            throw line.error(
-                "ep=\(request.expertParallel): expert-parallel MoE layers inside train are not built yet (issue 14); "
-                    + "use ep=1 (the moe command runs the EP layer)", at: line.option("ep") ?? line.command)
-        }
-        if request.pipelineStages > 1 || request.scheduleName != nil {
+        try checkExpertRequest(request, line: line)
+        if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
             try queueDataParallel(request, line: line, cluster: cluster)

@@ -20,6 +20,8 @@ public final class PipelineTrainer: Sendable {
     public let stageLayers: [Range<Int>]
     /// DP_total: pipeline groups, each running the schedule on its own m micro-batches.
     public let dataParallel: Int
+    /// SMs every GPU of the run reserves for communication when it starts (nil: the cluster's split).
+    public let commSMCount: Int?
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -42,8 +44,13 @@ public final class PipelineTrainer: Sendable {
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
-        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true
+        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil
     ) throws {
+        if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
+            throw PipelineError.invalidSetup(
+                "comm-sms=\(commSMCount) must leave compute SMs: 1...\(smCount - 1) of the \(smCount) SMs")
+        }
+        self.commSMCount = commSMCount
         let dataParallel = dataGroups.first?.size ?? 1
         guard let first = gpus.first, gpus.count == schedule.deviceCount * dataParallel else {
             throw PipelineError.invalidSetup(
@@ -228,9 +235,12 @@ public final class PipelineTrainer: Sendable {
         let steps = training.steps
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
+            let commSMCount = commSMCount
+            let gpu = gpus[rank]
             let finish = rank == 0 ? onFinish : nil
             simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") { [self] in
                 do {
+                    if let commSMCount { try await gpu.reserveCommSMs(commSMCount) }
                     try await worker.allocateModelStates()
                     for step in 0..<steps {
                         await barrier.arrive(round: step)
