@@ -31,11 +31,24 @@ extension TrainCommands {
         }
     }
 
-    /// EP keys need ep > 1, `overlap=` a schedule with F&B cells, ep > 1 model costs and dp a multiple of ep.
-    func checkExpertRequest(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
+    /// EP keys need ep > 1, `overlap=` a schedule with F&B cells, ep > 1 model costs and dp a multiple of ep;
+    /// `comm-sms=` must leave compute SMs and needs the pipeline trainer.
+    func checkExpertRequest(_ request: TrainRequest, line: CommandLine, cluster: Cluster) throws(ScenarioError) {
         let ep = request.expertParallel
-        if ep == 1, let token = (TrainRequest.expertKeys + ["overlap"]).lazy.compactMap({ line.option($0) }).first {
-            throw line.error("this key applies to expert-parallel runs (ep > 1)", at: token)
+        if let count = request.commSMCount, let token = line.option("comm-sms") {
+            let smCount = cluster.spec.gpu.smCount
+            guard count < smCount else {
+                throw line.error(
+                    "comm-sms=\(count) must leave compute SMs: 1...\(smCount - 1) of the \(smCount) SMs", at: token)
+            }
+            guard request.pipelineStages > 1 || request.scheduleName != nil || ep > 1 else {
+                throw line.error("comm-sms= applies to pipeline (pp=) and expert-parallel (ep=) runs", at: token)
+            }
+        }
+        if ep == 1, let key = (TrainRequest.expertKeys + ["overlap"]).first(where: { line.option($0) != nil }),
+            let token = line.option(key)
+        {
+            throw line.error("\(key)= applies to expert-parallel runs (ep > 1)", at: token)
         }
         if let token = line.option("overlap"), !["dualpipe", "dualpipev"].contains(request.scheduleName ?? "") {
             throw line.error(
@@ -46,6 +59,11 @@ extension TrainCommands {
             throw line.error(
                 "ep=\(ep) needs costs=model (the all-to-all runs on the fabric)",
                 at: line.option("costs") ?? line.command)
+        }
+        if request.expertOptions.fp8Dispatch, request.config.hiddenSize % 128 != 0 {
+            throw line.error(
+                "dispatch=fp8 scales blocks of 128 values; hidden = \(request.config.hiddenSize) needs dispatch=bf16",
+                at: line.option("dispatch") ?? line.command)
         }
         guard request.dataParallel % ep == 0 else {
             throw line.error(
