@@ -88,4 +88,36 @@ import Testing
         print("overlap on \(onTime) off \(offTime)")
         #expect(onTime < offTime)
     }
+
+    /// Reruns are bit-identical (trace hash included); every GPU's model states follow ZeRO-1 with this layout's
+    /// groups: BF16 parameters and gradients of its copies (non-expert part plus its EP rank's experts), 12 bytes
+    /// of AdamW state for its DP_total shard of the non-expert part and its DP_replica shard of the experts.
+    @Test(arguments: [PipelineScheduleKind.oneFOneB, .dualPipe])
+    func rerunsAreBitIdenticalAndMemoryFollowsZeROOne(_ kind: PipelineScheduleKind) throws {
+        let m = kind == .dualPipe ? 4 : 2
+        let first = try Self.run(kind, ep: 4, replicas: 2, microBatches: m, steps: 1)
+        let second = try Self.run(kind, ep: 4, replicas: 2, microBatches: m, steps: 1)
+        #expect(first.traceHash == second.traceHash)
+        #expect(first.report.parameters == second.report.parameters)
+        let config = first.config
+        let costModel = try CostModel(config: config, tokens: 16, sequenceLength: 8)
+        let stages = try ModelStage.layerRanges(layers: 4, stages: 2)
+        let perExpert = 3 * config.hiddenSize * config.expertWidth
+        let schedule = try PipelineSchedule.generate(kind, stages: 2, microBatches: m)
+        for gpu in 0..<16 {
+            let (p, d) = (gpu / 8, gpu % 8)
+            let r = d / 4  // the replica: which copy of EP rank d % 4's experts
+            var local = 0
+            var owned = 0
+            for stage in 0..<2 where schedule.directions.contains(where: { schedule.stageDevices[$0.rawValue][stage] == p }) {
+                let moeLayers = stages[stage].count { config.isMoELayer($0) }
+                let full = costModel.stageOps(layers: stages[stage]).reduce(0) { $0 + $1.parameterCount }
+                let experts = moeLayers * 2 * perExpert  // 8 experts over EP=4: 2 per rank
+                let count = full - moeLayers * 6 * perExpert
+                local += count
+                owned += CollectivePlan.evenSplit(count - experts, into: 8)[d] + CollectivePlan.evenSplit(experts, into: 2)[r]
+            }
+            #expect(Array(first.peaks[gpu].prefix(3)) == [2 * local, 2 * local, 12 * owned], "\(kind) gpu\(gpu)")
+        }
+    }
 }
