@@ -109,15 +109,65 @@ import Testing
             let r = d / 4  // the replica: which copy of EP rank d % 4's experts
             var local = 0
             var owned = 0
-            for stage in 0..<2 where schedule.directions.contains(where: { schedule.stageDevices[$0.rawValue][stage] == p }) {
+            for stage in 0..<2
+            where schedule.directions.contains(where: { schedule.stageDevices[$0.rawValue][stage] == p }) {
                 let moeLayers = stages[stage].count { config.isMoELayer($0) }
                 let full = costModel.stageOps(layers: stages[stage]).reduce(0) { $0 + $1.parameterCount }
                 let experts = moeLayers * 2 * perExpert  // 8 experts over EP=4: 2 per rank
                 let count = full - moeLayers * 6 * perExpert
                 local += count
-                owned += CollectivePlan.evenSplit(count - experts, into: 8)[d] + CollectivePlan.evenSplit(experts, into: 2)[r]
+                owned +=
+                    CollectivePlan.evenSplit(count - experts, into: 8)[d]
+                    + CollectivePlan.evenSplit(experts, into: 2)[r]
             }
             #expect(Array(first.peaks[gpu].prefix(3)) == [2 * local, 2 * local, 12 * owned], "\(kind) gpu\(gpu)")
         }
+    }
+
+    /// The first F&B cell on gpu0 (DualPipe, small model, phantom): its compute stream runs the first layer pair
+    /// in the order of DeepSeek's published profile (forward attention, backward MLP, MLP W, forward MLP, backward
+    /// attention, attention W), the forward's dispatch runs under the backward's MLP B and W and its combine under
+    /// the backward's attention.
+    @Test func fAndBCellFollowsDeepSeeksProfile() throws {
+        let simulation = Simulation(seed: 0)
+        let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 2), in: simulation)
+        let layout = try ParallelLayout(
+            pipelineStages: 2, expertParallel: 8, dataParallelReplicas: 1, gpuCount: 16, gpusPerNode: 8,
+            expertCount: 16)
+        let schedule = try PipelineSchedule.generate(.dualPipe, stages: 2, microBatches: 8)
+        let preset = ModelPreset.small
+        let training = TrainingConfig(
+            seed: 1, steps: 1, microBatchesPerStep: 64, sequencesPerMicroBatch: preset.sequencesPerMicroBatch,
+            sequenceLength: preset.sequenceLength)
+        let trainer = try DistributedTrainer(
+            layout: layout, cluster: cluster, schedule: schedule, config: try preset.config(layers: 4),
+            training: training, phantom: true)
+        trainer.start()
+        #expect(simulation.run() == .finished)
+        let events = simulation.trace.events.filter { $0.actor == "gpu0" }
+        let cell = try #require(events.first { $0.lane == "pipeline" && $0.name.hasPrefix("F&B") })
+        let inCell = events.filter { $0.start >= cell.start && $0.end <= cell.end }
+        func start(_ lane: String, _ matches: (String) -> Bool) throws -> (SimInstant, SimInstant) {
+            let event = try #require(inCell.first { $0.lane == lane && matches($0.name) }, "\(lane)")
+            return (event.start, event.end)
+        }
+        // The cell pairs forward layer 2 (stage 1's first) with backward layer 1 (stage 0's last).
+        let order = try [
+            start("compute") { $0.hasSuffix("F layers.2.attention") },
+            start("compute") { $0 == "experts B" },
+            start("compute") { $0 == "experts W" },
+            start("compute") { $0 == "linear-1 F" },
+            start("compute") { $0.hasSuffix("B layers.1.attention") },
+            start("compute") { $0.hasSuffix("W layers.1.attention") },
+        ].map(\.0)
+        #expect(order == order.sorted() && Set(order).count == order.count, "\(order)")
+        let dispatch = try start("moe") { $0 == "dispatch layers.2.moe" }
+        let combine = try start("moe") { $0 == "combine layers.2.moe" }
+        let expertsB = try start("compute") { $0 == "experts B" }
+        let expertsW = try start("compute") { $0 == "experts W" }
+        let attentionB = try start("compute") { $0.hasSuffix("B layers.1.attention") }
+        // The forward's dispatch (payload) runs while the backward's MLP B and W occupy the compute SMs.
+        #expect(dispatch.0 < expertsW.1 && dispatch.1 > expertsB.0, "dispatch \(dispatch)")
+        #expect(combine.0 < attentionB.1 && combine.1 > attentionB.0, "combine \(combine) vs \(attentionB)")
     }
 }

@@ -65,7 +65,8 @@ extension StageWorker {
 
     /// B of `chunk` on copy `index`: the input gradient handed to the previous stage; returns the W tasks and
     /// the FLOPs of the EP layers' deferred W work. `weightsNow` runs each layer's W right after its B (F&B
-    /// cells, as DeepSeek's profile shows: MLP W after the MLP's backward, attention W after attention's).
+    /// cells, as DeepSeek's profile shows: MLP W after the MLP's backward, attention W after attention's), and
+    /// the FLOPs returned are 0.
     func backwardExpertParallel(
         _ chunk: PipelineChunk, copy index: Int, label: String, weightsNow: Bool
     ) async throws -> (tasks: [WeightGradientTask], expertWeightFLOPs: Int) {
@@ -98,10 +99,10 @@ extension StageWorker {
                 let result = try await layerEP.backward(
                     rank: expertParallel.rank, outputGradient: gradient, cache: expertCache,
                     parameters: replica.parameters,
-                    tagBase: expertParallel.tagBase(chunk: chunk, layerOffset: offset, schedule: schedule))
+                    tagBase: expertParallel.tagBase(chunk: chunk, layerOffset: offset, schedule: schedule),
+                    weightsNow: weightsNow)
                 ffn = result.input
                 expertWeightFLOPs += result.weightFLOPs
-                if weightsNow { try await chargeExpertWeights(result.weightFLOPs, label: label) }
             } else if case .dense(let dense)? = replica.stage?.blocks[offset].feedForward, let denseCache = block.dense
             {
                 ffn = try dense.backwardInput(gradient, cache: denseCache, parameters: replica.parameters)
@@ -122,7 +123,7 @@ extension StageWorker {
         } else if chunk.stage > 0 {
             hand(gradient, as: PipelineTransfer(.gradient, of: chunk))
         }
-        return (tasks, weightsNow ? 0 : expertWeightFLOPs)
+        return (tasks, expertWeightFLOPs)
     }
 
     /// W of an expert-parallel copy: the local layers' W kernels and the EP layers' deferred W work.
