@@ -189,14 +189,15 @@ public final class PipelineTrainer: Sendable {
                 "stage \(stage): the cost model counts \(count) parameters, the model has \(parameters.elementCount)")
         }
         let expertCount = expertParallel?.expertParameterCount ?? 0
-        let expertShard = expertParallel?.expertData?.shard(of: expertCount).count ?? expertCount
+        // Phantom copies step no optimizer: their AdamW holds no moments (HBM is charged from the counts).
+        let values = initial == nil ? 0 : 1
+        let expertShard = values * (expertParallel?.expertData?.shard(of: expertCount).count ?? expertCount)
+        let denseShard = values * (dataParallel?.shard(of: count - expertCount).count ?? count)
         return StageReplica(
             stageIndex: stage, direction: direction, layers: layers, stage: modelStage, parameterCount: count,
             parameters: parameters,
             gradients: try parameters.zeros(),
-            optimizer: AdamW(
-                config: training.optimizer,
-                parameterCount: dataParallel?.shard(of: count - expertCount).count ?? count),
+            optimizer: AdamW(config: training.optimizer, parameterCount: denseShard),
             expertParallel: expertParallel,
             expertOptimizer: expertParallel == nil
                 ? nil : AdamW(config: training.optimizer, parameterCount: expertShard),
