@@ -25,6 +25,8 @@ public final class PipelineTrainer: Sendable {
     let workers: [StageWorker]
     let recorder: PipelineRecorder
     let barrier: StepBarrier
+    /// The cost model's F + B + W FLOPs of one micro-batch through the whole model (MFU's numerator).
+    let modelFLOPsPerMicroBatch: Double
 
     /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
     /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
@@ -69,9 +71,11 @@ public final class PipelineTrainer: Sendable {
             config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
             sequenceLength: training.sequenceLength)
         let compute = StageCompute(costs: costs, costModel: costModel)
+        modelFLOPsPerMicroBatch = Double(costModel.totalFLOPs)
         let pipelineRanks = schedule.deviceCount
         let recorder = PipelineRecorder(
-            deviceCount: pipelineRanks, microBatchCount: training.microBatchesPerStep, in: simulation)
+            deviceCount: pipelineRanks, gpuCount: gpus.count, microBatchCount: training.microBatchesPerStep,
+            in: simulation)
         self.recorder = recorder
         barrier = StepBarrier(participants: gpus.count, in: simulation)
         let layers = stageLayers

@@ -39,6 +39,8 @@ actor StageWorker: SimulatedActor {
     var stepStart = SimInstant.start
     var spans: [OpSpan] = []
     var losses: [(microBatch: Int, loss: Float)] = []
+    /// Where this step's time goes (`StageWorker+Accounting.swift`).
+    var accounting = StepAccounting(start: .start)
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
@@ -81,11 +83,13 @@ actor StageWorker: SimulatedActor {
         stepStart = simulation.now
         spans = []
         losses = []
+        await beginStepAccounting()
         for op in schedule.devices[rank] { try await run(op) }
         try checkDrained()
         let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
         await recorder.record(step: index, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
         try await finishStep()
+        await recordStepAccounting()
     }
 
     /// The parameters of every stage copy this worker holds, for the final comparison.
@@ -104,6 +108,7 @@ actor StageWorker: SimulatedActor {
     /// Awaits the posted receives, then runs the op's numerics and charges its time, holding its activations.
     private func computeOp(_ op: PipelineOp) async throws {
         try await awaitPostedReceives()
+        await openInterval()
         let start = simulation.now
         try await allocateActivations(for: op)
         let parts: [(StageCompute.Part, Range<Int>)]
@@ -118,6 +123,7 @@ actor StageWorker: SimulatedActor {
         }
         try await compute.charge(op, parts: parts, on: gpu)
         try await freeActivations(after: op)
+        await closeInterval(computeInterval)
         op.recordSpan(on: track, start: start, end: simulation.now, in: simulation.trace)
         spans.append(OpSpan(op: op, start: .start + (start - stepStart), end: .start + (simulation.now - stepStart)))
     }
