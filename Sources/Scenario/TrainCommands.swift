@@ -51,6 +51,7 @@ final class TrainCommands {
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
+        registerStepReport()
         registerLayout()
     }
 

@@ -148,3 +148,24 @@ import Testing
         }
     }
 }
+
+/// The mean GPU's parts: each its exact mean rounded down or up, adding up to the step time.
+@Suite struct StepTimeBreakdownMeanTests {
+    private func breakdown(_ parts: [(StepTimeBreakdown.Part, Int64)]) -> StepTimeBreakdown {
+        var result = StepTimeBreakdown()
+        for (part, ns) in parts { result[part] = .nanoseconds(ns) }
+        return result
+    }
+
+    @Test func meanPartsAreRoundedAndAddUp() {
+        let gpus = [
+            breakdown([(.compute, 3), (.bubble, 7)]), breakdown([(.compute, 4), (.bubble, 6)]),
+            breakdown([(.compute, 4), (.bubble, 5), (.ppCommunication, 1)]),
+        ]
+        let mean = StepTimeBreakdown.mean(of: gpus, total: .nanoseconds(10))
+        // Exact means 11/3, 18/3, 1/3: the leftover nanosecond goes to compute's larger fraction.
+        #expect(mean[.compute] == .nanoseconds(4) && mean[.bubble] == .nanoseconds(6))
+        #expect(mean[.ppCommunication] == .zero && mean[.remainder] == .zero)
+        #expect(mean.total == .nanoseconds(10))
+    }
+}

@@ -56,7 +56,7 @@ extension PipelineTrainer {
         }
         var report = StepReport(
             loss: loss, stepTime: stepTime, gpus: try gpuReports(record, from: start, to: end),
-            modelFLOPs: modelFLOPsPerMicroBatch * Double(training.microBatchesPerStep),
+            modelFLOPs: modelFLOPsPerMicroBatch.map { $0 * Double(training.microBatchesPerStep) },
             peakFLOPsPerSecondPerGPU: gpus.first?.spec.denseBF16FlopsPerSecond)
         report.phases = report.meanGPU?.phases ?? []
         return PipelineRunReport.Step(report: report, timeline: timeline)

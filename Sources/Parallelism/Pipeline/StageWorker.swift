@@ -72,6 +72,14 @@ actor StageWorker: SimulatedActor {
         try await gpu.allocate(12 * ownedParameterCount, .optimizerState)
     }
 
+    /// Releases what `allocateModelStates` charged, as a finished training process would (peaks stay on record).
+    func releaseModelStates() async throws {
+        let count = replicas.reduce(0) { $0 + $1.parameterCount }
+        try await gpu.free(2 * count, .parameters)
+        try await gpu.free(2 * count, .gradients)
+        try await gpu.free(12 * ownedParameterCount, .optimizerState)
+    }
+
     /// The parameters whose optimizer state this worker holds: all of its copies', or its ZeRO-1 shards.
     var ownedParameterCount: Int {
         replicas.reduce(0) { $0 + (dataParallel?.shard(of: $1.parameterCount).count ?? $1.parameterCount) }

@@ -63,16 +63,28 @@ public struct StepTimeBreakdown: Sendable, Equatable {
     /// The parts as named phases, in `Part` order.
     public var phases: [StepReport.Phase] { Part.allCases.map { .init(name: $0.phaseName, duration: self[$0]) } }
 
-    /// The per-part mean of `breakdowns` (rounded to the nanosecond), with `remainder` absorbing the rounding so
-    /// the parts still add up to `total` (at most a few ns off the true mean remainder).
+    /// The per-part mean of `breakdowns`, each GPU's parts adding up to `total`: every part is its exact mean
+    /// rounded down or up to the nanosecond (the leftover nanoseconds go to the parts with the largest
+    /// fractions), so the mean's parts add up to `total` too.
     public static func mean(of breakdowns: [StepTimeBreakdown], total: SimDuration) -> StepTimeBreakdown {
         var mean = StepTimeBreakdown()
         guard !breakdowns.isEmpty else { return mean }
-        for part in Part.allCases where part != .remainder {
-            let sum = breakdowns.reduce(Int64(0)) { $0 + $1[part].nanoseconds }
-            mean[part] = SimDuration(nanoseconds: Int64((Double(sum) / Double(breakdowns.count)).rounded()))
+        let count = Int64(breakdowns.count)
+        let sums = Part.allCases.map { part in breakdowns.reduce(Int64(0)) { $0 + $1[part].nanoseconds } }
+        for part in Part.allCases {
+            let (quotient, remainder) = sums[part.rawValue].quotientAndRemainder(dividingBy: count)
+            // Round toward negative infinity so the fractions are in [0, 1).
+            mean[part] = .nanoseconds(remainder < 0 ? quotient - 1 : quotient)
         }
-        mean[.remainder] = total - mean.total
+        let fractions = Part.allCases.map { part in sums[part.rawValue] - mean[part].nanoseconds * count }
+        let byFraction = Part.allCases.sorted { fractions[$0.rawValue] > fractions[$1.rawValue] }
+        var leftover = total.nanoseconds - mean.total.nanoseconds
+        for part in byFraction where leftover > 0 && fractions[part.rawValue] > 0 {
+            mean[part] = mean[part] + .nanoseconds(1)
+            leftover -= 1
+        }
+        // Breakdowns that do not add up to `total` keep the difference visible in the remainder.
+        mean[.remainder] = mean[.remainder] + .nanoseconds(leftover)
         return mean
     }
 }
