@@ -62,9 +62,11 @@ enum StepReportTable {
             table.add([gpu.gpuName] + memoryKinds.map { bytes(gpu.peakBytes($0.1)) })
         }
         if gpus.count > maxMemoryRows {
-            table.add(["max of all \(gpus.count)"] + memoryKinds.map { kind in
-                bytes(gpus.map { $0.peakBytes(kind.1) }.max() ?? 0)
-            })
+            table.add(
+                ["max of all \(gpus.count)"]
+                    + memoryKinds.map { kind in
+                        bytes(gpus.map { $0.peakBytes(kind.1) }.max() ?? 0)
+                    })
         }
         return table.lines()
     }

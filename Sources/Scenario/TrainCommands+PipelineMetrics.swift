@@ -12,7 +12,8 @@ extension TrainCommands {
                 lastTimeline { $0.makespan.nanoseconds }
             })
         session.register(
-            Metric("train.bubble_fraction", .number, "last step's largest per-rank idle time / makespan") { [unowned self] _ in
+            Metric("train.bubble_fraction", .number, "last step's largest per-rank idle time / makespan") {
+                [unowned self] _ in
                 lastRun { $0.pipeline?.report.steps.last?.timeline.bubbleFraction }
             })
         session.register(

@@ -9,7 +9,10 @@ extension TrainCommands {
             "train.exposed_comm", [.epCommunication, .ppCommunication],
             "last step, mean GPU: compute-idle time waiting on EP and PP communication"
         ),
-        ("train.ep_comm", [.epCommunication], "last step, mean GPU: compute-idle time inside compute ops (EP all-to-all)"),
+        (
+            "train.ep_comm", [.epCommunication],
+            "last step, mean GPU: compute-idle time inside compute ops (EP all-to-all)"
+        ),
         (
             "train.pp_comm", [.ppCommunication],
             "last step, mean GPU: compute-idle time waiting on pipeline messages already sent"

@@ -51,8 +51,8 @@ final class TrainCommands {
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
-        registerStepReport()
         registerLayout()
+        registerStepReport()
     }
 
     private func queue(_ line: CommandLine) throws {
