@@ -39,7 +39,7 @@ public actor GPU: SimulatedActor {
     }
 
     private struct Receiver {
-        let continuation: UnsafeContinuation<Tensor, Never>
+        let continuation: UnsafeContinuation<Transfer, Never>
         let process: ProcessID?
     }
 
@@ -149,16 +149,23 @@ public actor GPU: SimulatedActor {
 
     /// The next tensor `source` sent with `tag`, waiting until it has fully arrived.
     public func receive(from source: GPUID, tag: Int) async -> Tensor {
+        await receiveMessage(from: source, tag: tag).tensor
+    }
+
+    /// The next tensor `source` sent with `tag` and the instant its send started, waiting until it has fully
+    /// arrived (a receiver's wait splits there: before it the sender was not done, after it the wire was).
+    public func receiveMessage(from source: GPUID, tag: Int) async -> (tensor: Tensor, sentAt: SimInstant) {
         let key = MessageKey(source: source.index, tag: tag)
         if receivers[key] == nil, let head = inbox[key]?.first, head.deliveredAt != nil {
             popInbox(key)
-            return head.tensor
+            return (head.tensor, head.sentAt)
         }
-        return await withUnsafeContinuation { continuation in
+        let transfer = await withUnsafeContinuation { continuation in
             let process = ProcessID.current
             simulation.noteWait(process, on: "\(name) receive from \(source) tag \(tag)")
             receivers[key, default: []].append(Receiver(continuation: continuation, process: process))
         }
+        return (transfer.tensor, transfer.sentAt)
     }
 
     /// Messages from `source` with `tag` that were sent here and not yet received (arrived or not).
@@ -211,7 +218,7 @@ public actor GPU: SimulatedActor {
             receivers[key]?.removeFirst()
             if receivers[key]?.isEmpty == true { receivers[key] = nil }
             simulation.noteWait(receiver.process, on: nil)
-            receiver.continuation.resume(returning: head.tensor)
+            receiver.continuation.resume(returning: head)
         }
     }
 

@@ -43,6 +43,18 @@ public actor SMPartition: SimulatedActor {
     /// When the last kernel issued so far ends.
     public var busyUntil: SimInstant { SimInstant(nanosecondsSinceStart: busyUntilNs) }
 
+    /// The busy time the partition has executed by `instant` (now or later, with nothing enqueued in between):
+    /// `busyTime − max(0, busyUntil − instant)`.
+    ///
+    /// Exact because `enqueue` starts a kernel at `max(now, busyUntil)`: the work queued at any moment is one
+    /// contiguous block ending at `busyUntil`, and an idle gap can only open before all of it (when a kernel is
+    /// enqueued on an idle partition). So what is still ahead of `instant` is `busyUntil − instant`, and the
+    /// compute-idle time of an interval is its length minus the difference of this value at its two ends.
+    public func executedBusyTime(by instant: SimInstant) -> SimDuration {
+        let aheadNs = max(0, busyUntilNs - instant.nanosecondsSinceStart)
+        return SimDuration(nanoseconds: busyTime.nanoseconds - aheadNs)
+    }
+
     /// How long `kernel` takes on this partition's SMs.
     public func duration(of kernel: Kernel) -> SimDuration {
         let time = spec.duration(of: kernel, onSMs: smCount)

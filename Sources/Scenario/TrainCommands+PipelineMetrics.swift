@@ -12,11 +12,8 @@ extension TrainCommands {
                 lastTimeline { $0.makespan.nanoseconds }
             })
         session.register(
-            Metric("train.bubble", .number, "last step's largest per-GPU idle time, \(unitNote)") { [unowned self] _ in
-                lastTimeline { $0.bubble.nanoseconds }
-            })
-        session.register(
-            Metric("train.bubble_fraction", .number, "last step's bubble / makespan") { [unowned self] _ in
+            Metric("train.bubble_fraction", .number, "last step's largest per-rank idle time / makespan") {
+                [unowned self] _ in
                 lastRun { $0.pipeline?.report.steps.last?.timeline.bubbleFraction }
             })
         session.register(

@@ -65,6 +65,7 @@ final class TrainCommands {
         registerPipelineMetrics()
         registerDataParallelMetrics()
         registerLayout()
+        registerStepReport()
     }
 
     private func queue(_ line: CommandLine) throws {

@@ -31,7 +31,7 @@ struct MalformedLineTests {
         ("expect sim.now == 3us ± ", "t.moesim:1:23: error: missing tolerance after '±'"),
         (
             "show",
-            "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|layout|timeline|faults"
+            "t.moesim:1:1: error: missing topic: show time|trace|gpu|links|memory|route|schedule|layout|step|timeline|faults"
         ),
         ("send from=gpu0 to=gpu99 size=1MiB", "t.moesim:1:19: error: no GPU 'gpu99' (gpu0…gpu7)"),
         (

@@ -1,10 +1,19 @@
 import SimCore
 
-/// What the stage workers report after each step: the executed ops in time and the losses of the last stage.
+/// What the stage workers report after each step: the executed ops in time, the losses of the last stage, and
+/// every GPU's step accounting and HBM peaks.
 actor PipelineRecorder: SimulatedActor {
     nonisolated let simulation: Simulation
     let deviceCount: Int
+    let gpuCount: Int
     let microBatchCount: Int
+
+    /// One GPU's step as accounted.
+    struct GPURecord: Sendable {
+        var accounting: StepAccounting
+        /// Peak bytes per `MemoryKind` during the step.
+        var peakBytesByKind: [Int]
+    }
 
     /// One step as executed.
     struct StepRecord: Sendable {
@@ -12,24 +21,37 @@ actor PipelineRecorder: SimulatedActor {
         var spans: [[OpSpan]]
         /// Per micro-batch of the step (global index), its loss, once the last stage computed it.
         var losses: [Float?]
+        /// Per GPU of the trainer (p·DP + d), its accounting, once it finished the step.
+        var gpus: [GPURecord?]
     }
 
     private(set) var steps: [StepRecord] = []
 
-    init(deviceCount: Int, microBatchCount: Int, in simulation: Simulation) {
+    init(deviceCount: Int, gpuCount: Int, microBatchCount: Int, in simulation: Simulation) {
         self.simulation = simulation
         self.deviceCount = deviceCount
+        self.gpuCount = gpuCount
         self.microBatchCount = microBatchCount
     }
 
     func record(step: Int, rank: Int?, spans: [OpSpan], losses: [(microBatch: Int, loss: Float)]) {
+        grow(to: step)
+        if let rank { steps[step].spans[rank] = spans }
+        for entry in losses { steps[step].losses[entry.microBatch] = entry.loss }
+    }
+
+    func recordAccounting(step: Int, gpu: Int, accounting: StepAccounting, peakBytesByKind: [Int]) {
+        grow(to: step)
+        steps[step].gpus[gpu] = GPURecord(accounting: accounting, peakBytesByKind: peakBytesByKind)
+    }
+
+    private func grow(to step: Int) {
         while steps.count <= step {
             steps.append(
                 StepRecord(
                     spans: Array(repeating: [], count: deviceCount),
-                    losses: Array(repeating: nil, count: microBatchCount)))
+                    losses: Array(repeating: nil, count: microBatchCount),
+                    gpus: Array(repeating: nil, count: gpuCount)))
         }
-        if let rank { steps[step].spans[rank] = spans }
-        for entry in losses { steps[step].losses[entry.microBatch] = entry.loss }
     }
 }

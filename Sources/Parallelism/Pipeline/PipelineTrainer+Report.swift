@@ -12,8 +12,8 @@ extension PipelineTrainer {
             throw PipelineError.invalidSetup(
                 "the run has not finished: \(records.count) of \(training.steps) steps recorded")
         }
-        let steps = records.enumerated().map { index, record in
-            step(record, stepTime: releases[index + 1] - releases[index])
+        let steps = try records.enumerated().map { index, record in
+            try step(record, from: releases[index], to: releases[index + 1])
         }
         let copies = workers.flatMap { worker in simulation.inspect(worker) { $0.stageParameters() } }
         var parameters = ParameterSet()
@@ -47,7 +47,10 @@ extension PipelineTrainer {
             })
     }
 
-    private func step(_ record: PipelineRecorder.StepRecord, stepTime: SimDuration) -> PipelineRunReport.Step {
+    private func step(_ record: PipelineRecorder.StepRecord, from start: SimInstant, to end: SimInstant) throws
+        -> PipelineRunReport.Step
+    {
+        let stepTime = end - start
         let spans = record.spans
         let makespan = spans.joined().map { $0.end - .start }.max() ?? .zero
         let busy = spans.map { $0.reduce(SimDuration.zero) { $0 + ($1.end - $1.start) } }
@@ -62,12 +65,25 @@ extension PipelineTrainer {
             for value in record.losses { sum += value ?? 0 }
             loss = sum * (1 / Float(record.losses.count))
         }
-        let report = StepReport(
-            loss: loss, stepTime: stepTime,
-            phases: [
-                .init(name: "pipeline schedule", duration: makespan),
-                .init(name: "gradient sum and optimizer", duration: stepTime - makespan),
-            ])
+        var report = StepReport(
+            loss: loss, stepTime: stepTime, gpus: try gpuReports(record, from: start, to: end),
+            modelFLOPs: modelFLOPsPerMicroBatch.map { $0 * Double(training.microBatchesPerStep) },
+            peakFLOPsPerSecondPerGPU: gpus.first?.spec.denseBF16FlopsPerSecond)
+        report.phases = report.meanGPU?.phases ?? []
         return PipelineRunReport.Step(report: report, timeline: timeline)
+    }
+
+    /// Every GPU's accounting closed at the step's barrier releases: the parts add up to `end − start`.
+    private func gpuReports(_ record: PipelineRecorder.StepRecord, from start: SimInstant, to end: SimInstant)
+        throws -> [GPUStepReport]
+    {
+        try gpus.indices.map { index in
+            guard let entry = record.gpus[index] else {
+                throw PipelineError.invalidSetup("\(gpus[index].name) recorded no accounting for a finished step")
+            }
+            return GPUStepReport(
+                gpuName: gpus[index].name, breakdown: entry.accounting.closed(stepStart: start, stepEnd: end),
+                peakBytesByKind: entry.peakBytesByKind)
+        }
     }
 }

@@ -27,6 +27,9 @@ public final class PipelineTrainer: Sendable {
     let workers: [StageWorker]
     let recorder: PipelineRecorder
     let barrier: StepBarrier
+    /// The cost model's F + B + W FLOPs of one micro-batch through the whole model (MFU's numerator); nil
+    /// under unit costs, whose times are not the GPUs'.
+    let modelFLOPsPerMicroBatch: Double?
 
     /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
     /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
@@ -82,9 +85,11 @@ public final class PipelineTrainer: Sendable {
             config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
             sequenceLength: training.sequenceLength)
         let compute = StageCompute(costs: costs, costModel: costModel)
+        modelFLOPsPerMicroBatch = costs == .model ? Double(costModel.totalFLOPs) : nil
         let pipelineRanks = schedule.deviceCount
         let recorder = PipelineRecorder(
-            deviceCount: pipelineRanks, microBatchCount: training.microBatchesPerStep, in: simulation)
+            deviceCount: pipelineRanks, gpuCount: gpus.count, microBatchCount: training.microBatchesPerStep,
+            in: simulation)
         self.recorder = recorder
         barrier = StepBarrier(participants: gpus.count, in: simulation)
         let layers = stageLayers
@@ -248,6 +253,7 @@ public final class PipelineTrainer: Sendable {
                         try await worker.runStep(step)
                     }
                     await barrier.arrive(round: steps)
+                    try await worker.releaseModelStates()
                     // Every worker has passed the last barrier: the report reads finished state.
                     if let finish { try await finish(try report()) }
                 } catch {

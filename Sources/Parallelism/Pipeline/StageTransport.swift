@@ -8,8 +8,22 @@ import Tensors
 protocol StageTransport: Sendable {
     /// Posts `tensor` from GPU `source` to GPU `destination` under `tag`.
     func send(_ tensor: Tensor, from source: Int, to destination: Int, tag: Int, label: String) async throws
+    /// The next message `source` sent to `destination` under `tag`, with the instant it was sent.
+    func receiveMessage(from source: Int, to destination: Int, tag: Int, label: String) async throws -> StageMessage
+}
+
+/// A received stage message and the instant its sender posted it (where a receiver's wait stops being the
+/// sender's compute and becomes the transfer's, for `StepAccounting`).
+struct StageMessage: Sendable {
+    let tensor: Tensor
+    let sentAt: SimInstant
+}
+
+extension StageTransport {
     /// The next message `source` sent to `destination` under `tag`.
-    func receive(from source: Int, to destination: Int, tag: Int, label: String) async throws -> Tensor
+    func receive(from source: Int, to destination: Int, tag: Int, label: String) async throws -> Tensor {
+        try await receiveMessage(from: source, to: destination, tag: tag, label: label).tensor
+    }
 }
 
 /// Messages on the fabric: `GPU.startSend` (wire bytes follow the tensor's dtype) and `GPU.receive`.
@@ -20,8 +34,9 @@ struct FabricStageTransport: StageTransport {
         _ = try await gpus[source].startSend(tensor, to: gpus[destination].id, tag: tag)
     }
 
-    func receive(from source: Int, to destination: Int, tag: Int, label: String) async throws -> Tensor {
-        await gpus[destination].receive(from: gpus[source].id, tag: tag)
+    func receiveMessage(from source: Int, to destination: Int, tag: Int, label: String) async throws -> StageMessage {
+        let message = await gpus[destination].receiveMessage(from: gpus[source].id, tag: tag)
+        return StageMessage(tensor: message.tensor, sentAt: message.sentAt)
     }
 }
 
@@ -33,22 +48,23 @@ actor InstantStageTransport: StageTransport, SimulatedActor {
         let destination: Int
         let tag: Int
     }
-    private var mailboxes: [Key: Mailbox<Tensor>] = [:]  // lookup only, never iterated
+    private var mailboxes: [Key: Mailbox<StageMessage>] = [:]  // lookup only, never iterated
 
     init(in simulation: Simulation) { self.simulation = simulation }
 
-    private func mailbox(_ key: Key, label: String) -> Mailbox<Tensor> {
+    private func mailbox(_ key: Key, label: String) -> Mailbox<StageMessage> {
         if let existing = mailboxes[key] { return existing }
-        let created = Mailbox<Tensor>("gpu\(key.destination) <- gpu\(key.source) \(label)", in: simulation)
+        let created = Mailbox<StageMessage>("gpu\(key.destination) <- gpu\(key.source) \(label)", in: simulation)
         mailboxes[key] = created
         return created
     }
 
     func send(_ tensor: Tensor, from source: Int, to destination: Int, tag: Int, label: String) async throws {
-        await mailbox(Key(source: source, destination: destination, tag: tag), label: label).send(tensor)
+        await mailbox(Key(source: source, destination: destination, tag: tag), label: label).send(
+            StageMessage(tensor: tensor, sentAt: simulation.now))
     }
 
-    func receive(from source: Int, to destination: Int, tag: Int, label: String) async throws -> Tensor {
+    func receiveMessage(from source: Int, to destination: Int, tag: Int, label: String) async throws -> StageMessage {
         await mailbox(Key(source: source, destination: destination, tag: tag), label: label).receive()
     }
 }

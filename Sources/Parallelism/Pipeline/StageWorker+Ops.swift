@@ -59,8 +59,10 @@ extension StageWorker {
             throw PipelineError.brokenSchedule("rank \(rank) sends the \(transfer) before computing it")
         }
         let destination = try schedule.device(of: transfer.consumer)
+        await openInterval()
         try await transport.send(
             tensor, from: rank, to: destination, tag: tags.tag(of: transfer), label: transfer.description)
+        await closeInterval(.send(communication: .ppCommunication))
     }
 
     /// Waits for every receive posted since the last compute op, in posting order.
@@ -69,9 +71,11 @@ extension StageWorker {
         pendingReceives = []
         for transfer in posted {
             let source = try schedule.device(of: transfer.producer)
-            let tensor = try await transport.receive(
+            await openInterval()
+            let message = try await transport.receiveMessage(
                 from: source, to: rank, tag: tags.tag(of: transfer), label: transfer.description)
-            inbox[transfer] = tensor.withDType(.fp32)
+            await closeInterval(.wait(sentAt: message.sentAt, communication: .ppCommunication))
+            inbox[transfer] = message.tensor.withDType(.fp32)
         }
     }
 

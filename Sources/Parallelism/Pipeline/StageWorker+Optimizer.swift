@@ -7,6 +7,13 @@ extension StageWorker {
     /// and clears the gradients.
     func finishStep() async throws {
         try await sumMirroredGradients()
+        await openInterval()
+        try await updateParameters()
+        await closeInterval(.update)
+    }
+
+    /// ZeRO-1 over the DP group, or AdamW on every copy's whole gradient.
+    private func updateParameters() async throws {
         if let dataParallel {
             try await zeroOneStep(dataParallel)
             return
@@ -34,20 +41,24 @@ extension StageWorker {
                 replica.isPhantom
                 ? try Tensor(phantom: [replica.parameterCount])
                 : try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
+            await openInterval()
             try await transport.send(
                 flat, from: rank, to: partner,
                 tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: replica.direction),
                 label: "gradients of stage \(replica.stageIndex) \(replica.direction)")
+            await closeInterval(.send(communication: .dpCommunication))
         }
         for index in replicas.indices {
             let replica = replicas[index]
             let other: PipelineDirection = replica.direction == .down ? .up : .down
-            let received = try await transport.receive(
-                from: mirrorRank(of: replica), to: rank,
-                tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
+            let partner = try mirrorRank(of: replica)
+            await openInterval()
+            let received = try await transport.receiveMessage(
+                from: partner, to: rank, tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
                 label: "gradients of stage \(replica.stageIndex) \(other)")
+            await closeInterval(.wait(sentAt: received.sentAt, communication: .dpCommunication))
             guard !replica.isPhantom else { continue }
-            let theirs = try replica.gradients.unflattened(received.scalars())
+            let theirs = try replica.gradients.unflattened(received.tensor.scalars())
             let (down, up) = replica.direction == .down ? (replica.gradients, theirs) : (theirs, replica.gradients)
             var sum = ParameterSet()
             for (mine, mirrored) in zip(down.entries, up.entries) {

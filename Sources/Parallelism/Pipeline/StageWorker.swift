@@ -44,6 +44,8 @@ actor StageWorker: SimulatedActor {
     var stepStart = SimInstant.start
     var spans: [OpSpan] = []
     var losses: [(microBatch: Int, loss: Float)] = []
+    /// Where this step's time goes (`StageWorker+Accounting.swift`).
+    var accounting = StepAccounting(start: .start)
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
@@ -76,17 +78,27 @@ actor StageWorker: SimulatedActor {
         try await gpu.allocate(12 * ownedParameterCount, .optimizerState)
     }
 
+    /// Releases what `allocateModelStates` charged, as a finished training process would (peaks stay on record).
+    func releaseModelStates() async throws {
+        let count = replicas.reduce(0) { $0 + $1.parameterCount }
+        try await gpu.free(2 * count, .parameters)
+        try await gpu.free(2 * count, .gradients)
+        try await gpu.free(12 * ownedParameterCount, .optimizerState)
+    }
+
     /// Runs step `index`: every op of the rank's list in order, then the optimizer.
     func runStep(_ index: Int) async throws {
         step = index
         stepStart = simulation.now
         spans = []
         losses = []
+        await beginStepAccounting()
         for op in schedule.devices[rank] { try await run(op) }
         try checkDrained()
         let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
         await recorder.record(step: index, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
         try await finishStep()
+        await recordStepAccounting()
     }
 
     /// The parameters of every stage copy this worker holds, for the final comparison.
@@ -105,11 +117,13 @@ actor StageWorker: SimulatedActor {
     /// Awaits the posted receives, then runs the op's numerics and charges its time, holding its activations.
     private func computeOp(_ op: PipelineOp) async throws {
         try await awaitPostedReceives()
+        await openInterval()
         let start = simulation.now
         try await allocateActivations(for: op)
         let parts = try await work(of: op, label: GanttChart.label(op))
         try await compute.charge(op, parts: parts, on: gpu)
         try await freeActivations(after: op)
+        await closeInterval(computeInterval)
         op.recordSpan(on: track, start: start, end: simulation.now, in: simulation.trace)
         spans.append(OpSpan(op: op, start: .start + (start - stepStart), end: .start + (simulation.now - stepStart)))
     }

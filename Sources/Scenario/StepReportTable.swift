@@ -1,0 +1,96 @@
+import Foundation
+import Hardware
+import Parallelism
+import SimCore
+
+/// `show step`'s text: one step's time by part for the mean GPU and the slowest one, MFU, and HBM peaks per
+/// kind per GPU.
+enum StepReportTable {
+    /// GPUs listed in the HBM table before the rest are summed up in one line.
+    static let maxMemoryRows = 32
+    static let memoryKinds: [(String, MemoryKind)] = [
+        ("parameters", .parameters), ("gradients", .gradients), ("optimizer state", .optimizerState),
+        ("activations", .activations),
+    ]
+
+    /// The lines for step `index` (from 0) of a run of `stepCount` steps.
+    static func lines(_ step: StepReport, index: Int, of stepCount: Int) -> [String] {
+        let loss = step.loss.map { ", loss " + Quantity.compactNumber(Double($0)) } ?? ""
+        var lines = [
+            "step \(index) of \(stepCount) (from 0): step time \(time(step.stepTime))\(loss)"
+                + (step.gpus.isEmpty ? "" : ", \(step.gpus.count) GPUs")
+        ]
+        guard let mean = step.meanGPU, let slowest = step.slowestGPU else {
+            return lines + phaseTable(step) + ["per-GPU accounting, MFU and HBM by kind: pipeline train runs only"]
+        }
+        if let mfu = step.modelFLOPsUtilization, let flops = step.modelFLOPs, let peak = step.peakFLOPsPerSecondPerGPU {
+            lines.append(
+                "MFU \(percent(mfu)) = \(scaledFLOPs(flops))FLOP model FLOPs (F + B + W of every micro-batch) / "
+                    + "(\(step.gpus.count) GPUs × \(scaledFLOPs(peak))FLOP/s dense BF16 × \(time(step.stepTime)))")
+        }
+        let slow = step.gpus[slowest]
+        var table = TextTable([
+            .init("part", .left), .init("mean GPU"), .init("%"), .init("slowest (\(slow.gpuName))"), .init("%"),
+        ])
+        func row(_ name: String, _ a: SimDuration, _ b: SimDuration) {
+            table.add([name, time(a), share(a, of: step.stepTime), time(b), share(b, of: step.stepTime)])
+        }
+        for part in StepTimeBreakdown.Part.allCases {
+            row(part.phaseName, mean[part], slow.breakdown[part])
+        }
+        row("step time", mean.total, slow.breakdown.total)
+        row("exposed communication (ep + pp)", mean.exposedCommunication, slow.breakdown.exposedCommunication)
+        lines += table.lines()
+        lines.append("HBM peak per GPU during the step:")
+        lines += memoryTable(step.gpus)
+        return lines
+    }
+
+    /// The phases of a step without per-GPU accounting (the data-parallel trainer's).
+    private static func phaseTable(_ step: StepReport) -> [String] {
+        guard !step.phases.isEmpty else { return [] }
+        var table = TextTable([.init("phase", .left), .init("time"), .init("%")])
+        for phase in step.phases {
+            table.add([phase.name, time(phase.duration), share(phase.duration, of: step.stepTime)])
+        }
+        return table.lines()
+    }
+
+    private static func memoryTable(_ gpus: [GPUStepReport]) -> [String] {
+        var table = TextTable([.init("gpu", .left)] + memoryKinds.map { .init($0.0) })
+        for gpu in gpus.prefix(maxMemoryRows) {
+            table.add([gpu.gpuName] + memoryKinds.map { bytes(gpu.peakBytes($0.1)) })
+        }
+        if gpus.count > maxMemoryRows {
+            table.add(
+                ["max of all \(gpus.count)"]
+                    + memoryKinds.map { kind in
+                        bytes(gpus.map { $0.peakBytes(kind.1) }.max() ?? 0)
+                    })
+        }
+        return table.lines()
+    }
+
+    static func time(_ duration: SimDuration) -> String { Quantity.format(Double(duration.nanoseconds), .time) }
+
+    static func bytes(_ count: Int) -> String { Quantity.format(Double(count), .bytes) }
+
+    /// `part / total` in percent with one decimal.
+    static func share(_ part: SimDuration, of total: SimDuration) -> String {
+        total > .zero ? String(format: "%.1f", 100 * (part / total)) : "-"
+    }
+
+    /// A fraction as a percentage with four significant digits: `41.23%`, `0.0001234%`.
+    static func percent(_ fraction: Double) -> String {
+        String(format: "%.4g", 100 * fraction) + "%"
+    }
+
+    /// `1.234 G`, `989 T`: FLOPs with an SI prefix (then `FLOP` or `FLOP/s`).
+    static func scaledFLOPs(_ value: Double) -> String {
+        let prefixes: [(Double, String)] = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+        guard let (scale, prefix) = prefixes.first(where: { value >= $0.0 }) else {
+            return Quantity.compactNumber(value) + " "
+        }
+        return Quantity.compactNumber(value / scale) + " " + prefix
+    }
+}
