@@ -27,6 +27,18 @@ public struct Route: Sendable, CustomStringConvertible {
 
     /// `gpu0 -> gpu0.comm.out -> gpu0.nvlink.out -> node0.nvswitch.port3.out -> gpu3 (nvlink)`.
     public var description: String {
-        ([source.description] + linkNames + [destination.description]).joined(separator: " -> ") + " (\(kind.rawValue))"
+        // Built by appending (every send records it): the same text as joining the names with " -> ".
+        var text = source.description
+        text.reserveCapacity(32 * (links.count + 2))
+        for link in links {
+            text += " -> "
+            text += link.name
+        }
+        text += " -> "
+        text += destination.description
+        text += " ("
+        text += kind.rawValue
+        text += ")"
+        return text
     }
 }
