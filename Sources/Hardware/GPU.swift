@@ -188,7 +188,7 @@ public actor GPU: SimulatedActor {
         }
         return await withUnsafeContinuation { continuation in
             let process = ProcessID.current
-            simulation.noteWait(process, on: "\(name) receive from \(source) tag \(tag)")
+            simulation.noteWait(process, describedBy: self, source.index, tag)
             receivers[key, default: []].append(Receiver(continuation: continuation, process: process))
         }
     }
@@ -250,6 +250,13 @@ public actor GPU: SimulatedActor {
     private func popInbox(_ key: MessageKey) {
         inbox[key]?.removeFirst()
         if inbox[key]?.isEmpty == true { inbox[key] = nil }
+    }
+}
+
+extension GPU: WaitDescribing {
+    /// `gpu3 receive from gpu0 tag 1` for a wait noted with source index 0 and tag 1 (the deadlock report).
+    public nonisolated func waitDescription(_ first: Int, _ second: Int) -> String {
+        "\(name) receive from \(GPUID(first)) tag \(second)"
     }
 }
 

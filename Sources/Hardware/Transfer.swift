@@ -110,8 +110,13 @@ final class Transfer: @unchecked Sendable {
         if deliveredAt != nil { return }
         await withUnsafeContinuation { continuation in
             let process = ProcessID.current
-            simulation.noteWait(process, on: "delivery of \(source)->\(destinationID) tag \(tag)")
+            simulation.noteWait(process, describedBy: self, 0, 0)
             waiters.append((continuation, process))
         }
     }
+}
+
+extension Transfer: WaitDescribing {
+    /// `delivery of gpu0->gpu3 tag 1`, for the deadlock report.
+    func waitDescription(_ first: Int, _ second: Int) -> String { "delivery of \(source)->\(destinationID) tag \(tag)" }
 }
