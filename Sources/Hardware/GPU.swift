@@ -139,13 +139,13 @@ public actor GPU: SimulatedActor {
         recordSend(transfer, to: destination, route: &cached)
         fabric.ledger.noteSent(transfer)
         // The destination and the links share this GPU's executor: enter them synchronously.
-        target.assumeIsolated { $0.expect(transfer) }
+        target.enter { $0.expect(transfer) }
         if let first = route.links.first {
-            first.assumeIsolated { link in
+            first.enter { link in
                 for _ in 0..<chunkCount { link.accept(transfer, hop: 0, readyAtNs: nowNs) }
             }
         } else {
-            target.assumeIsolated { $0.chunkArrived(transfer, atNs: nowNs) }
+            target.enter { $0.chunkArrived(transfer, atNs: nowNs) }
         }
         return SendHandle(transfer: transfer, simulation: simulation)
     }

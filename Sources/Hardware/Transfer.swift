@@ -81,9 +81,9 @@ final class Transfer: @unchecked Sendable {
     func forward(fromHop hop: Int, arrivingAtNs: Int64) {
         let next = hop + 1
         if next < route.links.count {
-            route.links[next].assumeIsolated { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
+            route.links[next].enter { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
         } else {
-            destination.assumeIsolated { $0.chunkArrived(self, atNs: arrivingAtNs) }
+            destination.enter { $0.chunkArrived(self, atNs: arrivingAtNs) }
         }
     }
 
