@@ -153,11 +153,18 @@ public final class TraceRecorder: @unchecked Sendable {
 
     /// The index of `text` in the string table; a new string is hashed in when first seen.
     func intern(_ text: String) -> Int32 {
-        if let index = stringIndex[text] { return index }
-        let index = Int32(strings.count)
+        let next = Int32(strings.count)
+        // One hash-table probe: the slot is claimed for `next` when the text is new.
+        let index = Self.claim(&stringIndex[text, default: -1], next)
+        guard index == next else { return index }
         strings.append(text)
-        stringIndex[text] = index
         hasher.combine(text)
         return index
+    }
+
+    /// The index in `slot`, or `next` written there when the slot is new (-1).
+    private static func claim(_ slot: inout Int32, _ next: Int32) -> Int32 {
+        if slot < 0 { slot = next }
+        return slot
     }
 }
