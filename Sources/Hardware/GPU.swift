@@ -33,6 +33,15 @@ public actor GPU: SimulatedActor {
     /// Messages whose last chunk is on its final wire, by arrival instant.
     private var deliveries = TimedQueue<Transfer>()
 
+    /// Standard routes by destination index, with their printed paths' trace strings (see `cachedRoute`).
+    private var routes: [Int: CachedRoute] = [:]  // lookup only, never iterated
+
+    private struct CachedRoute {
+        let route: Route
+        /// The trace string index of `route.description`, -1 until first recorded.
+        var pathIndex: Int32 = -1
+    }
+
     private struct MessageKey: Hashable {
         let source: Int
         let tag: Int
@@ -113,7 +122,8 @@ public actor GPU: SimulatedActor {
         }
         let bytes = wireBytes ?? tensor.byteCount
         let target = try fabric.gpu(destination)
-        let route = try fabric.route(from: id, to: destination)
+        var cached = try cachedRoute(to: destination)
+        let route = cached.route
         let spec = fabric.spec
         let chunkCount =
             route.links.isEmpty
@@ -126,23 +136,45 @@ public actor GPU: SimulatedActor {
             sentAt: simulation.now)
         transfer.sourceTraceTrack = sendTrack
         transfer.sendTraceRecord = simulation.trace.storesEvents ? simulation.trace.nextRecordIndex : -1
-        simulation.trace.instant(
-            sendTrack, "send", at: simulation.now,
-            args: [
-                "bytes": .int(Int64(transfer.bytes)), "dst": .int(Int64(destination.index)), "tag": .int(Int64(tag)),
-                "chunks": .int(Int64(chunkCount)), "path": .string(route.description),
-            ])
+        recordSend(transfer, to: destination, route: &cached)
         fabric.ledger.noteSent(transfer)
         // The destination and the links share this GPU's executor: enter them synchronously.
-        target.assumeIsolated { $0.expect(transfer) }
+        target.enter { $0.expect(transfer) }
         if let first = route.links.first {
-            first.assumeIsolated { link in
+            first.enter { link in
                 for _ in 0..<chunkCount { link.accept(transfer, hop: 0, readyAtNs: nowNs) }
             }
         } else {
-            target.assumeIsolated { $0.chunkArrived(transfer, atNs: nowNs) }
+            target.enter { $0.chunkArrived(transfer, atNs: nowNs) }
         }
         return SendHandle(transfer: transfer, simulation: simulation)
+    }
+
+    /// The route to `destination` with its printed path's trace string once recorded: the cluster's standard
+    /// route comes from the cache while no link is down, any other from the fabric.
+    private func cachedRoute(to destination: GPUID) throws -> CachedRoute {
+        guard fabric.downLinkCount == 0 else { return CachedRoute(route: try fabric.route(from: id, to: destination)) }
+        if let known = routes[destination.index] { return known }
+        let entry = CachedRoute(route: try fabric.route(from: id, to: destination))
+        routes[destination.index] = entry
+        return entry
+    }
+
+    /// The send instant on lane `sends`, whose `path` argument prints the route (built once per standard route).
+    private func recordSend(_ transfer: Transfer, to destination: GPUID, route cached: inout CachedRoute) {
+        let trace = simulation.trace
+        trace.beginInstant(sendTrack, TraceNames.send, atNs: simulation.executor.nowNs)
+        trace.addArgument(TraceNames.bytes, Int64(transfer.bytes))
+        trace.addArgument(TraceNames.destination, Int64(destination.index))
+        trace.addArgument(TraceNames.tag, Int64(transfer.tag))
+        trace.addArgument(TraceNames.chunks, Int64(transfer.chunkCount))
+        if cached.pathIndex >= 0 {
+            trace.addArgument(TraceNames.path, interned: cached.pathIndex)
+        } else {
+            cached.pathIndex = trace.addArgument(TraceNames.path, cached.route.description)
+            if cached.route.kind != .detour, fabric.downLinkCount == 0 { routes[destination.index] = cached }
+        }
+        trace.endRecord()
     }
 
     // MARK: - Receiving
@@ -162,7 +194,7 @@ public actor GPU: SimulatedActor {
         }
         let transfer = await withUnsafeContinuation { continuation in
             let process = ProcessID.current
-            simulation.noteWait(process, on: "\(name) receive from \(source) tag \(tag)")
+            simulation.noteWait(process, describedBy: self, source.index, tag)
             receivers[key, default: []].append(Receiver(continuation: continuation, process: process))
         }
         return (transfer.tensor, transfer.sentAt)
@@ -225,6 +257,13 @@ public actor GPU: SimulatedActor {
     private func popInbox(_ key: MessageKey) {
         inbox[key]?.removeFirst()
         if inbox[key]?.isEmpty == true { inbox[key] = nil }
+    }
+}
+
+extension GPU: WaitDescribing {
+    /// `gpu3 receive from gpu0 tag 1` for a wait noted with source index 0 and tag 1 (the deadlock report).
+    public nonisolated func waitDescription(_ first: Int, _ second: Int) -> String {
+        "\(name) receive from \(GPUID(first)) tag \(second)"
     }
 }
 

@@ -169,13 +169,12 @@ public actor Link: SimulatedActor {
         }
         inService = nil
         stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
-        simulation.trace.span(
-            track, "chunk", start: SimInstant(nanosecondsSinceStart: startNs),
-            end: SimInstant(nanosecondsSinceStart: endNs),
-            args: [
-                "bytes": .int(Int64(bytes)), "src": .int(Int64(transfer.source.index)),
-                "dst": .int(Int64(transfer.destinationID.index)),
-            ])
+        let trace = simulation.trace
+        trace.beginSpan(track, TraceNames.chunk, startNs: startNs, endNs: endNs)
+        trace.addArgument(TraceNames.bytes, Int64(bytes))
+        trace.addArgument(TraceNames.source, Int64(transfer.source.index))
+        trace.addArgument(TraceNames.destination, Int64(transfer.destinationID.index))
+        trace.endRecord()
         if transfer.queuedChunks[flow.hop] > 0 { flows.append(flow) }
         let damage = testingDamage
         testingDamage = nil

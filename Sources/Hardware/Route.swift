@@ -27,6 +27,23 @@ public struct Route: Sendable, CustomStringConvertible {
 
     /// `gpu0 -> gpu0.comm.out -> gpu0.nvlink.out -> node0.nvswitch.port3.out -> gpu3 (nvlink)`.
     public var description: String {
-        ([source.description] + linkNames + [destination.description]).joined(separator: " -> ") + " (\(kind.rawValue))"
+        // Built as UTF-8 bytes (sends record it): the same text as joining the names with " -> ".
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * (links.count + 2))
+        func append(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes.append(contentsOf: $0) }
+        }
+        append(source.description)
+        for link in links {
+            append(" -> ")
+            append(link.name)
+        }
+        append(" -> ")
+        append(destination.description)
+        append(" (")
+        append(kind.rawValue)
+        append(")")
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -80,9 +80,12 @@ public actor SMPartition: SimulatedActor {
         busyUntilNs = startNs + time.nanoseconds
         kernelCount += 1
         busyTime = busyTime + time
-        simulation.trace.span(
-            track, kernel.name, start: SimInstant(nanosecondsSinceStart: startNs), end: busyUntil,
-            args: ["flops": .double(kernel.flops), "bytes": .int(Int64(kernel.hbmBytes)), "sms": .int(Int64(smCount))])
+        let trace = simulation.trace
+        trace.beginSpan(track, named: kernel.name, startNs: startNs, endNs: busyUntilNs)
+        trace.addArgument(TraceNames.flops, kernel.flops)
+        trace.addArgument(TraceNames.bytes, Int64(kernel.hbmBytes))
+        trace.addArgument(TraceNames.smCount, Int64(smCount))
+        trace.endRecord()
         return busyUntil
     }
 

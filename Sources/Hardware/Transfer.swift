@@ -81,9 +81,9 @@ final class Transfer: @unchecked Sendable {
     func forward(fromHop hop: Int, arrivingAtNs: Int64) {
         let next = hop + 1
         if next < route.links.count {
-            route.links[next].assumeIsolated { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
+            route.links[next].enter { $0.accept(self, hop: next, readyAtNs: arrivingAtNs) }
         } else {
-            destination.assumeIsolated { $0.chunkArrived(self, atNs: arrivingAtNs) }
+            destination.enter { $0.chunkArrived(self, atNs: arrivingAtNs) }
         }
     }
 
@@ -110,8 +110,13 @@ final class Transfer: @unchecked Sendable {
         if deliveredAt != nil { return }
         await withUnsafeContinuation { continuation in
             let process = ProcessID.current
-            simulation.noteWait(process, on: "delivery of \(source)->\(destinationID) tag \(tag)")
+            simulation.noteWait(process, describedBy: self, 0, 0)
             waiters.append((continuation, process))
         }
     }
+}
+
+extension Transfer: WaitDescribing {
+    /// `delivery of gpu0->gpu3 tag 1`, for the deadlock report.
+    func waitDescription(_ first: Int, _ second: Int) -> String { "delivery of \(source)->\(destinationID) tag \(tag)" }
 }

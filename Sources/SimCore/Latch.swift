@@ -22,6 +22,11 @@ public actor Latch: SimulatedActor {
     /// Returns once the latch is open.
     public func wait() async {
         if isOpen { return }
-        await withUnsafeContinuation { waiters.append($0, in: simulation, waitingOn: "latch '\(name)'") }
+        await withUnsafeContinuation { waiters.append($0, in: simulation, waitingOn: self) }
     }
+}
+
+extension Latch: WaitDescribing {
+    /// `latch 'NAME'`, for the deadlock report.
+    public nonisolated func waitDescription(_ first: Int, _ second: Int) -> String { "latch '\(name)'" }
 }

@@ -26,6 +26,11 @@ public actor Mailbox<Message: Sendable>: SimulatedActor {
     /// The oldest message, waiting for one if none is queued.
     public func receive() async -> Message {
         if let message = messages.popFirst() { return message }
-        return await withUnsafeContinuation { receivers.append($0, in: simulation, waitingOn: "mailbox '\(name)'") }
+        return await withUnsafeContinuation { receivers.append($0, in: simulation, waitingOn: self) }
     }
+}
+
+extension Mailbox: WaitDescribing {
+    /// `mailbox 'NAME'`, for the deadlock report.
+    public nonisolated func waitDescription(_ first: Int, _ second: Int) -> String { "mailbox '\(name)'" }
 }

@@ -12,7 +12,7 @@ final class ProcessTable {
     private struct Entry {
         var name: String
         var isAlive = true
-        var waitsOn: String?
+        var waitsOn: WaitReason?
         /// The process's task, kept so `Simulation.cancel` and `shutdown` can cancel it.
         var task: Task<Void, Never>?
     }
@@ -45,13 +45,13 @@ final class ProcessTable {
 
     func name(of id: ProcessID) -> String { entries[id.rawValue].name }
 
-    func setWait(_ id: ProcessID, on resource: String?) { entries[id.rawValue].waitsOn = resource }
+    func setWait(_ id: ProcessID, on resource: WaitReason?) { entries[id.rawValue].waitsOn = resource }
 
     func deadlockReport() -> DeadlockReport {
         let waiters = entries.filter(\.isAlive).map { entry in
             DeadlockReport.Waiter(
                 process: entry.name,
-                waitsOn: entry.waitsOn ?? "something outside the simulation's primitives (e.g. a child task)")
+                waitsOn: entry.waitsOn?.text ?? "something outside the simulation's primitives (e.g. a child task)")
         }
         return DeadlockReport(waiters: waiters)
     }

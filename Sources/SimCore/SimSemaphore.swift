@@ -21,11 +21,16 @@ public actor SimSemaphore: SimulatedActor {
             availablePermits -= 1
             return
         }
-        await withUnsafeContinuation { waiters.append($0, in: simulation, waitingOn: "semaphore '\(name)'") }
+        await withUnsafeContinuation { waiters.append($0, in: simulation, waitingOn: self) }
     }
 
     /// Returns one permit, handing it straight to the longest waiter if there is one.
     public func release() {
         if !waiters.resumeFirst(returning: (), in: simulation) { availablePermits += 1 }
     }
+}
+
+extension SimSemaphore: WaitDescribing {
+    /// `semaphore 'NAME'`, for the deadlock report.
+    public nonisolated func waitDescription(_ first: Int, _ second: Int) -> String { "semaphore '\(name)'" }
 }

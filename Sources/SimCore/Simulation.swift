@@ -83,7 +83,14 @@ public final class Simulation: @unchecked Sendable {
     /// Records that the current process waits on `resource` (nil: waits no more). Used by the primitives.
     public func noteWait(_ process: ProcessID?, on resource: String?) {
         guard let process else { return }
-        processes.setWait(process, on: resource)
+        processes.setWait(process, on: resource.map(WaitReason.text))
+    }
+
+    /// Records that the current process waits on what `object` describes from `first` and `second` when a
+    /// report asks (no words are built on the way).
+    public func noteWait(_ process: ProcessID?, describedBy object: any WaitDescribing, _ first: Int, _ second: Int) {
+        guard let process else { return }
+        processes.setWait(process, on: .described(object, first, second))
     }
 
     // MARK: - Driving

@@ -19,8 +19,15 @@ public struct StableHasher: Sendable {
 
     /// Mixes the UTF-8 bytes of `text` in, then its length.
     public mutating func combine(_ text: String) {
-        for byte in text.utf8 { state = (state ^ UInt64(byte)) &* StableHasher.prime }
-        combine(UInt64(text.utf8.count))
+        var text = text
+        // One pass over contiguous UTF-8 (native strings always are), the same bytes in the same order.
+        let count = text.withUTF8 { bytes in
+            var state = self.state
+            for byte in bytes { state = (state ^ UInt64(byte)) &* StableHasher.prime }
+            self.state = state
+            return bytes.count
+        }
+        combine(UInt64(count))
     }
 
     /// The final hash (an avalanche of the state).

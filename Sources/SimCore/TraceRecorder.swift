@@ -36,9 +36,13 @@ public final class TraceRecorder: @unchecked Sendable {
     private var stringIndex: [String: Int32] = [:]  // lookup only, never iterated
     private(set) var tracks: [Track] = []
     private var trackIndex: [Int64: Int32] = [:]  // lookup only, never iterated
-    private(set) var records: [Record] = []
-    private(set) var storedArgs: [StoredArg] = []
-    private var hasher = StableHasher()
+    var records: [Record] = []
+    var storedArgs: [StoredArg] = []
+    var hasher = StableHasher()
+    /// Per `TraceName` slot: its string index in this recorder, -1 until first used.
+    var nameSlots: [Int32] = []
+    /// The record `beginSpan`/`beginInstant` started (see `TraceRecorder+Fast.swift`).
+    var pending = Record(isSpan: false, track: 0, name: 0, startNs: 0, endNs: 0, argsStart: 0, argsCount: 0)
     /// Unhashed annotations (message flows, counter samples): see `TraceRecorder+Annotations.swift`.
     var annotations = Annotations()
     /// Events recorded so far (stored or not).
@@ -106,11 +110,7 @@ public final class TraceRecorder: @unchecked Sendable {
         _ args: KeyValuePairs<String, TraceValue>
     ) {
         let nameIndex = intern(name)
-        eventCount += 1
-        hasher.combine(UInt64(isSpan ? 1 : 2) << 32 | UInt64(UInt32(track.rawValue)))
-        hasher.combine(UInt64(nameIndex))
-        hasher.combine(startNs)
-        hasher.combine(endNs)
+        hashHeader(isSpan: isSpan, track, nameIndex, startNs: startNs, endNs: endNs)
         let argsStart = Int32(storedArgs.count)
         for (key, value) in args {
             let stored = store(value)
@@ -125,6 +125,16 @@ public final class TraceRecorder: @unchecked Sendable {
                 argsStart: argsStart, argsCount: Int32(args.count)))
     }
 
+    /// Counts one event and hashes its kind, track, name and times.
+    @inline(__always)
+    func hashHeader(isSpan: Bool, _ track: TraceTrackID, _ nameIndex: Int32, startNs: Int64, endNs: Int64) {
+        eventCount += 1
+        hasher.combine(UInt64(isSpan ? 1 : 2) << 32 | UInt64(UInt32(track.rawValue)))
+        hasher.combine(UInt64(nameIndex))
+        hasher.combine(startNs)
+        hasher.combine(endNs)
+    }
+
     private func store(_ value: TraceValue) -> StoredValue {
         switch value {
         case .int(let int): .int(int)
@@ -133,7 +143,7 @@ public final class TraceRecorder: @unchecked Sendable {
         }
     }
 
-    private func hashValue(_ stored: StoredValue) {
+    func hashValue(_ stored: StoredValue) {
         switch stored {
         case .int(let int): hasher.combine(int)
         case .double(let double): hasher.combine(double.bitPattern)
@@ -142,12 +152,19 @@ public final class TraceRecorder: @unchecked Sendable {
     }
 
     /// The index of `text` in the string table; a new string is hashed in when first seen.
-    private func intern(_ text: String) -> Int32 {
-        if let index = stringIndex[text] { return index }
-        let index = Int32(strings.count)
+    func intern(_ text: String) -> Int32 {
+        let next = Int32(strings.count)
+        // One hash-table probe: the slot is claimed for `next` when the text is new.
+        let index = Self.claim(&stringIndex[text, default: -1], next)
+        guard index == next else { return index }
         strings.append(text)
-        stringIndex[text] = index
         hasher.combine(text)
         return index
+    }
+
+    /// The index in `slot`, or `next` written there when the slot is new (-1).
+    private static func claim(_ slot: inout Int32, _ next: Int32) -> Int32 {
+        if slot < 0 { slot = next }
+        return slot
     }
 }

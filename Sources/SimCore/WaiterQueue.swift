@@ -9,10 +9,11 @@ struct WaiterQueue<Value: Sendable> {
 
     /// Parks the current task's `continuation` until `resumeFirst` hands it a value.
     mutating func append(
-        _ continuation: UnsafeContinuation<Value, Never>, in simulation: Simulation, waitingOn resource: String
+        _ continuation: UnsafeContinuation<Value, Never>, in simulation: Simulation,
+        waitingOn resource: any WaitDescribing
     ) {
         let process = ProcessID.current
-        simulation.noteWait(process, on: resource)
+        simulation.noteWait(process, describedBy: resource, 0, 0)
         waiters.append((continuation, process))
     }
 

@@ -64,17 +64,29 @@ extension Tensor {
     public static func largest(
         _ k: Int, in row: ArraySlice<Float>, where include: (Int) -> Bool = { _ in true }
     ) -> [Int] {
-        var chosen: [Int] = []
-        chosen.reserveCapacity(k + 1)
-        for (offset, value) in row.enumerated() where include(offset) {
-            // Strictly greater moves ahead, so an equal value keeps the lower index in front.
-            var position = chosen.count
-            while position > 0, value > row[row.startIndex + chosen[position - 1]] { position -= 1 }
-            if position < k {
-                chosen.insert(offset, at: position)
-                if chosen.count > k { chosen.removeLast() }
+        guard k > 0 else { return [] }
+        // One spare slot: a newcomer shifts the kept ones right, and whatever lands in slot k drops out.
+        var chosen = [Int](repeating: 0, count: k + 1)
+        var count = 0
+        row.withUnsafeBufferPointer { values in
+            chosen.withUnsafeMutableBufferPointer { kept in
+                for offset in values.indices {
+                    let value = values[offset]
+                    // Full and not above the last kept: it would land at position k and drop out (a NaN too).
+                    if count == k, !(value > values[kept[k - 1]]) { continue }
+                    guard include(offset) else { continue }
+                    // Strictly greater moves ahead, so an equal value keeps the lower index in front.
+                    var position = count
+                    while position > 0, value > values[kept[position - 1]] {
+                        kept[position] = kept[position - 1]
+                        position -= 1
+                    }
+                    kept[position] = offset
+                    if count < k { count += 1 }
+                }
             }
         }
+        chosen.removeLast(k + 1 - count)
         return chosen
     }
 
