@@ -36,7 +36,10 @@ struct TrainBenchmark: ParsableCommand {
             "small model, \(layers) layers, \(ModelPreset.small.sequencesPerMicroBatch * ModelPreset.small.sequenceLength) "
                 + "tokens per micro-batch, PP=\(stages) EP=\(ep) ZeRO-1, m=\(microBatches) per pipeline group, H800, "
                 + (real ? "real values" : "phantom"))
-        print(row("nodes", "schedule", "overlap", "step time", "wall", "events", "events/s"))
+        print(
+            row(
+                "nodes", "schedule", "overlap", "step time", "EP exposed", "PP exposed", "DP comm", "bubble", "MFU",
+                "wall", "events", "events/s"))
         for count in nodes {
             for (kind, overlap) in [
                 (PipelineScheduleKind.dualPipe, true), (.dualPipe, false), (.oneFOneB, false), (.zeroBubbleH1, false),
@@ -68,15 +71,19 @@ struct TrainBenchmark: ParsableCommand {
         let wall = clock.now - start
         guard stop == .finished else { throw ValidationError("\(schedule.name) stopped: \(stop)") }
         let step = try trainer.report().steps[0].report
+        guard let mean = step.meanGPU, let mfu = step.modelFLOPsUtilization else {
+            throw ValidationError("\(schedule.name): the step report has no accounting")
+        }
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
         print(
             row(
                 "\(nodes)", schedule.name, kind == .dualPipe ? (overlap ? "on" : "off") : "-", "\(step.stepTime)",
-                String(format: "%.2f s", seconds), "\(simulation.eventCount)",
-                String(format: "%.0f", Double(simulation.eventCount) / seconds)))
+                "\(mean[.epCommunication])", "\(mean[.ppCommunication])", "\(mean[.dpCommunication])",
+                "\(mean[.bubble])", String(format: "%.2f %%", mfu * 100), String(format: "%.2f s", seconds),
+                "\(simulation.eventCount)", String(format: "%.0f", Double(simulation.eventCount) / seconds)))
     }
 
-    /// The cells padded to columns of 12 characters.
+    /// The cells padded to columns of 12 characters (exposed communication: the mean GPU's, see `show step`).
     private func row(_ cells: String...) -> String {
         cells.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
     }
