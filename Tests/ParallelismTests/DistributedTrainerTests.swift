@@ -131,6 +131,16 @@ import Testing
                     + CollectivePlan.evenSplit(experts, into: 2)[r]
             }
             #expect(Array(first.peaks[gpu].prefix(3)) == [2 * local, 2 * local, 12 * owned], "\(kind) gpu\(gpu)")
+            // Activations: the schedule's peak count of in-flight micro-batches × one micro-batch's bytes (1F1B:
+            // one stage per rank; DualPipe's ranks hold the embedding and the head stage, of different sizes).
+            let perMicroBatch = first.report.activationBytesPerMicroBatch[gpu]
+            if kind == .oneFOneB, let bytes = perMicroBatch.first {
+                let count = try schedule.analyze(
+                    durations: OpDurations(
+                        forward: .microseconds(1), backwardInput: .microseconds(1), backwardWeight: .microseconds(1))
+                ).peakActivations[p]
+                #expect(first.peaks[gpu][3] == count * bytes, "gpu\(gpu)")
+            }
         }
     }
 
@@ -179,5 +189,31 @@ import Testing
         // The forward's dispatch (payload) runs while the backward's MLP B and W occupy the compute SMs.
         #expect(dispatch.0 < expertsW.1 && dispatch.1 > expertsB.0, "dispatch \(dispatch)")
         #expect(combine.0 < attentionB.1 && combine.1 > attentionB.0, "combine \(combine) vs \(attentionB)")
+    }
+
+    /// `commSMCount` moves every GPU's split when the run starts: fewer compute SMs stretch the kernels (small
+    /// model, phantom); the numbers stay the same (tiny model, real).
+    @Test func commSMsMoveTheSplit() throws {
+        func run(_ commSMs: Int?, preset: ModelPreset) throws -> (SimDuration, [Int], ParameterSet) {
+            let simulation = Simulation(seed: 0)
+            let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 1), in: simulation)
+            let schedule = try PipelineSchedule.generate(.oneFOneB, stages: 2, microBatches: 2)
+            var training = tinyTraining(microBatches: 2, steps: 1)
+            training.sequenceLength = preset.sequenceLength
+            training.sequencesPerMicroBatch = preset.sequencesPerMicroBatch
+            let trainer = try PipelineTrainer(
+                schedule: schedule, config: try preset.config(layers: 2), training: training, costs: .model,
+                gpus: Array(cluster.gpus.prefix(2)), phantom: preset != .tiny, commSMCount: commSMs)
+            trainer.start()
+            #expect(simulation.run() == .finished)
+            let split = cluster.gpus.prefix(2).map { gpu in simulation.inspect(gpu.compute) { $0.smCount } }
+            let report = try trainer.report()
+            return (try #require(report.steps.first?.report.stepTime), split, report.parameters)
+        }
+        let (defaultTime, defaultSplit, _) = try run(nil, preset: .small)
+        let (fewerTime, fewerSplit, _) = try run(100, preset: .small)
+        #expect(defaultSplit == [112, 112] && fewerSplit == [32, 32])
+        #expect(fewerTime > defaultTime)
+        #expect(try run(100, preset: .tiny).2 == run(nil, preset: .tiny).2)
     }
 }
