@@ -31,7 +31,7 @@ final class Transfer: @unchecked Sendable {
     /// The message's number in its fabric's ledger, in send order.
     var serial = 0
     private(set) var deliveredAt: SimInstant?
-    private var waiters: [(continuation: UnsafeContinuation<Void, Never>, process: ProcessID?)] = []
+    private var waiters: [(waiter: CancellableWaiter<Void>, process: ProcessID?)] = []
 
     init(tensor: Tensor, bytes: Int, tag: Int, route: Route, destination: GPU, chunkCount: Int, sentAt: SimInstant) {
         self.source = route.source
@@ -98,20 +98,29 @@ final class Transfer: @unchecked Sendable {
         deliveryCount += 1
         guard deliveredAt == nil else { return }
         deliveredAt = time
-        for waiter in waiters {
-            simulation.noteWait(waiter.process, on: nil)
-            waiter.continuation.resume()
+        for entry in waiters where entry.waiter.resume(returning: ()) {
+            simulation.noteWait(entry.process, on: nil)
         }
         waiters.removeAll()
     }
 
-    /// Returns once the message is delivered.
-    func waitDelivered(in simulation: Simulation) async {
+    /// Processes waiting for the delivery now.
+    var waiterCount: Int { waiters.count }
+
+    /// Returns once the message is delivered; throws `CancellationError` if the task is cancelled first (and
+    /// leaves no waiter behind).
+    func waitDelivered(in simulation: Simulation) async throws {
         if deliveredAt != nil { return }
-        await withUnsafeContinuation { continuation in
-            let process = ProcessID.current
-            simulation.noteWait(process, on: "delivery of \(source)->\(destinationID) tag \(tag)")
-            waiters.append((continuation, process))
+        let waiter = CancellableWaiter<Void>()
+        let process = ProcessID.current
+        simulation.noteWait(process, on: "delivery of \(source)->\(destinationID) tag \(tag)")
+        waiters.append((waiter, process))
+        do {
+            try await waiter.wait()
+        } catch {
+            simulation.noteWait(process, on: nil)
+            waiters.removeAll { $0.waiter === waiter }
+            throw error
         }
     }
 }

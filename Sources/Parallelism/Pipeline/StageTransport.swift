@@ -21,7 +21,7 @@ struct FabricStageTransport: StageTransport {
     }
 
     func receive(from source: Int, to destination: Int, tag: Int, label: String) async throws -> Tensor {
-        await gpus[destination].receive(from: gpus[source].id, tag: tag)
+        try await gpus[destination].receive(from: gpus[source].id, tag: tag)
     }
 }
 
