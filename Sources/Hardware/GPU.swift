@@ -193,11 +193,13 @@ public actor GPU: SimulatedActor {
     /// Counts in one chunk that gets here at `atNs`; the last one completes the message then.
     func chunkArrived(_ transfer: Transfer, atNs: Int64) {
         guard transfer.noteChunkArrived() else {
-            if transfer.arrivedChunks > transfer.chunkCount { fabric.ledger.noteExtraChunk(transfer) }
+            let message = transfer.root
+            if message.completedChunks > message.chunkCount { fabric.ledger.noteExtraChunk(message) }
             return
         }
-        if atNs <= simulation.executor.nowNs { return complete(transfer) }
-        guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
+        let message = transfer.root
+        if atNs <= simulation.executor.nowNs { return complete(message) }
+        guard let token = deliveries.insert(message, readyAtNs: atNs) else { return }
         Task { await self.deliver(token: token) }
     }
 
