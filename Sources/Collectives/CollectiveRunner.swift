@@ -105,7 +105,7 @@ public struct CollectiveRunner: Sendable {
                 let message = parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts)
                 sends.append(try await gpu.startSend(message, to: communicator.ranks[peer], tag: tagBase + tag))
             case .receive(let indices, let peer, let tag, let combine):
-                let message = await gpu.receive(from: communicator.ranks[peer], tag: tagBase + tag)
+                let message = try await gpu.receive(from: communicator.ranks[peer], tag: tagBase + tag)
                 try CollectiveError.require(
                     message.elementCount == program.elementCount(of: indices), "rank \(rank) message from rank \(peer)",
                     message, "expected \(program.elementCount(of: indices)) elements")
@@ -122,12 +122,12 @@ public struct CollectiveRunner: Sendable {
                 blocks[block] = try take(block).scaled(by: factor)
             case .waitSends(let leaving):
                 while sends.count - delivered > leaving {
-                    await sends[delivered].wait()
+                    try await sends[delivered].wait()
                     delivered += 1
                 }
             }
         }
-        for handle in sends[delivered...] { await handle.wait() }
+        for handle in sends[delivered...] { try await handle.wait() }
         let parts = try program.outputBlocks.map(take)
         guard parts.count > 1 else { return try parts.first ?? Self.empty(like: input) }
         return try Tensor.concatenatingRows(parts)

@@ -11,6 +11,8 @@ public struct ConservationReport: Sendable, Equatable, CustomStringConvertible {
     public var deliveredCount = 0
     /// Undelivered messages, all accounted for (held at down links, or in flight while work remains).
     public var undeliveredCount = 0
+    /// Chunks resent around links that went down under them (`Fabric.resendAround`).
+    public var resentChunkCount = 0
     /// Whether nothing was left to run (then every undelivered message must sit at a down link).
     public var isQuiescent = false
     /// What broke, each naming the link, message or GPU; empty when every check held.
@@ -25,8 +27,9 @@ public struct ConservationReport: Sendable, Equatable, CustomStringConvertible {
                 + (violations.count > 8 ? "; and \(violations.count - 8) more" : "")
         }
         let pending = undeliveredCount > 0 ? ", \(undeliveredCount) on their way" : ""
+        let resent = resentChunkCount > 0 ? " (\(resentChunkCount) chunk(s) resent around down links)" : ""
         return "conservation holds: \(linkCount) links (bytes in = bytes out), \(sentCount) messages sent, "
-            + "\(deliveredCount) delivered exactly once\(pending), HBM of \(gpuCount) GPUs consistent"
+            + "\(deliveredCount) delivered exactly once\(pending)\(resent), HBM of \(gpuCount) GPUs consistent"
     }
 }
 
@@ -43,6 +46,7 @@ extension Cluster {
         let ledger = fabric.ledger
         report.sentCount = ledger.sentCount
         report.deliveredCount = ledger.deliveredCount
+        report.resentChunkCount = ledger.resentChunkCount
         report.violations += ledger.anomalies
         if ledger.anomalyCount > ledger.anomalies.count {
             report.violations.append("\(ledger.anomalyCount - ledger.anomalies.count) more broken deliveries")
@@ -65,11 +69,15 @@ extension Cluster {
             let stats = link.statistics
             let held = link.held.chunks
             var problems: [String] = []
-            if link.chunksIn != stats.chunkCount + held {
+            let dropped = link.droppedChunks
+            let droppedNote = dropped > 0 ? " (and \(dropped) dropped for a resend)" : ""
+            if link.chunksIn != stats.chunkCount + held + dropped {
                 problems.append(
-                    "link \(link.name): \(link.chunksIn) chunks in, \(stats.chunkCount) out and \(held) held")
-            } else if held == 0 && link.bytesIn != stats.bytes {
-                problems.append("link \(link.name): \(link.bytesIn) bytes in, \(stats.bytes) bytes out")
+                    "link \(link.name): \(link.chunksIn) chunks in, \(stats.chunkCount) out and \(held) held"
+                        + droppedNote)
+            } else if held == 0 && link.bytesIn != stats.bytes + link.droppedBytes {
+                problems.append(
+                    "link \(link.name): \(link.bytesIn) bytes in, \(stats.bytes) bytes out" + droppedNote)
             }
             if quiescent && held > 0 && link.isUp {
                 problems.append("link \(link.name) is up but holds \(held) chunk(s) with nothing left to run")

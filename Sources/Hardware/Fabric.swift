@@ -89,6 +89,7 @@ final class Fabric: @unchecked Sendable {
         downLinkCount += up ? -1 : 1
         detours.removeAll()
         link.assumeIsolated { $0.setUp(up) }
+        if !up { resendAround(link) }
     }
 
     /// The path from `source` to `destination`: the cluster's routing rule, or while that crosses a down link

@@ -30,6 +30,8 @@ public actor GPU: SimulatedActor {
     private let sendTrack: TraceTrackID
     private var inbox: [MessageKey: Deque<Transfer>] = [:]  // lookup only, never iterated
     private var receivers: [MessageKey: Deque<Receiver>] = [:]  // lookup only, never iterated
+    /// Receivers filed in `receivers`, over every key.
+    private var receiverCount = 0
     /// Messages whose last chunk is on its final wire, by arrival instant.
     private var deliveries = TimedQueue<Transfer>()
 
@@ -48,7 +50,7 @@ public actor GPU: SimulatedActor {
     }
 
     private struct Receiver {
-        let continuation: UnsafeContinuation<Transfer, Never>
+        let waiter: CancellableWaiter<Transfer>
         let process: ProcessID?
     }
 
@@ -108,7 +110,7 @@ public actor GPU: SimulatedActor {
     /// tensor's `byteCount`) is what crosses the links, e.g. FP8 plus scales for a tensor stored as Float.
     public func send(_ tensor: Tensor, to destination: GPUID, tag: Int, wireBytes: Int? = nil) async throws {
         let handle = try startSend(tensor, to: destination, tag: tag, wireBytes: wireBytes)
-        await handle.wait()
+        try await handle.wait()
     }
 
     /// Starts sending `tensor` to `destination` and returns at once; `wait()` on the handle for delivery.
@@ -179,26 +181,45 @@ public actor GPU: SimulatedActor {
 
     // MARK: - Receiving
 
-    /// The next tensor `source` sent with `tag`, waiting until it has fully arrived.
-    public func receive(from source: GPUID, tag: Int) async -> Tensor {
-        await receiveMessage(from: source, tag: tag).tensor
+    /// The next tensor `source` sent with `tag`, waiting until it has fully arrived. Throws
+    /// `CancellationError` if the task is cancelled while it waits (the message stays for the next receive).
+    public func receive(from source: GPUID, tag: Int) async throws -> Tensor {
+        try await receiveMessage(from: source, tag: tag).tensor
     }
 
     /// The next tensor `source` sent with `tag` and the instant its send started, waiting until it has fully
     /// arrived (a receiver's wait splits there: before it the sender was not done, after it the wire was).
-    public func receiveMessage(from source: GPUID, tag: Int) async -> (tensor: Tensor, sentAt: SimInstant) {
+    /// Throws `CancellationError` as `receive` does.
+    public func receiveMessage(from source: GPUID, tag: Int) async throws -> (tensor: Tensor, sentAt: SimInstant) {
         let key = MessageKey(source: source.index, tag: tag)
         if receivers[key] == nil, let head = inbox[key]?.first, head.deliveredAt != nil {
             popInbox(key)
             return (head.tensor, head.sentAt)
         }
-        let transfer = await withUnsafeContinuation { continuation in
-            let process = ProcessID.current
-            simulation.noteWait(process, describedBy: self, source.index, tag)
-            receivers[key, default: []].append(Receiver(continuation: continuation, process: process))
+        let waiter = CancellableWaiter<Transfer>()
+        let process = ProcessID.current
+        simulation.noteWait(process, describedBy: self, source.index, tag)
+        receivers[key, default: []].append(Receiver(waiter: waiter, process: process))
+        receiverCount += 1
+        let transfer: Transfer
+        do {
+            transfer = try await waiter.wait()
+        } catch {
+            // Cancelled: leave no receiver behind, and hand an arrived message on to the next one in line.
+            simulation.noteWait(process, on: nil)
+            if let index = receivers[key]?.firstIndex(where: { $0.waiter === waiter }) {
+                receivers[key]?.remove(at: index)
+                if receivers[key]?.isEmpty == true { receivers[key] = nil }
+                receiverCount -= 1
+            }
+            handOver(key)
+            throw error
         }
         return (transfer.tensor, transfer.sentAt)
     }
+
+    /// Receivers waiting now, over every source and tag (0 once every receive returned or was cancelled).
+    public var waitingReceiverCount: Int { receiverCount }
 
     /// Messages from `source` with `tag` that were sent here and not yet received (arrived or not).
     public func pendingMessageCount(from source: GPUID, tag: Int) -> Int {
@@ -213,11 +234,13 @@ public actor GPU: SimulatedActor {
     /// Counts in one chunk that gets here at `atNs`; the last one completes the message then.
     func chunkArrived(_ transfer: Transfer, atNs: Int64) {
         guard transfer.noteChunkArrived() else {
-            if transfer.arrivedChunks > transfer.chunkCount { fabric.ledger.noteExtraChunk(transfer) }
+            let message = transfer.root
+            if message.completedChunks > message.chunkCount { fabric.ledger.noteExtraChunk(message) }
             return
         }
-        if atNs <= simulation.executor.nowNs { return complete(transfer) }
-        guard let token = deliveries.insert(transfer, readyAtNs: atNs) else { return }
+        let message = transfer.root
+        if atNs <= simulation.executor.nowNs { return complete(message) }
+        guard let token = deliveries.insert(message, readyAtNs: atNs) else { return }
         Task { await self.deliver(token: token) }
     }
 
@@ -244,13 +267,18 @@ public actor GPU: SimulatedActor {
                 bytes: transfer.bytes, tag: transfer.tag, sendRecord: transfer.sendTraceRecord)
         }
         fabric.ledger.noteDelivered(transfer)
-        let key = MessageKey(source: transfer.source.index, tag: transfer.tag)
+        handOver(MessageKey(source: transfer.source.index, tag: transfer.tag))
+    }
+
+    /// Hands arrived messages of `key` to its waiting receivers in send order (skipping cancelled ones).
+    private func handOver(_ key: MessageKey) {
         while let head = inbox[key]?.first, head.deliveredAt != nil, let receiver = receivers[key]?.first {
-            popInbox(key)
             receivers[key]?.removeFirst()
             if receivers[key]?.isEmpty == true { receivers[key] = nil }
+            receiverCount -= 1
+            guard receiver.waiter.resume(returning: head) else { continue }
+            popInbox(key)
             simulation.noteWait(receiver.process, on: nil)
-            receiver.continuation.resume(returning: head)
         }
     }
 

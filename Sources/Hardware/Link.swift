@@ -28,6 +28,9 @@ public actor Link: SimulatedActor {
     public private(set) var chunksIn = 0
     /// Bytes of the chunks handed to this link so far.
     public private(set) var bytesIn = 0
+    /// Chunks this link dropped while down because their message's rest was resent around it, and their bytes.
+    public private(set) var droppedChunks = 0
+    public private(set) var droppedBytes = 0
     /// Test-only damage to the next chunk the link serialises, for checking the conservation checks.
     var testingDamage: TestingDamage?
 
@@ -116,6 +119,30 @@ public actor Link: SimulatedActor {
         return (chunks, transfers)
     }
 
+    /// Drops the chunks of `transfer` (at position `hop` of its route) that are queued here and every one that
+    /// reaches this link from now on: the rest of the message was resent around it. The chunk on the wire
+    /// finishes.
+    func drop(_ transfer: Transfer, hop: Int) {
+        transfer.cut(atHop: hop)
+        var bytes = 0
+        var chunks = 0
+        let queued = transfer.queuedChunks[hop]
+        // Queued chunks are the next ones to start, in order: size them as `takeChunk` would.
+        for index in 0..<queued { bytes += transfer.chunkBytes(transfer.startedChunks[hop] + index) }
+        chunks += queued
+        transfer.queuedChunks[hop] = 0
+        flows.removeAll { $0.transfer === transfer }
+        let arrivals = arriving.removeAll { $0.transfer === transfer }
+        for index in 0..<arrivals { bytes += transfer.chunkBytes(transfer.startedChunks[hop] + queued + index) }
+        chunks += arrivals
+        noteDropped(chunks, bytes: bytes)
+    }
+
+    private func noteDropped(_ chunks: Int, bytes: Int) {
+        droppedChunks += chunks
+        droppedBytes += bytes
+    }
+
     private func hopOf(_ transfer: Transfer) -> Int { transfer.route.links.firstIndex { $0 === self } ?? 0 }
 
     // MARK: - Transmitter
@@ -123,7 +150,9 @@ public actor Link: SimulatedActor {
     /// Queues the next chunk of `transfer`, at position `hop` of its route; it reaches the port at `readyAtNs`.
     func accept(_ transfer: Transfer, hop: Int, readyAtNs: Int64) {
         chunksIn += 1
-        bytesIn += transfer.noteChunkAccepted(atHop: hop)
+        let bytes = transfer.noteChunkAccepted(atHop: hop)
+        bytesIn += bytes
+        if transfer.isCut(atHop: hop) { return noteDropped(1, bytes: bytes) }
         guard let token = arriving.insert(Flow(transfer: transfer, hop: hop), readyAtNs: readyAtNs) else { return }
         Task { await self.transmit(token: token) }
     }

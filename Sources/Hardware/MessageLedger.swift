@@ -41,12 +41,27 @@ final class MessageLedger: @unchecked Sendable {
     /// Records a chunk arriving at the destination beyond the message's chunk count.
     func noteExtraChunk(_ transfer: Transfer) {
         noteAnomaly(
-            "\(transfer.label): \(transfer.arrivedChunks) chunks arrived at \(transfer.destinationID), "
+            "\(transfer.label): \(transfer.completedChunks) chunks arrived at \(transfer.destinationID), "
                 + "but it was sent as \(transfer.chunkCount)")
     }
 
     /// Messages sent and not yet delivered, in send order.
     var undelivered: [Transfer] { pending.compactMap { $0 } }
+
+    /// Resends of undelivered messages' remainders around down links, in the order they were made.
+    private var resends: [Transfer] = []
+    /// Chunks resent so far, over every message.
+    private(set) var resentChunkCount = 0
+
+    /// Records `resend`, which carries part of an undelivered message around a down link (not a new message).
+    func noteResend(_ resend: Transfer) {
+        resends.removeAll { $0.root.deliveredAt != nil }
+        resends.append(resend)
+        resentChunkCount += resend.chunkCount
+    }
+
+    /// Every transfer still on its way: undelivered messages in send order, then their resends.
+    var inFlight: [Transfer] { undelivered + resends.filter { $0.root.deliveredAt == nil } }
 
     private func noteAnomaly(_ text: String) {
         anomalyCount += 1

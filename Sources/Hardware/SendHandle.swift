@@ -16,8 +16,12 @@ public struct SendHandle: Sendable, CustomStringConvertible {
     /// When the last chunk reached the destination, or nil while in flight.
     public var deliveredAt: SimInstant? { transfer.deliveredAt }
 
-    /// Returns once the whole message has reached the destination GPU.
-    public func wait() async { await transfer.waitDelivered(in: simulation) }
+    /// Returns once the whole message has reached the destination GPU; throws `CancellationError` if the task
+    /// is cancelled while it waits.
+    public func wait() async throws { try await transfer.waitDelivered(in: simulation) }
+
+    /// Processes waiting for this message's delivery now.
+    public var waiterCount: Int { transfer.waiterCount }
 
     /// `gpu0 -> gpu3 tag 1: 1048576 bytes in 4 chunks, path gpu0 -> gpu0.comm.out -> … -> gpu3 (nvlink)`.
     public var description: String {

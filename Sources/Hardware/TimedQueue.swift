@@ -36,6 +36,13 @@ struct TimedQueue<Item> {
         return first.item
     }
 
+    /// Removes the items `matching` says so; returns how many.
+    mutating func removeAll(where matching: (Item) -> Bool) -> Int {
+        let before = items.count
+        items.removeAll { matching($0.item) }
+        return before - items.count
+    }
+
     /// The items not yet popped, in ready order.
     var pendingItems: [Item] { items.map(\.item) }
 

@@ -25,13 +25,22 @@ final class Transfer: @unchecked Sendable {
     private(set) var startedChunks: [Int]
     /// Chunks handed to each hop's link.
     private(set) var acceptedChunks: [Int]
+    /// Chunks of this transfer that reached the destination over its own route.
     private(set) var arrivedChunks = 0
+    /// Chunks of the message counted in at the destination, its resends' included (on the root only).
+    private(set) var completedChunks = 0
+    /// The message whose remainder this transfer resends around a down link; nil for a message as sent.
+    var parent: Transfer?
+    /// Chunks that may still cross this transfer's whole route; the others were resent (`Fabric.resendAround`).
+    var allowedThroughChunks: Int
+    /// Hops whose (down) link drops this transfer's chunks: what had not started there went on a resend.
+    private(set) var cutHops: [Int] = []
     /// Times the message was marked delivered (exactly one once it has arrived).
     private(set) var deliveryCount = 0
     /// The message's number in its fabric's ledger, in send order.
     var serial = 0
     private(set) var deliveredAt: SimInstant?
-    private var waiters: [(continuation: UnsafeContinuation<Void, Never>, process: ProcessID?)] = []
+    private var waiters: [(waiter: CancellableWaiter<Void>, process: ProcessID?)] = []
 
     init(tensor: Tensor, bytes: Int, tag: Int, route: Route, destination: GPU, chunkCount: Int, sentAt: SimInstant) {
         self.source = route.source
@@ -43,6 +52,7 @@ final class Transfer: @unchecked Sendable {
         self.bytes = bytes
         self.chunkCount = chunkCount
         self.sentAt = sentAt
+        allowedThroughChunks = chunkCount
         queuedChunks = [Int](repeating: 0, count: route.links.count)
         startedChunks = queuedChunks
         acceptedChunks = queuedChunks
@@ -87,10 +97,23 @@ final class Transfer: @unchecked Sendable {
         }
     }
 
-    /// Counts one chunk in at the destination; true when it was the last.
+    /// The message as sent: the transfer itself, or the one its resends go back to.
+    var root: Transfer { parent?.root ?? self }
+
+    /// Whether the link at `hop` drops this transfer's chunks (it went down and the rest was resent).
+    @inline(__always)
+    func isCut(atHop hop: Int) -> Bool { !cutHops.isEmpty && cutHops.contains(hop) }
+
+    /// Marks the link at `hop` as dropping this transfer's chunks from now on.
+    func cut(atHop hop: Int) { if !cutHops.contains(hop) { cutHops.append(hop) } }
+
+    /// Counts one chunk of this transfer in at the destination and credits it to the message; true when that
+    /// was the message's last chunk.
     func noteChunkArrived() -> Bool {
         arrivedChunks += 1
-        return arrivedChunks == chunkCount
+        let message = root
+        message.completedChunks += 1
+        return message.completedChunks == message.chunkCount
     }
 
     /// Marks the message delivered at `time` and wakes everyone waiting for it.
@@ -98,20 +121,29 @@ final class Transfer: @unchecked Sendable {
         deliveryCount += 1
         guard deliveredAt == nil else { return }
         deliveredAt = time
-        for waiter in waiters {
-            simulation.noteWait(waiter.process, on: nil)
-            waiter.continuation.resume()
+        for entry in waiters where entry.waiter.resume(returning: ()) {
+            simulation.noteWait(entry.process, on: nil)
         }
         waiters.removeAll()
     }
 
-    /// Returns once the message is delivered.
-    func waitDelivered(in simulation: Simulation) async {
+    /// Processes waiting for the delivery now.
+    var waiterCount: Int { waiters.count }
+
+    /// Returns once the message is delivered; throws `CancellationError` if the task is cancelled first (and
+    /// leaves no waiter behind).
+    func waitDelivered(in simulation: Simulation) async throws {
         if deliveredAt != nil { return }
-        await withUnsafeContinuation { continuation in
-            let process = ProcessID.current
-            simulation.noteWait(process, describedBy: self, 0, 0)
-            waiters.append((continuation, process))
+        let waiter = CancellableWaiter<Void>()
+        let process = ProcessID.current
+        simulation.noteWait(process, describedBy: self, 0, 0)
+        waiters.append((waiter, process))
+        do {
+            try await waiter.wait()
+        } catch {
+            simulation.noteWait(process, on: nil)
+            waiters.removeAll { $0.waiter === waiter }
+            throw error
         }
     }
 }

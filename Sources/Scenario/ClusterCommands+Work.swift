@@ -124,7 +124,7 @@ extension ClusterCommands {
             try await source.send(tensor, to: destination.id, tag: tag)
         }
         simulation.spawn(name: "receive \(source.name)->\(destination.name) #\(tag)") {
-            let received = await destination.receive(from: source.id, tag: tag)
+            let received = try await destination.receive(from: source.id, tag: tag)
             let record = TransferLog.Record(
                 source: source.id.index, destination: destination.id.index, bytes: received.byteCount, start: start,
                 end: simulation.now, valuesMatch: received == tensor, name: name)

@@ -64,7 +64,9 @@ final class MemoryCommands {
         guard let token = line.option("params") else {
             throw line.error("missing argument params=N (a parameter count, e.g. params=7.5e9)", at: line.command)
         }
-        guard let value = Double(token.text), value.isFinite, value >= 1, value <= Self.maxParameters,
+        // Digits, a point and an exponent only: Double would also read hex (0x10), "inf" and "nan".
+        let isDecimal = token.text.allSatisfy { "0123456789.eE+-".contains($0) }
+        guard isDecimal, let value = Double(token.text), value.isFinite, value >= 1, value <= Self.maxParameters,
             value == value.rounded()
         else {
             throw line.error(

@@ -56,8 +56,8 @@ struct FabricBenchmark: ParsableCommand {
                 for j in 0..<messages {
                     handles.append(try await gpu.startSend(message, to: peer(of: index, j, 1), tag: j))
                 }
-                for j in 0..<messages { _ = await gpu.receive(from: peer(of: index, j, -1), tag: j) }
-                for handle in handles { await handle.wait() }
+                for j in 0..<messages { _ = try await gpu.receive(from: peer(of: index, j, -1), tag: j) }
+                for handle in handles { try await handle.wait() }
             }
         }
         let buildSeconds = (wallClock.now - buildStart).secondsValue

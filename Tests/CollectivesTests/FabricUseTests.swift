@@ -126,7 +126,7 @@ struct FabricUseTests {
         }
         let busy = try nodeCommunicator(size: 2)
         let waiting = try busy.gpu(rank: 0)
-        busy.cluster.simulation.spawn(name: "waiter") { _ = await waiting.receive(from: GPUID(1), tag: 99) }
+        busy.cluster.simulation.spawn(name: "waiter") { _ = try await waiting.receive(from: GPUID(1), tag: 99) }
         #expect(
             throws: CollectiveError.invalidArgument(
                 name: "live process count", value: "1",

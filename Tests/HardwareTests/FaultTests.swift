@@ -95,7 +95,7 @@ struct FaultTests {
         let message = try phantomMessage(bytes: 400_000)
         let (source, destination) = (cluster.gpus[0], cluster.gpus[3])
         simulation.spawn(name: "sender") { try await source.send(message, to: destination.id, tag: 7) }
-        simulation.spawn(name: "receiver") { _ = await destination.receive(from: source.id, tag: 7) }
+        simulation.spawn(name: "receiver") { _ = try await destination.receive(from: source.id, tag: 7) }
         guard case .blocked(let report) = simulation.run() else {
             Issue.record("expected a blocked run")
             return

@@ -31,10 +31,10 @@ struct TensorMessageTests {
             try await gpu0.send(sent, to: GPUID(13), tag: 1)
             try await gpu0.send(phantom, to: GPUID(13), tag: 2)
         }
-        simulation.spawn(name: "receiver3") { await received.set(0, await gpu3.receive(from: GPUID(0), tag: 1)) }
+        simulation.spawn(name: "receiver3") { await received.set(0, try await gpu3.receive(from: GPUID(0), tag: 1)) }
         simulation.spawn(name: "receiver13") {
-            await received.set(2, await gpu13.receive(from: GPUID(0), tag: 2))
-            await received.set(1, await gpu13.receive(from: GPUID(0), tag: 1))
+            await received.set(2, try await gpu13.receive(from: GPUID(0), tag: 2))
+            await received.set(1, try await gpu13.receive(from: GPUID(0), tag: 1))
         }
         #expect(simulation.run() == .finished)
         let values = simulation.inspect(received) { $0.values }
@@ -57,8 +57,8 @@ struct TensorMessageTests {
         simulation.spawn(name: "sender") {
             let first = try await gpu0.startSend(big, to: GPUID(1), tag: 0)
             let second = try await gpu0.startSend(small, to: GPUID(1), tag: 0)
-            await second.wait()
-            await first.wait()
+            try await second.wait()
+            try await first.wait()
             #expect((second.deliveredAt ?? .start) < (first.deliveredAt ?? .start))
             #expect(
                 second.description
@@ -67,8 +67,8 @@ struct TensorMessageTests {
             #expect(first.chunkCount == 4 && first.bytes == 16_000_000)
         }
         simulation.spawn(name: "receiver") {
-            let a = await gpu1.receive(from: GPUID(0), tag: 0)
-            let b = await gpu1.receive(from: GPUID(0), tag: 0)
+            let a = try await gpu1.receive(from: GPUID(0), tag: 0)
+            let b = try await gpu1.receive(from: GPUID(0), tag: 0)
             await order.set(0, [a.elementCount, b.elementCount])
         }
         #expect(simulation.run() == .finished)
@@ -83,7 +83,7 @@ struct TensorMessageTests {
         let gpu4 = cluster.gpus[4]
         let message = try Tensor(shape: [2], values: [1, 2], dtype: .bf16)
         simulation.spawn(name: "sender") { try await cluster.gpus[2].send(message, to: GPUID(4), tag: 5) }
-        simulation.spawn(name: "receiver") { _ = await gpu4.receive(from: GPUID(2), tag: 6) }
+        simulation.spawn(name: "receiver") { _ = try await gpu4.receive(from: GPUID(2), tag: 6) }
         guard case .blocked(let report) = simulation.run() else {
             Issue.record("an unmatched receive did not block")
             return

@@ -42,7 +42,7 @@ extension Cluster {
             simulation.spawn(name: "send\(index)") {
                 try await clock.sleep(until: SimInstant(nanosecondsSinceStart: send.startNs))
                 let handle = try await source.startSend(message, to: GPUID(send.to), tag: index)
-                await handle.wait()
+                try await handle.wait()
                 await collector.set(index, handle.deliveredAt ?? .start)
             }
         }

@@ -44,8 +44,10 @@ struct TopologyTests {
                 for peer in 0..<count where peer != gpu.id.index {
                     handles.append(try await gpu.startSend(tensors[peer], to: GPUID(peer), tag: 0))
                 }
-                for peer in 0..<count where peer != gpu.id.index { _ = await gpu.receive(from: GPUID(peer), tag: 0) }
-                for handle in handles { await handle.wait() }
+                for peer in 0..<count where peer != gpu.id.index {
+                    _ = try await gpu.receive(from: GPUID(peer), tag: 0)
+                }
+                for handle in handles { try await handle.wait() }
             }
         }
         guard simulation.run() == .finished else { throw TestFailure("all-to-all did not finish") }

@@ -18,10 +18,10 @@ struct WireBytesTests {
         let (gpu0, gpu1) = (cluster.gpus[0], cluster.gpus[1])
         simulation.spawn(name: "sender") {
             let handle = try await gpu0.startSend(tensor, to: GPUID(1), tag: 7, wireBytes: wire)
-            await handle.wait()
+            try await handle.wait()
             await handles.set(0, handle)
         }
-        simulation.spawn(name: "receiver") { await received.set(0, await gpu1.receive(from: GPUID(0), tag: 7)) }
+        simulation.spawn(name: "receiver") { await received.set(0, try await gpu1.receive(from: GPUID(0), tag: 7)) }
         #expect(simulation.run() == .finished)
         let handle = try #require(simulation.inspect(handles) { $0.values[0] })
         #expect(handle.bytes == wire)

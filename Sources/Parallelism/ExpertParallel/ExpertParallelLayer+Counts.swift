@@ -40,7 +40,7 @@ extension ExpertParallelLayer {
             placement.nodeOfRank[$0] != home && placement.localIndexOfRank[$0] == placement.localIndexOfRank[rank]
         }
         for source in remoteSources {
-            let message = await gpu.receive(from: ids[source], tag: tag(tagBase, EPLegs.counts, source))
+            let message = try await gpu.receive(from: ids[source], tag: tag(tagBase, EPLegs.counts, source))
             for target in members[home] where target != rank {
                 handles.append(
                     try await gpu.startSend(message, to: ids[target], tag: tag(tagBase, EPLegs.countsRelay, source)))
@@ -49,13 +49,13 @@ extension ExpertParallelLayer {
         }
         for source in 0..<placement.rankCount where source != rank && !remoteSources.contains(source) {
             if placement.nodeOfRank[source] == home {
-                _ = await gpu.receive(from: ids[source], tag: tag(tagBase, EPLegs.counts, source))
+                _ = try await gpu.receive(from: ids[source], tag: tag(tagBase, EPLegs.counts, source))
             } else {
                 let proxy = placement.proxy(of: source, onNode: home)
-                _ = await gpu.receive(from: ids[proxy], tag: tag(tagBase, EPLegs.countsRelay, source))
+                _ = try await gpu.receive(from: ids[proxy], tag: tag(tagBase, EPLegs.countsRelay, source))
             }
         }
-        for handle in handles { await handle.wait() }
+        for handle in handles { try await handle.wait() }
         return try await exchange.layouts(tagBase: tagBase)
     }
 }

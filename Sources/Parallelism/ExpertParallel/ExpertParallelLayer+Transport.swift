@@ -99,7 +99,7 @@ extension ExpertParallelLayer {
                             rows, to: ids[target], tag: tag(tagBase, legs.direct, rank), wireBytes: bytes))
                     traffic = traffic + count(bytes, from: rank, to: target)
                 }
-                for handle in handles { await handle.wait() }
+                for handle in handles { try await handle.wait() }
                 return .traffic(traffic)
             }
             for node in members.indices where node != home && !mine.pieces[node].isEmpty {
@@ -115,13 +115,13 @@ extension ExpertParallelLayer {
                         }
                         let bytes = piece.distinctTokens * bytesPerToken
                         let content = try Self.concatenated(parts, width: width, phantom: phantom)
-                        if inFlight.count >= options.piecesInFlight { await inFlight.removeFirst().wait() }
+                        if inFlight.count >= options.piecesInFlight { try await inFlight.removeFirst().wait() }
                         inFlight.append(
                             try await gpu.startSend(
                                 content, to: ids[proxy], tag: tag(tagBase, legs.ib, rank), wireBytes: bytes))
                         traffic = traffic + count(bytes, from: rank, to: proxy)
                     }
-                    for handle in inFlight { await handle.wait() }
+                    for handle in inFlight { try await handle.wait() }
                     return .traffic(traffic)
                 }
             }
@@ -135,7 +135,7 @@ extension ExpertParallelLayer {
                     var handles: [SendHandle] = []
                     var traffic = EPTraffic()
                     for piece in layout.pieces[home] {
-                        let content = await gpu.receive(from: ids[source], tag: tag(tagBase, legs.ib, source))
+                        let content = try await gpu.receive(from: ids[source], tag: tag(tagBase, legs.ib, source))
                         var row = 0
                         for (position, part) in piece.parts.enumerated() where !part.isEmpty {
                             let target = members[home][position]
@@ -148,7 +148,7 @@ extension ExpertParallelLayer {
                             traffic = traffic + count(bytes, from: rank, to: target)
                         }
                     }
-                    for handle in handles { await handle.wait() }
+                    for handle in handles { try await handle.wait() }
                     return .traffic(traffic)
                 }
             }
@@ -160,7 +160,7 @@ extension ExpertParallelLayer {
                 let layout = layouts[source]
                 guard !layout.slotsToRank[rank].isEmpty else { continue }
                 if placement.nodeOfRank[source] == home {
-                    received[source] = await gpu.receive(from: ids[source], tag: tag(tagBase, legs.direct, source))
+                    received[source] = try await gpu.receive(from: ids[source], tag: tag(tagBase, legs.direct, source))
                     try await onArrival?(source)
                     continue
                 }
@@ -168,7 +168,7 @@ extension ExpertParallelLayer {
                 var parts: [Tensor] = []
                 var order: [Int] = []
                 for piece in layout.pieces[home] where !piece.parts[position].isEmpty {
-                    parts.append(await gpu.receive(from: ids[proxy], tag: tag(tagBase, legs.relay, source)))
+                    parts.append(try await gpu.receive(from: ids[proxy], tag: tag(tagBase, legs.relay, source)))
                     order += piece.parts[position]
                 }
                 let combined = try Self.concatenated(parts, width: width, phantom: phantom)
@@ -226,13 +226,13 @@ extension ExpertParallelLayer {
                 var inFlight: [SendHandle] = []
                 var traffic = EPTraffic()
                 for message in messages {
-                    if inFlight.count >= options.relayWindow { await inFlight.removeFirst().wait() }
+                    if inFlight.count >= options.relayWindow { try await inFlight.removeFirst().wait() }
                     inFlight.append(
                         try await gpu.startSend(
                             message.rows, to: ids[message.target], tag: message.tag, wireBytes: message.bytes))
                     traffic = traffic + count(message.bytes, from: rank, to: message.target)
                 }
-                for handle in inFlight { await handle.wait() }
+                for handle in inFlight { try await handle.wait() }
                 return .traffic(traffic)
             }
             for source in 0..<placement.rankCount
@@ -248,32 +248,32 @@ extension ExpertParallelLayer {
                         var parts: [Tensor] = []
                         for (index, part) in piece.parts.enumerated() where !part.isEmpty {
                             parts.append(
-                                await gpu.receive(
+                                try await gpu.receive(
                                     from: ids[members[home][index]], tag: tag(tagBase, legs.relay, source)))
                         }
                         let bytes = piece.distinctTokens * bytesPerToken
                         let content = try Self.concatenated(parts, width: width, phantom: phantom)
-                        if inFlight.count >= options.piecesInFlight { await inFlight.removeFirst().wait() }
+                        if inFlight.count >= options.piecesInFlight { try await inFlight.removeFirst().wait() }
                         inFlight.append(
                             try await gpu.startSend(
                                 content, to: ids[source], tag: tag(tagBase, legs.ib, source), wireBytes: bytes))
                         traffic = traffic + count(bytes, from: rank, to: source)
                     }
-                    for handle in inFlight { await handle.wait() }
+                    for handle in inFlight { try await handle.wait() }
                     return .traffic(traffic)
                 }
             }
             var received = [Tensor?](repeating: nil, count: placement.rankCount)
             received[rank] = mine.slotsToRank[rank].isEmpty ? nil : outgoing[rank]
             for target in members[home] where target != rank && !mine.slotsToRank[target].isEmpty {
-                received[target] = await gpu.receive(from: ids[target], tag: tag(tagBase, legs.direct, rank))
+                received[target] = try await gpu.receive(from: ids[target], tag: tag(tagBase, legs.direct, rank))
             }
             for node in members.indices where node != home && !mine.pieces[node].isEmpty {
                 let proxy = placement.proxy(of: rank, onNode: node)
                 var parts: [Tensor] = []
                 var order: [Int] = []
                 for piece in mine.pieces[node] {
-                    parts.append(await gpu.receive(from: ids[proxy], tag: tag(tagBase, legs.ib, rank)))
+                    parts.append(try await gpu.receive(from: ids[proxy], tag: tag(tagBase, legs.ib, rank)))
                     order += piece.parts.flatMap { $0 }
                 }
                 let combined = try Self.concatenated(parts, width: width, phantom: phantom)

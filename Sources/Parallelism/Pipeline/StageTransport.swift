@@ -35,7 +35,7 @@ struct FabricStageTransport: StageTransport {
     }
 
     func receiveMessage(from source: Int, to destination: Int, tag: Int, label: String) async throws -> StageMessage {
-        let message = await gpus[destination].receiveMessage(from: gpus[source].id, tag: tag)
+        let message = try await gpus[destination].receiveMessage(from: gpus[source].id, tag: tag)
         return StageMessage(tensor: message.tensor, sentAt: message.sentAt)
     }
 }
