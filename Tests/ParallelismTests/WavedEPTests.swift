@@ -132,6 +132,24 @@ struct WavedEPTests {
                 && WavePlan.blockM(forExpected: 97) == 192)
     }
 
+    @Test("FP4 rates: B200 runs FP4 × FP4 at 9 PFLOP/s (twice FP8); a GPU without FP4 tensor cores at its FP8 rate")
+    func fp4Rates() {
+        let launch = GPUSpec.b200.kernelLaunchOverhead
+        func kernel(_ precision: Kernel.Precision) -> Kernel {
+            Kernel(name: "k", flops: 9e12, hbmBytes: 0, precision: precision)
+        }
+        #expect(GPUSpec.b200.duration(of: kernel(.fp4), onSMs: 148) == .microseconds(1_000) + launch)
+        #expect(GPUSpec.b200.duration(of: kernel(.fp8), onSMs: 148) == .microseconds(2_000) + launch)
+        #expect(GPUSpec.h800.denseFP4FlopsPerSecond == 0)
+        #expect(
+            GPUSpec.h800.duration(of: kernel(.fp4), onSMs: 132) == GPUSpec.h800.duration(of: kernel(.fp8), onSMs: 132))
+        // V4's FP4 weights × FP8 activations run at the FP8 rate; FP4 × FP4 at the FP4 rate, in the rule as well.
+        let mixed = EPBalanceRule(gpu: .b200, precision: .fp4, expertWidth: 2048, internode: false)
+        let fp4 = EPBalanceRule(gpu: .b200, precision: .fp4x4, expertWidth: 2048, internode: false)
+        #expect(mixed.flopsPerByte == 4.5e15 / 720e9)
+        #expect(fp4.flopsPerByte == 9e15 / 720e9)
+    }
+
     @Test("bad wave settings and modes are refused naming the value")
     func badInput() throws {
         func message(_ change: @escaping (inout EPRunRequest) -> Void) -> String {

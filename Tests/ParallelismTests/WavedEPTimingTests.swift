@@ -7,12 +7,22 @@ import Testing
 struct WavedEPTimingTests {
     /// Forward time of a phantom EP8 run on one H800 node: 64 experts top-6, 1024 tokens per rank.
     func time(_ mode: EPMode, waves: Int? = nil, hidden: Int = 1024, width: Int = 2048) throws -> Double {
-        let (_, report) = try runMode(mode, ranks: 8, waves: waves) {
+        Double(try report(mode, waves: waves, hidden: hidden, width: width).time.nanoseconds)
+    }
+
+    /// B's time (no W) of the same run with backward.
+    func backwardTime(_ mode: EPMode, waves: Int? = nil, hidden: Int = 1024, width: Int = 2048) throws -> Double {
+        let report = try report(mode, waves: waves, hidden: hidden, width: width, backward: true)
+        return Double(try #require(report.backwardInputTime).nanoseconds)
+    }
+
+    func report(_ mode: EPMode, waves: Int?, hidden: Int, width: Int, backward: Bool = false) throws -> EPRunReport {
+        try runMode(mode, ranks: 8, waves: waves) {
             $0 = EPRunRequest(tokensPerRank: 1024, hiddenSize: hidden, expertWidth: width, expertCount: 64, topK: 6)
             $0.options.mode = mode
             $0.options.waves = waves
-        }
-        return Double(report.time.nanoseconds)
+            $0.backward = backward
+        }.report
     }
 
     @Test("balanced compute and communication (2·d·B/C ≈ 1.2 on H800): waved < comet < serial")
@@ -27,11 +37,23 @@ struct WavedEPTimingTests {
         #expect(serial / waved > 1.3, "speedup \(serial / waved)")
     }
 
-    @Test("one wave: waved = serial less the three launches (SwiGLU, Linear-2, combine) its fused kernel saves")
+    @Test("one wave: waved = serial less the four launches (Linear-1, SwiGLU, Linear-2, combine) its one kernel saves")
     func oneWave() throws {
-        let serial = try time(.serial)
-        let waved = try time(.waved, waves: 1)
-        #expect(serial - waved == 3 * Double(GPUSpec.h800.kernelLaunchOverhead.nanoseconds))
+        let launch = Double(GPUSpec.h800.kernelLaunchOverhead.nanoseconds)
+        #expect(try time(.serial) - time(.waved, waves: 1) == 4 * launch)
+        #expect(try backwardTime(.serial) - backwardTime(.waved, waves: 1) == 4 * launch)
+    }
+
+    @Test("backward (B) overlaps as forward does: waved < comet < serial, and as much faster as forward")
+    func backwardOrder() throws {
+        let serial = try backwardTime(.serial)
+        let comet = try backwardTime(.comet)
+        let waved = try backwardTime(.waved, waves: 8)
+        #expect(waved < comet && comet < serial, "serial \(serial) comet \(comet) waved \(waved)")
+        // B moves BF16 gradients both ways (more bytes than FP8 tokens) over the same FLOPs: still above 1.3.
+        #expect(serial / waved > 1.3, "B speedup \(serial / waved)")
+        let forward = try time(.serial) / time(.waved, waves: 8)
+        #expect(abs(serial / waved - forward) < 0.2, "B \(serial / waved) vs F \(forward)")
     }
 
     @Test("communication far above compute (d = 16): the speedups shrink toward 1")

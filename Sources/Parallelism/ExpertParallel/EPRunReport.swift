@@ -16,6 +16,9 @@ public struct EPRunReport: Sendable {
     public var combineTime: SimDuration
     /// B plus the W tasks, first start to last end (nil without backward).
     public var backwardTime: SimDuration?
+    /// B alone (dispatch of the output gradients, the experts' B, combine of the input gradients), first start
+    /// to last end (nil without backward).
+    public var backwardInputTime: SimDuration?
     /// Forward bytes over IB and NVLink, all ranks (counts exchange included).
     public var ibBytes: Int
     public var nvlinkBytes: Int
@@ -88,6 +91,8 @@ extension EPRun {
         let finished = backward.compactMap { $0 }
         if request.backward, finished.count == backward.count {
             report.backwardTime = (ends.max() ?? .start) - (finished.map(\.start).min() ?? .start)
+            report.backwardInputTime =
+                (finished.map(\.end).max() ?? .start) - (finished.map(\.start).min() ?? .start)
         }
         if request.real {
             report.maxError = try maxError(
