@@ -37,7 +37,9 @@ struct WavedEPBenchmark: ParsableCommand {
         print(
             "# moesim waved-ep: EP8 on one \(gpu.name) node (\(gpu.smCount) SMs, \(GPUSpec.defaultCommSMCount) for "
                 + "communication), phantom tokens, \(format.rawValue) experts,")
-        print("# FP8 dispatch / BF16 combine, no shared expert; time = first gate start to last combine end;")
+        print(
+            "# FP8 dispatch / BF16 combine, no shared expert; time = first gate end to last combine end (the counts "
+                + "exchange in, the gate out, as PR #316 times the layer given the top-k);")
         print("# times in µs, x = serial time ÷ mode time, diff = x waved ÷ published x − 1")
         print(
             pad("model", 9) + pad("T", 6) + pad("waves", 6) + pad("serial µs", 10) + pad("comet µs", 10)
@@ -109,7 +111,7 @@ struct WavedEPBenchmark: ParsableCommand {
         guard reason == .finished else { throw ValidationError("\(preset.name) T=\(count) \(mode): \(reason)") }
         let plan = try run.layer.wavePlan(tokensPerRank: Double(count))
         let report = try run.report()
-        return (report.time.microseconds, plan.waveCount, report.backwardInputTime?.microseconds)
+        return (report.timeAfterGate.microseconds, plan.waveCount, report.backwardInputTime?.microseconds)
     }
 
     private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
