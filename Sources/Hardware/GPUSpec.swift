@@ -14,6 +14,9 @@ public struct GPUSpec: Sendable, Equatable {
     public var denseBF16FlopsPerSecond: Double
     /// Dense FP8 tensor-core throughput of the whole chip, FLOP/s.
     public var denseFP8FlopsPerSecond: Double
+    /// Dense FP4 (FP4 × FP4) tensor-core throughput of the whole chip, FLOP/s; 0: no FP4 tensor cores (Hopper),
+    /// where FP4 kernels run at the FP8 rate.
+    public var denseFP4FlopsPerSecond: Double
     /// Achievable one-way NVLink bandwidth from the GPU into the NVSwitch (and out of it), bytes per second.
     public var nvlinkBytesPerSecond: Double
     /// InfiniBand NIC bandwidth per GPU, one way, bytes per second.
@@ -26,8 +29,8 @@ public struct GPUSpec: Sendable, Equatable {
     /// A spec with every field given; `validate()` checks it.
     public init(
         name: String, smCount: Int, hbmBytes: Int, hbmBytesPerSecond: Double, denseBF16FlopsPerSecond: Double,
-        denseFP8FlopsPerSecond: Double, nvlinkBytesPerSecond: Double, nicBytesPerSecond: Double,
-        bytesPerSecondPerSM: Double, kernelLaunchOverhead: SimDuration
+        denseFP8FlopsPerSecond: Double, denseFP4FlopsPerSecond: Double = 0, nvlinkBytesPerSecond: Double,
+        nicBytesPerSecond: Double, bytesPerSecondPerSM: Double, kernelLaunchOverhead: SimDuration
     ) {
         self.name = name
         self.smCount = smCount
@@ -35,6 +38,7 @@ public struct GPUSpec: Sendable, Equatable {
         self.hbmBytesPerSecond = hbmBytesPerSecond
         self.denseBF16FlopsPerSecond = denseBF16FlopsPerSecond
         self.denseFP8FlopsPerSecond = denseFP8FlopsPerSecond
+        self.denseFP4FlopsPerSecond = denseFP4FlopsPerSecond
         self.nvlinkBytesPerSecond = nvlinkBytesPerSecond
         self.nicBytesPerSecond = nicBytesPerSecond
         self.bytesPerSecondPerSM = bytesPerSecondPerSM
@@ -70,7 +74,8 @@ public struct GPUSpec: Sendable, Equatable {
     /// ConnectX-7. Sources in docs/ARCHITECTURE.md ("Waved-EP").
     public static let b200 = GPUSpec(
         name: "B200", smCount: 148, hbmBytes: 180_000_000_000, hbmBytesPerSecond: 8e12,
-        denseBF16FlopsPerSecond: 2.25e15, denseFP8FlopsPerSecond: 4.5e15, nvlinkBytesPerSecond: 720e9,
+        denseBF16FlopsPerSecond: 2.25e15, denseFP8FlopsPerSecond: 4.5e15, denseFP4FlopsPerSecond: 9e15,
+        nvlinkBytesPerSecond: 720e9,
         nicBytesPerSecond: 50e9, bytesPerSecondPerSM: saturatingBytesPerSecondPerSM(nvlink: 720e9, nic: 50e9),
         kernelLaunchOverhead: .microseconds(4))
 
@@ -108,6 +113,10 @@ public struct GPUSpec: Sendable, Equatable {
         try HardwareError.requireRate(hbmBytesPerSecond, "hbmBytesPerSecond")
         try HardwareError.requirePositive(denseBF16FlopsPerSecond, "denseBF16FlopsPerSecond")
         try HardwareError.requirePositive(denseFP8FlopsPerSecond, "denseFP8FlopsPerSecond")
+        guard denseFP4FlopsPerSecond >= 0, denseFP4FlopsPerSecond.isFinite else {
+            throw HardwareError.invalidParameter(
+                name: "denseFP4FlopsPerSecond", value: "\(denseFP4FlopsPerSecond)", reason: "must be >= 0 (0: no FP4)")
+        }
         try HardwareError.requireRate(nvlinkBytesPerSecond, "nvlinkBytesPerSecond")
         try HardwareError.requireRate(nicBytesPerSecond, "nicBytesPerSecond")
         try HardwareError.requireRate(bytesPerSecondPerSM, "bytesPerSecondPerSM")
@@ -119,6 +128,7 @@ public struct GPUSpec: Sendable, Equatable {
         switch precision {
         case .bf16: denseBF16FlopsPerSecond / Double(smCount)
         case .fp8: denseFP8FlopsPerSecond / Double(smCount)
+        case .fp4: (denseFP4FlopsPerSecond > 0 ? denseFP4FlopsPerSecond : denseFP8FlopsPerSecond) / Double(smCount)
         }
     }
 

@@ -4,6 +4,8 @@ public struct Kernel: Sendable, Equatable {
     public enum Precision: String, Sendable, CaseIterable {
         case bf16
         case fp8
+        /// FP4 × FP4 (Blackwell); at the FP8 rate on a GPU without FP4 tensor cores.
+        case fp4
     }
 
     /// Shown on the trace span.

@@ -53,6 +53,12 @@ extension MoECommands {
             }
         ),
         (
+            "backward.input_time", .time, "B alone: output gradients dispatched, experts' B, input gradients combined",
+            {
+                $0.backwardInputTime.map { Double($0.nanoseconds) }
+            }
+        ),
+        (
             "max_error", .number, "real runs: max relative difference against the single-device layer",
             {
                 $0.maxError

@@ -42,7 +42,7 @@ final class MoECommands {
                     "moe tokens=N (preset=v4-flash|v4-pro | hidden=H expert-hidden=D experts=E topk=K) "
                     + "[node-limit=M] [shared=S] [group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] "
                     + "[dispatch=fp8|bf16] [mode=serial|comet|waved] [waves=N|experts-per-wave=N] [comet-blocks=N] "
-                    + "[expert-precision=bf16|fp8|fp4] [name=NAME] [backward] [real|phantom]",
+                    + "[expert-precision=bf16|fp8|fp4|fp4x4] [name=NAME] [backward] [real|phantom]",
                 summary: "queue one expert-parallel MoE layer on an EP group (run to execute); tokens per rank",
                 details: [
                     "dispatch fp8 (default; hidden + 4·hidden/128 scales + 16 B metadata per token and target, hidden",
@@ -54,7 +54,8 @@ final class MoECommands {
                     "single-device layer (moe.last.max_error). mode: serial (dispatch, Linear-1, SwiGLU, Linear-2,",
                     "combine in sequence), comet (Linear-1 tiles as rows arrive, Linear-2 column blocks combined as",
                     "they finish), waved (local experts in waves, DeepGEMM's wave rule unless waves= or",
-                    "experts-per-wave=); same values in every mode. Prints the wave plan and V4's balance rule.",
+                    "experts-per-wave=); backward (B) follows the same mode; same values in every mode. Prints the",
+                    "wave plan and V4's balance rule.",
                 ],
                 completionWords: ["backward", "real", "phantom"],
                 argumentKeys: Self.argumentKeys

@@ -15,9 +15,12 @@ struct WavedEPBenchmark: ParsableCommand {
             + "waved, beside the published Mega MoE speedups; then a wave-count sweep.")
 
     @Option(help: "Tokens per rank, comma-separated.") var tokens = "1,512,8192,32768"
-    @Option(help: "Expert weight format: bf16, fp8 or fp4 (V4: FP4 weights, FP8 activations).") var precision = "fp4"
+    @Option(help: "Expert format: bf16, fp8, fp4 (V4: FP4 weights, FP8 activations) or fp4x4 (FP4 both).")
+    var precision = "fp4"
     @Option(help: "Tokens per rank of the wave-count sweep (0: no sweep).") var sweepTokens = 8192
     @Option(help: "Seed of the random gate.") var seed: UInt64 = 0
+    @Flag(help: "Also run B (output gradients dispatched, experts' B, input gradients combined) in each mode.")
+    var backward = false
 
     /// PR #316 (SM100, EP8): tokens per rank → fused time (µs) and speedup over the non-fused legacy path.
     static let published: [String: [Int: (microseconds: Double, speedup: Double)]] = [  // lookup only, never iterated
@@ -27,15 +30,22 @@ struct WavedEPBenchmark: ParsableCommand {
 
     func run() throws {
         guard let format = ExpertPrecision(rawValue: precision) else {
-            throw ValidationError("precision '\(precision)': expected bf16, fp8 or fp4")
+            throw ValidationError("precision '\(precision)': expected bf16, fp8, fp4 or fp4x4")
         }
         let list = tokens.split(separator: ",").compactMap { Int($0) }
-        print("# moesim waved-ep: EP8 on one B200 node (148 SMs, 20 comm), phantom tokens, \(format.rawValue) experts,")
-        print("# FP8 dispatch / BF16 combine, no shared expert; time = first gate start to last combine end")
+        let gpu = GPUSpec.b200
         print(
-            pad("model", 9) + pad("T", 6) + pad("waves", 6) + pad("serial", 9) + pad("comet", 9) + pad("waved", 9)
-                + pad("paper", 9) + pad("x comet", 8) + pad("x waved", 8) + pad("paper", 7) + pad("diff", 8)
-                + pad("wall(s)", 8))
+            "# moesim waved-ep: EP8 on one \(gpu.name) node (\(gpu.smCount) SMs, \(GPUSpec.defaultCommSMCount) for "
+                + "communication), phantom tokens, \(format.rawValue) experts,")
+        print(
+            "# FP8 dispatch / BF16 combine, no shared expert; time = first gate end to last combine end (the counts "
+                + "exchange in, the gate out, as PR #316 times the layer given the top-k);")
+        print("# times in µs, x = serial time ÷ mode time, diff = x waved ÷ published x − 1")
+        print(
+            pad("model", 9) + pad("T", 6) + pad("waves", 6) + pad("serial µs", 10) + pad("comet µs", 10)
+                + pad("waved µs", 10) + pad("paper µs", 10) + pad("x comet", 8) + pad("x waved", 8) + pad("paper x", 8)
+                + pad("diff", 8) + (backward ? pad("B ser µs", 10) + pad("B wav µs", 10) + pad("x B", 6) : "")
+                + pad("wall s", 7))
         for preset in EPShapePreset.all {
             for count in list { try row(preset, tokens: count, format: format) }
         }
@@ -47,21 +57,24 @@ struct WavedEPBenchmark: ParsableCommand {
     private func row(_ preset: EPShapePreset, tokens count: Int, format: ExpertPrecision) throws {
         let wallClock = ContinuousClock()
         let start = wallClock.now
-        let serial = try measure(preset, tokens: count, mode: .serial, format: format)
+        let serial = try measure(preset, tokens: count, mode: .serial, format: format, backward: backward)
         let comet = try measure(preset, tokens: count, mode: .comet, format: format)
-        let waved = try measure(preset, tokens: count, mode: .waved, format: format)
+        let waved = try measure(preset, tokens: count, mode: .waved, format: format, backward: backward)
         let seconds = (wallClock.now - start).secondsValue
         let paper = Self.published[preset.name]?[count]
         let speedup = serial.microseconds / waved.microseconds
         let diff = paper.map { String(format: "%+.1f%%", (speedup / $0.speedup - 1) * 100) } ?? "-"
-        print(
-            pad(preset.name, 9) + pad("\(count)", 6) + pad("\(waved.waves)", 6) + pad(fmt(serial.microseconds), 9)
-                + pad(fmt(comet.microseconds), 9) + pad(fmt(waved.microseconds), 9)
-                + pad(paper.map { fmt($0.microseconds) } ?? "-", 9)
-                + pad(String(format: "%.2f", serial.microseconds / comet.microseconds), 8)
-                + pad(String(format: "%.2f", speedup), 8)
-                + pad(paper.map { String(format: "%.2f", $0.speedup) } ?? "-", 7)
-                + pad(diff, 8) + pad(String(format: "%.1f", seconds), 8))
+        var line =
+            pad(preset.name, 9) + pad("\(count)", 6) + pad("\(waved.waves)", 6) + pad(fmt(serial.microseconds), 10)
+            + pad(fmt(comet.microseconds), 10) + pad(fmt(waved.microseconds), 10)
+            + pad(paper.map { fmt($0.microseconds) } ?? "-", 10)
+            + pad(String(format: "%.2f", serial.microseconds / comet.microseconds), 8)
+            + pad(String(format: "%.2f", speedup), 8)
+            + pad(paper.map { String(format: "%.2f", $0.speedup) } ?? "-", 8) + pad(diff, 8)
+        if backward, let serialB = serial.backwardMicroseconds, let wavedB = waved.backwardMicroseconds {
+            line += pad(fmt(serialB), 10) + pad(fmt(wavedB), 10) + pad(String(format: "%.2f", serialB / wavedB), 6)
+        }
+        print(line + pad(String(format: "%.1f", seconds), 7))
     }
 
     private func sweep(_ preset: EPShapePreset, format: ExpertPrecision) throws {
@@ -77,8 +90,9 @@ struct WavedEPBenchmark: ParsableCommand {
     }
 
     private func measure(
-        _ preset: EPShapePreset, tokens count: Int, mode: EPMode, format: ExpertPrecision, waves: Int? = nil
-    ) throws -> (microseconds: Double, waves: Int) {
+        _ preset: EPShapePreset, tokens count: Int, mode: EPMode, format: ExpertPrecision, waves: Int? = nil,
+        backward: Bool = false
+    ) throws -> (microseconds: Double, waves: Int, backwardMicroseconds: Double?) {
         let simulation = Simulation(seed: seed, storesTraceEvents: false)
         let cluster = try Cluster.singleNode(gpu: .b200, in: simulation)
         let group = try Communicator(cluster: cluster, ranks: (0..<8).map(GPUID.init))
@@ -90,12 +104,14 @@ struct WavedEPBenchmark: ParsableCommand {
         request.options.mode = mode
         request.options.waves = waves
         request.options.expertPrecision = format
+        request.backward = backward
         let run = try EPRun(request, communicator: group)
         try run.spawn()
         let reason = simulation.run()
         guard reason == .finished else { throw ValidationError("\(preset.name) T=\(count) \(mode): \(reason)") }
         let plan = try run.layer.wavePlan(tokensPerRank: Double(count))
-        return (try run.report().time.microseconds, plan.waveCount)
+        let report = try run.report()
+        return (report.timeAfterGate.microseconds, plan.waveCount, report.backwardInputTime?.microseconds)
     }
 
     private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }

@@ -19,7 +19,8 @@ import Testing
     /// Trains the tiny model (4 layers: one dense) on 2 nodes with PP=2 and the given EP × DP_replica.
     static func run(
         _ kind: PipelineScheduleKind, ep: Int, replicas: Int, microBatches: Int, overlap: Bool = true,
-        steps: Int = 2, nodes: Int = 2, preset: ModelPreset = .tiny, phantom: Bool = false, layers: Int = 4
+        steps: Int = 2, nodes: Int = 2, preset: ModelPreset = .tiny, phantom: Bool = false, layers: Int = 4,
+        expertWidth: Int? = nil
     ) throws -> Run {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -28,7 +29,14 @@ import Testing
             pipelineStages: 2, expertParallel: ep, dataParallelReplicas: replicas, gpuCount: 2 * ep * replicas,
             gpusPerNode: cluster.spec.gpusPerNode, expertCount: preset.config.routedExpertCount)
         let schedule = try PipelineSchedule.generate(kind, stages: 2, microBatches: microBatches)
-        let config = try preset.config(layers: layers)
+        var config = try preset.config(layers: layers)
+        if let expertWidth {
+            // A wider model: hidden and expert width both `expertWidth`, so attention's and the experts'
+            // compute per token outgrow the all-to-all's bytes per token.
+            config.expertWidth = expertWidth
+            config.hiddenSize = expertWidth
+            config.denseWidth = 4 * expertWidth
+        }
         var training = tinyTraining(microBatches: microBatches * layout.dataParallel, steps: steps)
         training.sequenceLength = preset.sequenceLength
         training.sequencesPerMicroBatch = preset.sequencesPerMicroBatch
@@ -73,8 +81,9 @@ import Testing
     }
 
     /// DualPipe's F&B with its two chunks at once against one after the other: the same numbers (tiny model,
-    /// real values), a shorter step and at most a fifth of the exposed EP communication (small model, phantom,
-    /// 8 layers, PP=2 × EP=4 on one node, m=32: per chunk, compute is at least its all-to-all).
+    /// real values), a shorter step and at most a fifth of the exposed EP communication (the small model widened
+    /// to hidden and expert width 2048, phantom, 8 layers, PP=2 × EP=4 on one node, m=64: each phase's compute is
+    /// at least the all-to-all it overlaps).
     @Test func overlapKeepsTheNumbersAndHidesTheAllToAll() throws {
         let on = try Self.run(.dualPipe, ep: 8, replicas: 1, microBatches: 4, overlap: true, steps: 1)
         let off = try Self.run(.dualPipe, ep: 8, replicas: 1, microBatches: 4, overlap: false, steps: 1)
@@ -83,8 +92,8 @@ import Testing
         let reports = try [true, false].map { overlap in
             try #require(
                 Self.run(
-                    .dualPipe, ep: 4, replicas: 1, microBatches: 32, overlap: overlap, steps: 1, nodes: 1,
-                    preset: .small, phantom: true, layers: 8
+                    .dualPipe, ep: 4, replicas: 1, microBatches: 64, overlap: overlap, steps: 1, nodes: 1,
+                    preset: .small, phantom: true, layers: 8, expertWidth: 2048
                 ).report.steps.first?.report)
         }
         let (overlapped, sequential) = (reports[0], reports[1])
@@ -174,7 +183,7 @@ import Testing
         // The cell pairs forward layer 2 (stage 1's first) with backward layer 1 (stage 0's last).
         let order = try [
             start("compute") { $0.hasSuffix("F layers.2.attention") },
-            start("compute") { $0 == "experts B" },
+            start("compute") { $0 == "linear-2 B" },  // the experts' B starts with Linear-2's
             start("compute") { $0 == "experts W" },
             start("compute") { $0 == "linear-1 F" },
             start("compute") { $0.hasSuffix("B layers.1.attention") },
@@ -183,7 +192,7 @@ import Testing
         #expect(order == order.sorted() && Set(order).count == order.count, "\(order)")
         let dispatch = try start("moe") { $0 == "dispatch layers.2.moe" }
         let combine = try start("moe") { $0 == "combine layers.2.moe" }
-        let expertsB = try start("compute") { $0 == "experts B" }
+        let expertsB = try start("compute") { $0 == "linear-2 B" }
         let expertsW = try start("compute") { $0 == "experts W" }
         let attentionB = try start("compute") { $0.hasSuffix("B layers.1.attention") }
         // The forward's dispatch (payload) runs while the backward's MLP B and W occupy the compute SMs.

@@ -58,7 +58,7 @@ struct WavedEPTests {
         }
     }
 
-    @Test("a wave whose experts receive no tokens, and every token on one expert, give serial's values")
+    @Test("a wave whose experts receive no tokens, and every token on one expert, give serial's values and gradients")
     func emptyWaveAndHotExpert() throws {
         // Local experts 0 and 1 of each rank only (experts % 4 < 2): wave 2 of 2 gets nothing.
         for (topK, pick) in [(2, { (token: Int, k: Int) in 4 * ((token + 3 * k) % 8) + k }), (1, { _, _ in 5 })] {
@@ -69,10 +69,13 @@ struct WavedEPTests {
             }
             #expect(results.allSatisfy { $0 == results[0] }, "top-\(topK)")
             #expect(results[0].contains { $0 != 0 })
+            // Outputs and input gradients (8 ranks × 6 tokens × 16 twice), then the experts' weight gradients.
+            #expect(results[0].count > 2 * 8 * 6 * 16, "top-\(topK): \(results[0].count) values")
         }
     }
 
-    /// A real EP8 forward of 32 experts with each token's experts from `pick(token, k)`; the outputs.
+    /// A real EP8 forward and B of 32 experts with each token's experts from `pick(token, k)`; the outputs,
+    /// the input gradients, then each rank's weight gradients in task order (its experts that got rows).
     func handRouted(mode: EPMode, waves: Int?, topK: Int, pick: @escaping (Int, Int) -> Int) throws -> [Float] {
         let simulation = Simulation(seed: 0, storesTraceEvents: false)
         let cluster = try Cluster.singleNode(in: simulation)
@@ -99,7 +102,13 @@ struct WavedEPTests {
                     shape: [6, 16], values: (0..<96).map { Float(($0 * 7 + rank * 13) % 17) / 17 - 0.5 })
                 let result = try await layer.forward(
                     rank: rank, input: input, parameters: parameters, tagBase: 0, routing: routing)
-                await outputs.set(rank, try result.output.scalars())
+                let gradient = try Tensor(
+                    shape: [6, 16], values: (0..<96).map { Float(($0 * 5 + rank * 11) % 13) / 13 - 0.5 })
+                let backward = try await layer.backward(
+                    rank: rank, outputGradient: gradient, cache: result.cache, parameters: parameters, tagBase: 0)
+                var values = try result.output.scalars() + backward.input.inputGradient.scalars()
+                for task in backward.input.weightTasks { values += try task.gradient().scalars() }
+                await outputs.set(rank, values)
             }
         }
         #expect(simulation.run() == .finished)
@@ -130,6 +139,24 @@ struct WavedEPTests {
         #expect(
             WavePlan.blockM(forExpected: 8.5) == 16 && WavePlan.blockM(forExpected: 8.6) == 32
                 && WavePlan.blockM(forExpected: 97) == 192)
+    }
+
+    @Test("FP4 rates: B200 runs FP4 × FP4 at 9 PFLOP/s (twice FP8); a GPU without FP4 tensor cores at its FP8 rate")
+    func fp4Rates() {
+        let launch = GPUSpec.b200.kernelLaunchOverhead
+        func kernel(_ precision: Kernel.Precision) -> Kernel {
+            Kernel(name: "k", flops: 9e12, hbmBytes: 0, precision: precision)
+        }
+        #expect(GPUSpec.b200.duration(of: kernel(.fp4), onSMs: 148) == .microseconds(1_000) + launch)
+        #expect(GPUSpec.b200.duration(of: kernel(.fp8), onSMs: 148) == .microseconds(2_000) + launch)
+        #expect(GPUSpec.h800.denseFP4FlopsPerSecond == 0)
+        #expect(
+            GPUSpec.h800.duration(of: kernel(.fp4), onSMs: 132) == GPUSpec.h800.duration(of: kernel(.fp8), onSMs: 132))
+        // V4's FP4 weights × FP8 activations run at the FP8 rate; FP4 × FP4 at the FP4 rate, in the rule as well.
+        let mixed = EPBalanceRule(gpu: .b200, precision: .fp4, expertWidth: 2048, internode: false)
+        let fp4 = EPBalanceRule(gpu: .b200, precision: .fp4x4, expertWidth: 2048, internode: false)
+        #expect(mixed.flopsPerByte == 4.5e15 / 720e9)
+        #expect(fp4.flopsPerByte == 9e15 / 720e9)
     }
 
     @Test("bad wave settings and modes are refused naming the value")

@@ -26,6 +26,10 @@ struct MoEMalformedLineTests {
             four + " mode=waved waves=2 experts-per-wave=2",
             "t.moesim:1:78: error: waves = 2: give waves= or experts-per-wave=, not both"
         ),
+        (
+            four + " expert-precision=fp16",
+            "t.moesim:1:78: error: 'fp16' is not valid for expert-precision (one of bf16, fp8, fp4, fp4x4)"
+        ),
         (four + " preset=v5", "t.moesim:1:68: error: 'v5' is not valid for preset (one of v4-flash, v4-pro)"),
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
         (

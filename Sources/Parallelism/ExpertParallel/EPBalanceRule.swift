@@ -12,8 +12,7 @@ public struct EPBalanceRule: Sendable, Hashable, CustomStringConvertible {
 
     /// The rule for experts of width `expertWidth` in `precision` on `gpu`, across IB when `internode`.
     public init(gpu: GPUSpec, precision: ExpertPrecision, expertWidth: Int, internode: Bool) {
-        let rate =
-            (precision == .bf16 ? gpu.denseBF16FlopsPerSecond : gpu.denseFP8FlopsPerSecond)
+        let rate = gpu.flopsPerSecondPerSM(precision.kernelPrecision) * Double(gpu.smCount)
         let bandwidth = internode ? gpu.nicBytesPerSecond : gpu.nvlinkBytesPerSecond
         flopsPerByte = rate / bandwidth
         thresholdFlopsPerByte = 2 * Double(expertWidth)

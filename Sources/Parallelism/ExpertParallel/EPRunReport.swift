@@ -12,10 +12,16 @@ import Tensors
 public struct EPRunReport: Sendable {
     /// Forward: first start to last end.
     public var time: SimDuration
+    /// Forward after routing: the first gate end to the last end (counts exchange, dispatch, experts, combine;
+    /// what DeepGEMM PR #316 times, given the top-k).
+    public var timeAfterGate: SimDuration
     public var dispatchTime: SimDuration
     public var combineTime: SimDuration
     /// B plus the W tasks, first start to last end (nil without backward).
     public var backwardTime: SimDuration?
+    /// B alone (dispatch of the output gradients, the experts' B, combine of the input gradients), first start
+    /// to last end (nil without backward).
+    public var backwardInputTime: SimDuration?
     /// Forward bytes over IB and NVLink, all ranks (counts exchange included).
     public var ibBytes: Int
     public var nvlinkBytes: Int
@@ -57,6 +63,7 @@ public struct EPRunReport: Sendable {
         let received = Double(stats.reduce(0) { $0 + $1.receivedTokens }) / ranks
         let (dispatchRow, combineRow) = (wire.deepEPDispatchBytesPerToken, Double(wire.bf16BytesPerToken))
         time = span(\.start, \.end)
+        timeAfterGate = span(\.gateEnd, \.end)
         dispatchTime = span(\.dispatchStart, \.dispatchEnd)
         combineTime = span(\.combineStart, \.combineEnd)
         ibBytes = stats.reduce(0) { $0 + $1.dispatchTraffic.ibBytes + $1.combineTraffic.ibBytes }
@@ -88,6 +95,8 @@ extension EPRun {
         let finished = backward.compactMap { $0 }
         if request.backward, finished.count == backward.count {
             report.backwardTime = (ends.max() ?? .start) - (finished.map(\.start).min() ?? .start)
+            report.backwardInputTime =
+                (finished.map(\.end).max() ?? .start) - (finished.map(\.start).min() ?? .start)
         }
         if request.real {
             report.maxError = try maxError(

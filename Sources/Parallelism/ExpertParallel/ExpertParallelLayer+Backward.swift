@@ -20,18 +20,24 @@ extension ExpertParallelLayer {
     /// One rank's B pass: combine backward on the token's rank, output gradients dispatched to the experts
     /// (BF16), expert B on the expert's GPU, input gradients combined back (BF16), shared experts and router
     /// backward on the token's rank. Every rank calls it concurrently with its forward's `tagBase`.
-    /// `weightsNow` queues the W work on the compute SMs right after the experts' B (before the combine's
-    /// all-to-all ends, as DualPipe's F&B cell does) and returns once it ran; `runWeightTasks` then charges nothing
-    /// more for it (`weightFLOPs` is 0).
+    ///
+    /// The dispatch, experts' B and combine follow the layer's mode as forward does (serial; comet's tiles and
+    /// column blocks; waved: the forward's waves, a wave's B starting when its gradients arrived and its input
+    /// gradients returning while the next wave computes); the values do not depend on the mode.
+    ///
+    /// `weightsNow` queues the W work on the compute SMs right after the experts' B and the shared experts' B
+    /// (before the combine's all-to-all ends, as DualPipe's F&B cell does) and returns once it ran; the result's
+    /// `weightFLOPs` is then 0.
     public func backward(
         rank: Int, outputGradient: Tensor, cache: Cache, parameters: ParameterSet, tagBase: Int,
         weightsNow: Bool = false
     ) async throws -> BackwardResult {
         let simulation = communicator.cluster.simulation
-        let start = simulation.now
         let key = -1 - tagBase
+        // With synchronised phases B starts after the barrier, as the forward starts together on every rank.
+        await synchronize(key, phase: 0)
+        let start = simulation.now
         let routing = cache.routing
-        let layout = cache.layouts[rank]
         let phantom = cache.phantom
         var expertGradients: [Tensor]
         var weightGradients: [Float] = []
@@ -41,58 +47,25 @@ extension ExpertParallelLayer {
             (expertGradients, weightGradients) = try MoELayer.combineBackward(
                 outputGradient, expertOutputs: cache.expertOutputs, routing: routing)
         }
-        let outgoing = try (0..<placement.rankCount).map { target -> Tensor? in
-            let parts = placement.experts(ofRank: target).map { expertGradients[$0] }.filter { $0.rowCount > 0 }
-            return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
-        }
-        await synchronize(key, phase: 0)
-        let dispatched = try await dispatchRows(
-            rank: rank, outgoing: outgoing, layouts: cache.layouts, legs: .gradientDispatch,
-            bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
-        await synchronize(key, phase: 1)
-        let gradients = try rowsByExpert(dispatched.rows, layouts: cache.layouts, rank: rank)
-        let rows = gradients.reduce(0) { $0 + ($1?.rowCount ?? 0) }
-        let tokens = routing.tokenCount
-        // The router's W only when this routing has a router task (not for a given or phantom routing).
-        let routerFLOPs =
-            cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
-        let weightFLOPs =
-            expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops + Double(routerFLOPs)
-        try await charge(expertKernel("experts B", rows: rows, experts: gradients.count { $0 != nil }), rank: rank)
-        var tasks: [WeightGradientTask] = []
-        var inputGradients: [Tensor?] = []
-        for (index, expert) in placement.experts(ofRank: rank).enumerated() {
-            guard let gradient = gradients[index] else {
-                inputGradients.append(nil)
-                continue
-            }
-            guard let expertCache = cache.expertCaches[index] else {
-                inputGradients.append(try Tensor(phantom: [gradient.rowCount, hiddenSize]))
-                continue
-            }
-            let result = try layer.routedExperts[expert].backwardInput(
-                gradient, cache: expertCache, parameters: parameters)
-            inputGradients.append(result.inputGradient)
-            tasks += result.weightTasks
-        }
-        await synchronize(key, phase: 2)
-        let sharedEnd = try await enqueue(
-            expertKernel(
-                "shared experts B", rows: routing.tokenCount * layer.sharedExperts.count,
-                experts: layer.sharedExperts.count), rank: rank)
-        let weightEnd =
-            weightsNow
-            ? try await enqueue(Kernel(name: "experts W", flops: weightFLOPs, hbmBytes: 0), rank: rank) : start
-        let combined = try await combineRows(
-            rank: rank, outgoing: try rowsBySource(inputGradients, layouts: cache.layouts, rank: rank),
-            layouts: cache.layouts, legs: .gradientCombine, bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase,
-            phantom: phantom)
-        let local = try localExpertRows(combined.rows, layout: layout, phantom: phantom)
+        let gradients = expertGradients
+        try await launchKernel(rank: rank)
+        var expertTasks = [[WeightGradientTask]](repeating: [], count: placement.expertsPerRank)
+        let outcome = try await runPipeline(
+            .backward, rank: rank, waves: cache.waveLayouts, tagBase: tagBase, syncKey: key, phantom: phantom,
+            shared: [sharedKernel(.backward, rows: routing.tokenCount * layer.sharedExperts.count)]
+                + (weightsNow
+                    ? [Kernel(name: "experts W", flops: weightFLOPs(cache: cache, rank: rank), hbmBytes: 0)] : []),
+            outgoing: { layout in try gradientRows(gradients, layout: layout) },
+            values: { inputs in
+                try expertInputGradients(inputs, rank: rank, cache: cache, parameters: parameters, tasks: &expertTasks)
+            })
+        var tasks = expertTasks.flatMap { $0 }
+        let traffic = outcome.dispatchTraffic + outcome.combineTraffic
         var inputGradient: Tensor
         if phantom {
             inputGradient = try Tensor(phantom: [routing.tokenCount, hiddenSize])
         } else {
-            inputGradient = try MoELayer.dispatchBackward(local, routing: routing)
+            inputGradient = try MoELayer.dispatchBackward(outcome.expertOutputs, routing: routing)
             for (expert, sharedCache) in zip(layer.sharedExperts, cache.sharedCaches) {
                 let result = try expert.backwardInput(outputGradient, cache: sharedCache, parameters: parameters)
                 inputGradient = try inputGradient.adding(result.inputGradient)
@@ -106,14 +79,49 @@ extension ExpertParallelLayer {
             }
         }
         try await charge(gateKernel(tokens: routing.tokenCount), rank: rank)
-        let end = max(sharedEnd, weightEnd)
-        if end > simulation.now { try await simulation.clock.sleep(until: end) }
-        let traffic = dispatched.traffic + combined.traffic
+        if outcome.sharedEnd > simulation.now { try await simulation.clock.sleep(until: outcome.sharedEnd) }
         try recordBackward(rank: rank, "B", from: start, bytes: traffic.bytes)
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
-            traffic: traffic, weightFLOPs: weightsNow ? 0 : Int(weightFLOPs))
+            traffic: traffic, weightFLOPs: weightsNow ? 0 : Int(weightFLOPs(cache: cache, rank: rank)))
+    }
+
+    /// Per target rank: this rank's output gradients for the target's experts that `layout` keeps, in canonical
+    /// order (expert, then token); nil where none.
+    func gradientRows(_ gradients: [Tensor], layout: SourceLayout) throws -> [Tensor?] {
+        try (0..<placement.rankCount).map { target -> Tensor? in
+            let parts = placement.experts(ofRank: target).filter { layout.expertCounts[$0] > 0 }.map { gradients[$0] }
+            return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
+        }
+    }
+
+    /// The local experts' input gradients for the output gradients `inputs` (per local expert, nil: none); each
+    /// expert's W tasks go to `tasks[index]`, so their order never depends on the waves.
+    func expertInputGradients(
+        _ inputs: [Tensor?], rank: Int, cache: Cache, parameters: ParameterSet, tasks: inout [[WeightGradientTask]]
+    ) throws -> [Tensor?] {
+        try placement.experts(ofRank: rank).enumerated().map { index, expert -> Tensor? in
+            guard let gradient = inputs[index] else { return nil }
+            guard let expertCache = cache.expertCaches[index] else {
+                return try Tensor(phantom: [gradient.rowCount, hiddenSize])
+            }
+            let result = try layer.routedExperts[expert].backwardInput(
+                gradient, cache: expertCache, parameters: parameters)
+            tasks[index] = result.weightTasks
+            return result.inputGradient
+        }
+    }
+
+    /// FLOPs of the rank's deferred W work: its routed experts' over the rows they received, the shared experts'
+    /// over its tokens, and the router's when the routing has a router task (not a given or phantom one).
+    func weightFLOPs(cache: Cache, rank: Int) -> Double {
+        let rows = cache.layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }
+        let tokens = cache.routing.tokenCount
+        let routerFLOPs =
+            cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
+        return expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops
+            + Double(routerFLOPs)
     }
 
     /// Runs the W tasks of `result` on the rank's compute SMs (time from `weightFLOPs`, which equals the tasks'

@@ -35,32 +35,4 @@ extension ExpertParallelLayer {
             return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
         }
     }
-
-    /// The rank's experts on the rows they received: values for real, time charged on the compute SMs from the
-    /// FLOPs of those rows.
-    func runExperts(
-        rank: Int, received: [Tensor?], layouts: [SourceLayout], parameters: ParameterSet, phantom: Bool
-    ) async throws -> (outputs: [Tensor?], caches: [SwiGLUFFN.Cache?]) {
-        let inputs = try rowsByExpert(received, layouts: layouts, rank: rank)
-        let rows = inputs.reduce(0) { $0 + ($1?.rowCount ?? 0) }
-        try await charge(expertKernel("experts F", rows: rows, experts: inputs.count { $0 != nil }), rank: rank)
-        var outputs: [Tensor?] = []
-        var caches: [SwiGLUFFN.Cache?] = []
-        for (index, expert) in placement.experts(ofRank: rank).enumerated() {
-            guard let input = inputs[index] else {
-                outputs.append(nil)
-                caches.append(nil)
-                continue
-            }
-            if phantom {
-                outputs.append(try Tensor(phantom: [input.rowCount, hiddenSize]))
-                caches.append(nil)
-            } else {
-                let (output, cache) = try layer.routedExperts[expert].forward(input, parameters: parameters)
-                outputs.append(output)
-                caches.append(cache)
-            }
-        }
-        return (try rowsBySource(outputs, layouts: layouts, rank: rank), caches)
-    }
 }

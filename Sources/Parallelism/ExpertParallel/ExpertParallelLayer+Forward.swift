@@ -36,6 +36,8 @@ extension ExpertParallelLayer {
         public var routing: RoutingDecision
         /// Every rank's layout of the call (the expert side needs the sources', the relays theirs).
         public var layouts: [SourceLayout]
+        /// Per wave of the call's plan, the layouts restricted to the wave's experts (backward reuses them).
+        var waveLayouts: [[SourceLayout]]
         var routerCache: Router.Cache?
         var sharedCaches: [SwiGLUFFN.Cache]
         /// Per routed expert: this rank's slots' output rows (the combine's input).
@@ -81,9 +83,13 @@ extension ExpertParallelLayer {
         stats.dispatchStart = simulation.now
         stats.receivedTokens = layouts.reduce(0) { $0 + $1.distinctTokensToRank[rank] }
         stats.receivedRows = layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }
+        let waves = try waveLayouts(layouts)
+        var caches = [SwiGLUFFN.Cache?](repeating: nil, count: placement.expertsPerRank)
         let outcome = try await runPipeline(
-            rank: rank, input: input, layouts: layouts, parameters: parameters, tagBase: tagBase, phantom: phantom,
-            sharedRows: input.rowCount * layer.sharedExperts.count)
+            .forward, rank: rank, waves: waves, tagBase: tagBase, syncKey: tagBase, phantom: phantom,
+            shared: [sharedKernel(.forward, rows: input.rowCount * layer.sharedExperts.count)],
+            outgoing: { try outgoingRows(input, layout: $0) },
+            values: { try expertValues($0, rank: rank, parameters: parameters, phantom: phantom, caches: &caches) })
         stats.dispatchTraffic = stats.dispatchTraffic + outcome.dispatchTraffic
         stats.dispatchEnd = outcome.dispatchEnd
         stats.combineStart = outcome.combineStart
@@ -108,8 +114,8 @@ extension ExpertParallelLayer {
         try recordForward(rank: rank, stats)
         await exchange.finish(tagBase: tagBase)
         let cache = Cache(
-            routing: routing, layouts: layouts, routerCache: routerCache, sharedCaches: sharedCaches,
-            expertOutputs: expertOutputs, expertCaches: outcome.caches, phantom: phantom)
+            routing: routing, layouts: layouts, waveLayouts: waves, routerCache: routerCache,
+            sharedCaches: sharedCaches, expertOutputs: expertOutputs, expertCaches: caches, phantom: phantom)
         return ForwardResult(output: output, cache: cache, stats: stats)
     }
 

@@ -4,12 +4,10 @@ import SimCore
 import Tensors
 
 extension ExpertParallelLayer {
-    /// What the dispatch-experts-combine part of one forward call produced on one rank.
+    /// What the dispatch-experts-combine part of one call produced on one rank.
     struct PipelineOutcome: Sendable {
         /// Per routed expert: the rows of this rank's slots (the combine's result).
-        var expertOutputs: [Tensor]
-        /// Per local expert: its cache over the rows from every source.
-        var caches: [SwiGLUFFN.Cache?]
+        var expertOutputs: [Tensor] = []
         var dispatchTraffic = EPTraffic()
         var combineTraffic = EPTraffic()
         var dispatchEnd = SimInstant.start
@@ -18,7 +16,8 @@ extension ExpertParallelLayer {
         var sharedEnd = SimInstant.start
     }
 
-    private enum Event: Sendable {
+    /// What one transfer or wave of `runPipeline` delivers to the rank's loop.
+    enum Event: Sendable {
         case dispatched(wave: Int, rows: [Tensor?], traffic: EPTraffic)
         case combined(part: Int, rows: [Tensor?], traffic: EPTraffic)
     }
@@ -31,72 +30,80 @@ extension ExpertParallelLayer {
             expertWidth: expertWidth, smCount: communicator.cluster.spec.gpu.smCount)
     }
 
-    /// Dispatch, the rank's experts and combine in the layer's mode, from the full `layouts` of the call.
-    func runPipeline(
-        rank: Int, input: Tensor, layouts: [SourceLayout], parameters: ParameterSet, tagBase: Int, phantom: Bool,
-        sharedRows: Int
-    ) async throws -> PipelineOutcome {
+    /// Per wave of the call's plan (from the mean tokens per rank of `layouts`, so every rank agrees): every
+    /// source's layout restricted to the wave's local experts; one wave: `layouts` itself.
+    func waveLayouts(_ layouts: [SourceLayout]) throws -> [[SourceLayout]] {
         let tokens = Double(layouts.reduce(0) { $0 + $1.tokenCount }) / Double(layouts.count)
         let plan = try wavePlan(tokensPerRank: tokens)
+        guard plan.waveCount > 1 else { return [layouts] }
+        return (0..<plan.waveCount).map { wave in
+            layouts.map {
+                $0.restricted(
+                    to: plan.experts(ofWave: wave), placement: placement, maxPieces: options.maxPiecesPerNode,
+                    minPieceTokens: options.minPieceTokens)
+            }
+        }
+    }
+
+    /// One direction's dispatch, the rank's experts and combine in the layer's mode. `waves` holds the call's
+    /// layouts per wave (one entry outside waved mode); `outgoing(layout)` gives this rank's rows per target
+    /// under a layout; `values(inputs)` computes the local experts' rows from their inputs (nil: no rows), once
+    /// per wave; `shared` (the shared experts' kernel, and in B the W work when it runs now) is queued after the
+    /// routed experts' last kernel. `syncKey` names the phase barriers.
+    func runPipeline(
+        _ pass: EPPass, rank: Int, waves waveLayouts: [[SourceLayout]], tagBase: Int, syncKey: Int, phantom: Bool,
+        shared: [Kernel], outgoing: (SourceLayout) throws -> [Tensor?], values: ([Tensor?]) throws -> [Tensor?]
+    ) async throws -> PipelineOutcome {
         if options.mode == .comet {
             return try await runComet(
-                rank: rank, input: input, layouts: layouts, parameters: parameters, tagBase: tagBase,
-                phantom: phantom, sharedRows: sharedRows)
+                pass, rank: rank, layouts: waveLayouts[0], tagBase: tagBase, phantom: phantom, shared: shared,
+                outgoing: try outgoing(waveLayouts[0][rank]), values: values)
         }
-        let waveLayouts =
-            plan.waveCount == 1
-            ? [layouts]
-            : (0..<plan.waveCount).map { wave in
-                layouts.map {
-                    $0.restricted(
-                        to: plan.experts(ofWave: wave), placement: placement, maxPieces: options.maxPiecesPerNode,
-                        minPieceTokens: options.minPieceTokens)
-                }
-            }
         let simulation = communicator.cluster.simulation
-        let waveCount = plan.waveCount
-        var outcome = PipelineOutcome(
-            expertOutputs: [], caches: Array(repeating: nil, count: placement.expertsPerRank))
+        let waveCount = waveLayouts.count
+        let serial = options.mode == .serial
+        let experts = placement.expertsPerRank / waveCount
+        var outcome = PipelineOutcome()
         var returned = [[Tensor?]](repeating: [], count: waveCount)
         try await withThrowingTaskGroup(of: Event.self) { group in
-            func startDispatch(_ wave: Int) {
+            func startDispatch(_ wave: Int) throws {
                 let sub = waveLayouts[wave]
+                let rows = try outgoing(sub[rank])
                 group.addTask {
                     let result = try await dispatchRows(
-                        rank: rank, outgoing: try outgoingRows(input, layout: sub[rank]), layouts: sub,
-                        legs: EPLegs.dispatch.sub(wave), bytesPerToken: wire.dispatchBytesPerToken,
-                        tagBase: tagBase, phantom: phantom)
+                        rank: rank, outgoing: rows, layouts: sub, legs: pass.dispatchLegs.sub(wave),
+                        bytesPerToken: dispatchBytesPerToken(pass), tagBase: tagBase, phantom: phantom)
                     return .dispatched(wave: wave, rows: result.rows, traffic: result.traffic)
                 }
             }
-            startDispatch(0)
+            try startDispatch(0)
             for try await event in group {
                 switch event {
                 case .dispatched(let wave, let rows, let traffic):
                     outcome.dispatchTraffic = outcome.dispatchTraffic + traffic
                     if wave + 1 < waveCount {
-                        startDispatch(wave + 1)
+                        try startDispatch(wave + 1)
                     } else {
                         outcome.dispatchEnd = simulation.now
                     }
-                    if options.mode == .serial { await synchronize(tagBase, phase: 1) }
+                    if serial { await synchronize(syncKey, phase: 1) }
                     let sub = waveLayouts[wave]
-                    let computed = try await computeWave(
-                        rank: rank, received: rows, layouts: sub, parameters: parameters, phantom: phantom,
-                        launched: options.mode == .serial || wave == 0, caches: &outcome.caches)
+                    let inputs = try rowsByExpert(rows, layouts: sub, rank: rank)
+                    let end = try await queueExperts(pass, rank: rank, inputs: inputs, wave: wave)
+                    let outputs = try rowsBySource(try values(inputs), layouts: sub, rank: rank)
                     if wave + 1 == waveCount {
-                        outcome.sharedEnd = try await enqueue(sharedKernel(rows: sharedRows), rank: rank)
+                        for kernel in shared { outcome.sharedEnd = try await enqueue(kernel, rank: rank) }
                     }
-                    if options.mode == .serial {
-                        try await simulation.clock.sleep(until: computed.end)
-                        await synchronize(tagBase, phase: 2)
+                    if serial {
+                        try await simulation.clock.sleep(until: end)
+                        await synchronize(syncKey, phase: 2)
                     }
-                    if wave == 0 { outcome.combineStart = max(simulation.now, computed.end) }
+                    if wave == 0 { outcome.combineStart = max(simulation.now, end) }
                     group.addTask {
-                        if computed.end > simulation.now { try await simulation.clock.sleep(until: computed.end) }
-                        if options.mode == .serial { try await launchKernel(rank: rank) }
+                        if end > simulation.now { try await simulation.clock.sleep(until: end) }
+                        if serial { try await launchKernel(rank: rank) }
                         let result = try await combineRows(
-                            rank: rank, outgoing: computed.outputs, layouts: sub, legs: EPLegs.combine.sub(wave),
+                            rank: rank, outgoing: outputs, layouts: sub, legs: pass.combineLegs.sub(wave),
                             bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
                         return .combined(part: wave, rows: result.rows, traffic: result.traffic)
                     }
@@ -110,7 +117,7 @@ extension ExpertParallelLayer {
             try localExpertRows(returned[$0], layout: waveLayouts[$0][rank], phantom: phantom)
         }
         outcome.expertOutputs = (0..<placement.expertCount).map { expert in
-            perWave[(expert % placement.expertsPerRank) / plan.expertsPerWave][expert]
+            perWave[(expert % placement.expertsPerRank) / experts][expert]
         }
         return outcome
     }
@@ -123,23 +130,28 @@ extension ExpertParallelLayer {
         }
     }
 
-    /// One wave's experts on the rows it received: queues Linear-1, SwiGLU and Linear-2 on the compute SMs
-    /// (FLOPs from the rows received), computes the values, and returns the rows per source and the end time.
-    /// Unless `launched`, the kernels are stages of one fused kernel and pay no launch overhead.
-    func computeWave(
-        rank: Int, received: [Tensor?], layouts: [SourceLayout], parameters: ParameterSet, phantom: Bool,
-        launched: Bool, caches: inout [SwiGLUFFN.Cache?]
-    ) async throws -> (outputs: [Tensor?], end: SimInstant) {
-        let inputs = try rowsByExpert(received, layouts: layouts, rank: rank)
+    /// Queues one wave's three kernels of `pass` on the compute SMs, FLOPs from the rows `inputs` holds (per
+    /// local expert); returns when the last ends. Serial: three launched kernels; waved: stages of the layer's
+    /// one fused kernel (launched with its dispatch), no launch overhead.
+    func queueExperts(_ pass: EPPass, rank: Int, inputs: [Tensor?], wave: Int) async throws -> SimInstant {
         let rows = inputs.reduce(0) { $0 + ($1?.rowCount ?? 0) }
         let experts = inputs.count { $0 != nil }
-        let fused = options.mode != .serial
-        _ = try await enqueue(stage(linear1Kernel(rows: rows, experts: experts), launched: launched), rank: rank)
-        _ = try await enqueue(stage(activationKernel(rows: rows), launched: !fused), rank: rank)
-        let end = try await enqueue(
-            stage(linear2Kernel(rows: rows, experts: experts), launched: !fused), rank: rank)
-        let outputs = try expertValues(inputs, rank: rank, parameters: parameters, phantom: phantom, caches: &caches)
-        return (try rowsBySource(outputs, layouts: layouts, rank: rank), end)
+        let launched = options.mode == .serial
+        let suffix = wave == 0 && options.mode == .serial ? "" : " wave \(wave)"
+        for kernel in [
+            firstGEMM(pass, rows: rows, experts: experts), activationKernel(pass, rows: rows),
+        ] {
+            _ = try await enqueue(stage(named(kernel, suffix), launched: launched), rank: rank)
+        }
+        let last = secondGEMM(pass, rows: rows, experts: experts)
+        return try await enqueue(stage(named(last, suffix), launched: launched), rank: rank)
+    }
+
+    /// `kernel` with `suffix` after its name.
+    func named(_ kernel: Kernel, _ suffix: String) -> Kernel {
+        var kernel = kernel
+        kernel.name += suffix
+        return kernel
     }
 
     /// The routed experts' values on `inputs` (per local expert, nil: no rows); fills their caches.
@@ -169,8 +181,8 @@ extension ExpertParallelLayer {
         if overhead > .zero { try await communicator.cluster.simulation.clock.sleep(for: overhead) }
     }
 
-    /// The shared experts' kernel on `rows` rows (tokens × shared experts).
-    func sharedKernel(rows: Int) -> Kernel {
-        expertKernel("shared experts F", rows: rows, experts: layer.sharedExperts.count)
+    /// The shared experts' kernel of `pass` on `rows` rows (tokens × shared experts).
+    func sharedKernel(_ pass: EPPass, rows: Int) -> Kernel {
+        expertKernel("shared experts \(pass.letter)", rows: rows, experts: layer.sharedExperts.count)
     }
 }
