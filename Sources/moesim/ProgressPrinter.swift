@@ -20,6 +20,12 @@ final class ProgressPrinter: DriveObserver {
         let printer = ProgressPrinter()
         session.simulation.driveObserver = printer
         session.onReset { $0.driveObserver = printer }
+        // Output printed while a run draws its line (a process reporting mid-run) starts on a clean line.
+        let print = session.output
+        session.output = { text in
+            printer.erase()
+            print(text)
+        }
     }
 
     func driveStarted(_ progress: DriveProgress) { line.start(progress, atSeconds: Self.seconds()) }
@@ -29,7 +35,10 @@ final class ProgressPrinter: DriveObserver {
         write("\r" + text + "\u{1B}[K")
     }
 
-    func driveEnded(_ progress: DriveProgress) {
+    func driveEnded(_ progress: DriveProgress) { erase() }
+
+    /// Clears the line if one is drawn; the next progress call draws it again.
+    func erase() {
         if line.end() { write("\r\u{1B}[K") }
     }
 
