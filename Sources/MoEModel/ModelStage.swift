@@ -102,14 +102,7 @@ public struct ModelStage: Sendable {
     /// F of one micro-batch: the first stage embeds `batch.tokens` (`input` must be nil), the others take
     /// `input` ([tokens, hidden]); the last stage scores `batch.targets`.
     public func forward(_ input: Tensor?, batch: TokenBatch, parameters: ParameterSet) throws -> Forward {
-        var hidden: Tensor
-        switch (isFirst, input) {
-        case (true, nil): hidden = try parameters.tensor(Self.embeddingName).gatheringRows(batch.tokens)
-        case (false, let input?): hidden = input
-        default:
-            throw ModelError.invalidBatch(
-                "stage \(layers): the first stage takes tokens only, every other stage an activation")
-        }
+        var hidden = try stageInput(input, batch: batch, parameters: parameters)
         var caches: [TransformerBlock.Cache] = []
         for block in blocks {
             let (output, cache) = try block.forward(
@@ -172,11 +165,26 @@ public struct ModelStage: Sendable {
         }
         guard isFirst else { return gradient }
         guard let tokens = cache.tokens else { throw ModelError.invalidBatch("stage \(layers): cache has no tokens") }
-        try weightWork([
-            .embedding(
-                parameter: Self.embeddingName, tokens: tokens, vocabularySize: config.vocabularySize,
-                outputGradient: gradient)
-        ])
+        try weightWork([embeddingTask(tokens: tokens, outputGradient: gradient)])
         return nil
+    }
+
+    /// The first block's input: the embedded `batch.tokens` on the first stage (`input` must be nil), `input`
+    /// ([tokens, hidden]) on every other.
+    public func stageInput(_ input: Tensor?, batch: TokenBatch, parameters: ParameterSet) throws -> Tensor {
+        switch (isFirst, input) {
+        case (true, nil): return try parameters.tensor(Self.embeddingName).gatheringRows(batch.tokens)
+        case (false, let input?): return input
+        default:
+            throw ModelError.invalidBatch(
+                "stage \(layers): the first stage takes tokens only, every other stage an activation")
+        }
+    }
+
+    /// The embedding's W task for the first block's input gradient `outputGradient` on `tokens`.
+    public func embeddingTask(tokens: [Int], outputGradient: Tensor) -> WeightGradientTask {
+        .embedding(
+            parameter: Self.embeddingName, tokens: tokens, vocabularySize: config.vocabularySize,
+            outputGradient: outputGradient)
     }
 }

@@ -68,25 +68,21 @@ public struct TransformerBlock: Sendable {
     public func forward(
         _ input: Tensor, sequenceLength: Int, parameters: ParameterSet
     ) throws -> (output: Tensor, cache: Cache) {
-        let (normalized, attentionNormCache) = try attentionNorm.forward(input, parameters: parameters)
-        let (attended, attentionCache) = try attention.forward(
-            normalized, sequenceLength: sequenceLength, parameters: parameters)
-        let residual = try input.adding(attended)
-        let (ffnInput, ffnNormCache) = try ffnNorm.forward(residual, parameters: parameters)
+        let half = try forwardAttention(input, sequenceLength: sequenceLength, parameters: parameters)
         let ffnOutput: Tensor
         let ffnCache: FeedForwardCache
         switch feedForward {
         case .dense(let dense):
-            let result = try dense.forward(ffnInput, parameters: parameters)
+            let result = try dense.forward(half.ffnInput, parameters: parameters)
             (ffnOutput, ffnCache) = (result.output, .dense(result.cache))
         case .moe(let moe):
-            let result = try moe.forward(ffnInput, parameters: parameters)
+            let result = try moe.forward(half.ffnInput, parameters: parameters)
             (ffnOutput, ffnCache) = (result.output, .moe(result.cache))
         }
         let cache = Cache(
-            attentionNorm: attentionNormCache, attention: attentionCache, ffnNorm: ffnNormCache,
+            attentionNorm: half.cache.attentionNorm, attention: half.cache.attention, ffnNorm: half.cache.ffnNorm,
             feedForward: ffnCache)
-        return (try residual.adding(ffnOutput), cache)
+        return (try half.output(adding: ffnOutput), cache)
     }
 
     /// B: the gradient for the block input; every weight gradient is deferred as a W task.
@@ -102,16 +98,10 @@ public struct TransformerBlock: Sendable {
         default:
             throw ModelError.invalidBatch("layer \(index): cache does not match the FFN kind")
         }
-        let ffnNormBackward = try ffnNorm.backwardInput(ffn.inputGradient, cache: cache.ffnNorm, parameters: parameters)
-        let residualGradient = try outputGradient.adding(ffnNormBackward.inputGradient)
-        let attentionBackward = try attention.backwardInput(
-            residualGradient, cache: cache.attention, parameters: parameters)
-        let attentionNormBackward = try attentionNorm.backwardInput(
-            attentionBackward.inputGradient, cache: cache.attentionNorm, parameters: parameters)
-        let tasks =
-            ffn.weightTasks + ffnNormBackward.weightTasks + attentionBackward.weightTasks
-            + attentionNormBackward.weightTasks
-        return InputBackward(
-            inputGradient: try residualGradient.adding(attentionNormBackward.inputGradient), weightTasks: tasks)
+        return try backwardAttention(
+            outputGradient, feedForward: ffn,
+            cache: AttentionCache(
+                attentionNorm: cache.attentionNorm, attention: cache.attention, ffnNorm: cache.ffnNorm),
+            parameters: parameters)
     }
 }

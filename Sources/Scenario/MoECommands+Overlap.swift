@@ -17,7 +17,9 @@ extension MoECommands {
     }
 
     /// `mode=`, `waves=`, `experts-per-wave=`, `comet-blocks=` and `expert-precision=`.
-    func overlapOptions(_ line: CommandLine, into options: inout ExpertParallelLayer.Options) throws {
+    static func overlapOptions(
+        _ line: CommandLine, into options: inout ExpertParallelLayer.Options
+    ) throws(ScenarioError) {
         let mode = try line.choice("mode", EPMode.allCases.map(\.rawValue), default: "serial")
         options.mode = EPMode(rawValue: mode) ?? .serial
         if line.option("waves") != nil { options.waves = try line.integer("waves", in: 1...4096) }

@@ -91,7 +91,7 @@ final class MoECommands {
         request.options.skew = try line.quantity("skew", .number, default: 0)
         request.options.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: "fp8") == "fp8"
         request.options.synchronizePhases = true
-        try overlapOptions(line, into: &request.options)
+        try Self.overlapOptions(line, into: &request.options)
         request.options.phantomSeed = session.seed
         request.backward = backward
         request.real = real

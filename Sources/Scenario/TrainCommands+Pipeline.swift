@@ -28,8 +28,7 @@ extension TrainCommands {
                 "\(what) needs \(gpuCount) GPUs for \(schedule.name), the cluster has \(cluster.gpus.count)",
                 at: line.option("pp") ?? line.command)
         }
-        let dataGroups = try composedDataGroups(
-            request, line: line, cluster: cluster, pipelineRanks: schedule.deviceCount)
+        let groups = try composedGroups(request, line: line, cluster: cluster, pipelineRanks: schedule.deviceCount)
         guard request.config.layerCount >= schedule.stageCount else {
             throw line.error(
                 "layers=\(request.config.layerCount) is fewer than the \(schedule.stageCount) stages of "
@@ -45,7 +44,8 @@ extension TrainCommands {
             trainer = try PipelineTrainer(
                 schedule: schedule, config: request.config, training: training,
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
-                gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: dataGroups)
+                gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
+                expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
         }
@@ -79,7 +79,8 @@ extension TrainCommands {
         }
         let ranges = trainer.stageLayers.map(\.count)
         session.output(
-            "queued \(schedule.name) pp=\(request.pipelineStages)\(dp > 1 ? " × dp=\(dp) ZeRO-1" : "") "
+            "queued \(schedule.name) pp=\(request.pipelineStages)\(dp > 1 ? " × dp=\(dp) ZeRO-1" : "")"
+                + expertSummary(request) + " "
                 + "m=\(schedule.microBatchCount) training of "
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
@@ -94,23 +95,6 @@ extension TrainCommands {
                     + "pipeline trainer runs ZeRO-1 only (zero=1)", at: line.option("zero") ?? line.command)
         }
         try refuseIgnoredKeys(request, line: line)
-    }
-
-    /// dp > 1: `ParallelLayout(pp, ep, dp / ep)` on the first PP × dp GPUs, one DP group per pipeline rank.
-    private func composedDataGroups(_ request: TrainRequest, line: CommandLine, cluster: Cluster, pipelineRanks: Int)
-        throws(ScenarioError) -> [Communicator]
-    {
-        let dp = request.dataParallel
-        guard dp > 1 else { return [] }
-        do {
-            let layout = try ParallelLayout(
-                pipelineStages: pipelineRanks, expertParallel: request.expertParallel,
-                dataParallelReplicas: dp / request.expertParallel, gpuCount: pipelineRanks * dp,
-                gpusPerNode: cluster.spec.gpusPerNode, expertCount: request.config.routedExpertCount)
-            return try ParallelLayout.communicators(layout.dataGroups, on: cluster)
-        } catch {
-            throw line.error(String(describing: error), at: line.option("dp") ?? line.command)
-        }
     }
 
     /// Keys a pure pipeline run would silently ignore: refused with the caret on the key.

@@ -25,7 +25,8 @@ final class TrainCommands {
                 "train",
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
-                    + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [seed=N] "
+                    + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
+                    + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [seed=N] "
                     + "[real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
                 details: ModelPreset.allCases.map { "model=\($0.rawValue): \($0.summary)" } + [
@@ -39,7 +40,15 @@ final class TrainCommands {
                     "costs=unit: F, B, W take f=, b=, w= schedule time units (default 1) and sends are instant,",
                     "so train.makespan equals the schedule analyser's (f= b= w= only with costs=unit).",
                     "pp=N with dp=N: PP × DP with ZeRO-1 over each pipeline rank's DP group, placed as",
-                    "`show layout pp=N ep=1 dp-replica=N` prints (ep > 1 is refused: not built yet).",
+                    "`show layout pp=N ep=E dp-replica=dp/E` prints. ep=E (dp a multiple of E, costs=model): each",
+                    "MoE layer runs as the expert-parallel layer across its pipeline rank's EP group, every GPU",
+                    "holds its EP rank's experts only, ZeRO-1 shards the experts over dp-replica = dp/E and the",
+                    "rest over dp (pp=1 works too). With schedule=dualpipe|dualpipev, overlap=on (default) runs",
+                    "each F&B cell's two chunks at once so each one's all-to-all hides under the other's compute;",
+                    "overlap=off runs them one after the other. dispatch=fp8 (default when hidden is a multiple",
+                    "of 128, else bf16), mode=serial|comet|waved and waves=, experts-per-wave=, comet-blocks=,",
+                    "expert-precision= as for `moe`. comm-sms=N: SMs each of the run's GPUs reserves for",
+                    "communication from the run's start (the rest compute; it stays so after the run).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -48,6 +57,10 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "schedule") { TrainRequest.scheduleNames }
         session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
+        session.registerValues(command: "train", key: "overlap") { ["on", "off"] }
+        session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
+        session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
+        session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
@@ -57,12 +70,8 @@ final class TrainCommands {
     private func queue(_ line: CommandLine) throws {
         let request = try TrainRequest(line, defaultSeed: session.seed)
         let cluster = try clusterCommands.requireCluster(line)
-        if request.expertParallel > 1 {
-            throw line.error(
-                "ep=\(request.expertParallel): expert-parallel MoE layers inside train are not built yet (issue 14); "
-                    + "use ep=1 (the moe command runs the EP layer)", at: line.option("ep") ?? line.command)
-        }
-        if request.pipelineStages > 1 || request.scheduleName != nil {
+        try checkExpertRequest(request, line: line, cluster: cluster)
+        if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
             try queueDataParallel(request, line: line, cluster: cluster)

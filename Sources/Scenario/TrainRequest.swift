@@ -6,8 +6,11 @@ struct TrainRequest {
     /// Keys `train` accepts; each trainer uses the ones that concern it.
     static let allowedKeys = [
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
-        "costs", "f", "b", "w",
+        "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
+        "expert-precision",
     ]
+    /// Keys that configure the expert-parallel layers (ep > 1 only).
+    static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]
     /// Values of `schedule=`.
     static let scheduleNames = PipelineScheduleKind.allCases.map(\.rawValue) + ["interleaved"]
     /// Limits that keep a run bounded in memory and time.
@@ -32,8 +35,14 @@ struct TrainRequest {
     var isReal: Bool
     /// Data-parallel ranks and the ZeRO stage over them.
     var dataParallel: Int
-    /// EP: GPUs sharing one MoE layer's experts (dp = EP × DP_replica); only 1 runs so far.
+    /// EP: GPUs sharing one MoE layer's experts (dp = EP × DP_replica).
     var expertParallel: Int
+    /// The EP layers' knobs (`dispatch=`, `mode=`, …); FP8 dispatch by default when hidden is a multiple of 128.
+    var expertOptions = ExpertParallelLayer.Options()
+    /// DualPipe's F&B with its two chunks at once (`overlap=on`, default) or one after the other.
+    var overlapsChunks: Bool
+    /// `comm-sms=`: SMs the run's GPUs reserve for communication (nil: the cluster's split).
+    var commSMCount: Int?
     var zeroStage: Int
     /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
     var bf16Moments: Bool
@@ -78,6 +87,11 @@ struct TrainRequest {
         unitForward = try Self.units(line, "f")
         unitBackwardInput = try Self.units(line, "b")
         unitBackwardWeight = try Self.units(line, "w")
+        overlapsChunks = try line.choice("overlap", ["on", "off"], default: "on") == "on"
+        if line.option("comm-sms") != nil { commSMCount = try line.integer("comm-sms", in: 1...1_000) }
+        let defaultDispatch = config.hiddenSize % 128 == 0 ? "fp8" : "bf16"
+        expertOptions.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: defaultDispatch) == "fp8"
+        try MoECommands.overlapOptions(line, into: &expertOptions)
     }
 
     /// `real` (default, not for phantom-only presets) or `phantom`.

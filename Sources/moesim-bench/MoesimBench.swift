@@ -15,6 +15,7 @@ struct MoesimBench: ParsableCommand {
             ModelBenchmark.self,
             PipelineBenchmark.self,
             ScheduleBenchmark.self,
+            TrainBenchmark.self,
             ZeroBenchmark.self,
         ]
     )

@@ -27,11 +27,6 @@ struct PipelineTrainTests {
             "train pp=4 dp=4 schedule=1f1b",
             "t.moesim:1:10: error: pp=4 × dp=4 needs 16 GPUs for 1F1B, the cluster has 8"
         ),
-        (
-            "train pp=2 ep=2 dp=2",
-            "t.moesim:1:15: error: ep=2: expert-parallel MoE layers inside train are not built yet (issue 14); use "
-                + "ep=1 (the moe command runs the EP layer)"
-        ),
         // Issue 13 review: pp is checked against the cluster, and the schedule's size capped, before it is built.
         (
             "train pp=4096 microbatches=10000",

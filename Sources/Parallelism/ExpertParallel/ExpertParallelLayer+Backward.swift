@@ -20,8 +20,12 @@ extension ExpertParallelLayer {
     /// One rank's B pass: combine backward on the token's rank, output gradients dispatched to the experts
     /// (BF16), expert B on the expert's GPU, input gradients combined back (BF16), shared experts and router
     /// backward on the token's rank. Every rank calls it concurrently with its forward's `tagBase`.
+    /// `weightsNow` queues the W work on the compute SMs right after the experts' B (before the combine's
+    /// all-to-all ends, as DualPipe's F&B cell does) and returns once it ran; `runWeightTasks` then charges nothing
+    /// more for it (`weightFLOPs` is 0).
     public func backward(
-        rank: Int, outputGradient: Tensor, cache: Cache, parameters: ParameterSet, tagBase: Int
+        rank: Int, outputGradient: Tensor, cache: Cache, parameters: ParameterSet, tagBase: Int,
+        weightsNow: Bool = false
     ) async throws -> BackwardResult {
         let simulation = communicator.cluster.simulation
         let start = simulation.now
@@ -76,6 +80,9 @@ extension ExpertParallelLayer {
             expertKernel(
                 "shared experts B", rows: routing.tokenCount * layer.sharedExperts.count,
                 experts: layer.sharedExperts.count), rank: rank)
+        let weightEnd =
+            weightsNow
+            ? try await enqueue(Kernel(name: "experts W", flops: weightFLOPs, hbmBytes: 0), rank: rank) : start
         let combined = try await combineRows(
             rank: rank, outgoing: try rowsBySource(inputGradients, layouts: cache.layouts, rank: rank),
             layouts: cache.layouts, legs: .gradientCombine, bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase,
@@ -99,13 +106,14 @@ extension ExpertParallelLayer {
             }
         }
         try await charge(gateKernel(tokens: routing.tokenCount), rank: rank)
-        if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
+        let end = max(sharedEnd, weightEnd)
+        if end > simulation.now { try await simulation.clock.sleep(until: end) }
         let traffic = dispatched.traffic + combined.traffic
         try recordBackward(rank: rank, "B", from: start, bytes: traffic.bytes)
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
-            traffic: traffic, weightFLOPs: Int(weightFLOPs))
+            traffic: traffic, weightFLOPs: weightsNow ? 0 : Int(weightFLOPs))
     }
 
     /// Runs the W tasks of `result` on the rank's compute SMs (time from `weightFLOPs`, which equals the tasks'

@@ -40,10 +40,33 @@ struct StageCompute: Sendable {
         }
     }
 
+    /// The kinds an expert-parallel copy charges itself, layer by layer; its EP layers charge the rest (gate,
+    /// experts, shared experts, dispatch and combine).
+    static let localKinds: [OpKind] = [.embedding, .attention, .denseFFN]
+
+    /// Runs `kernels` one after the other on the compute SMs (model costs; nothing under unit costs).
+    func run(_ kernels: [Kernel], on gpu: GPU) async throws {
+        guard case .model = costs else { return }
+        for kernel in kernels { try await gpu.compute.run(kernel) }
+    }
+
+    /// The kernels of `part` of layer `layer`'s local ops (`localKinds`), plus the embedding's on layer 0.
+    func localKernels(_ part: Part, layer: Int, label: String) -> [Kernel] {
+        kernels(part, layers: layer..<(layer + 1), label: label) { Self.localKinds.contains($0.kind) }
+    }
+
+    /// The kernels of `part` of the output head, if `layers` end at the model's last layer.
+    func headKernels(_ part: Part, layers: Range<Int>, label: String) -> [Kernel] {
+        guard let last = layers.last else { return [] }
+        return kernels(part, layers: last..<(last + 1), label: label) { $0.kind == .head }
+    }
+
     /// One BF16 kernel per op of the stage with FLOPs in this part (element-wise ops are left out, as the cost
-    /// model leaves them out).
-    func kernels(_ part: Part, layers: Range<Int>, label: String) -> [Kernel] {
-        costModel.stageOps(layers: layers).compactMap { op in
+    /// model leaves them out), of the ops `isIncluded` keeps.
+    func kernels(
+        _ part: Part, layers: Range<Int>, label: String, where isIncluded: (OpCost) -> Bool = { _ in true }
+    ) -> [Kernel] {
+        costModel.stageOps(layers: layers).filter(isIncluded).compactMap { op in
             let flops: Int
             switch part {
             case .forward: flops = op.forwardFLOPs

@@ -22,11 +22,22 @@ extension PipelineTrainer {
             let stageCopies = copies.filter { $0.stage == stage }.sorted {
                 $0.direction.rawValue < $1.direction.rawValue
             }
-            guard let primary = stageCopies.first else {
+            guard !stageCopies.isEmpty else {
                 throw PipelineError.invalidSetup("stage \(stage) has no copy on any worker")
             }
-            copiesAgree = copiesAgree && stageCopies.allSatisfy { $0.parameters == primary.parameters }
-            for entry in primary.parameters.entries { try parameters.append(entry.name, entry.tensor) }
+            // Phantom copies hold no values.
+            guard stageCopies.contains(where: { $0.parameters.elementCount > 0 }) else { continue }
+            // Each name from the first copy holding it (an expert-parallel copy holds its EP rank's experts only);
+            // every other copy holding it must agree.
+            for entry in try ModelStage(config: config, layers: stageLayers[stage]).parameterShapes {
+                let holders = stageCopies.filter { $0.parameters.contains(entry.name) }
+                guard let first = holders.first else {
+                    throw PipelineError.invalidSetup("no copy of stage \(stage) holds \(entry.name)")
+                }
+                let tensor = try first.parameters.tensor(entry.name)
+                copiesAgree = try copiesAgree && holders.allSatisfy { try $0.parameters.tensor(entry.name) == tensor }
+                try parameters.append(entry.name, tensor)
+            }
         }
         return PipelineRunReport(
             steps: steps, parameters: parameters, copiesAgree: copiesAgree,

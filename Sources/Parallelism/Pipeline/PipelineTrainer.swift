@@ -20,6 +20,8 @@ public final class PipelineTrainer: Sendable {
     public let stageLayers: [Range<Int>]
     /// DP_total: pipeline groups, each running the schedule on its own m micro-batches.
     public let dataParallel: Int
+    /// SMs every GPU of the run reserves for communication when it starts (nil: the cluster's split).
+    public let commSMCount: Int?
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -34,10 +36,21 @@ public final class PipelineTrainer: Sendable {
     /// data-parallel index d, as `ParallelLayout.dataGroups`); `gpus` then holds PP × DP GPUs, GPU p·DP + d
     /// being rank p of pipeline group d, and the training step has DP × m micro-batches (group d runs
     /// d·m … d·m+m−1). Empty: one pipeline group.
+    ///
+    /// `expertGroups` composes EP too (PP × EP × DP, DP_total = EP × DP_replica): each MoE layer runs as an
+    /// expert-parallel layer across the EP group of its pipeline rank, each copy holds its EP rank's routed
+    /// experts only (ZeRO-1 over the expert-DP group), and with `overlapsChunks` an F&B op runs its two chunks
+    /// at once so each one's all-to-all hides under the other's compute.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
-        phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = []
+        phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
+        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil
     ) throws {
+        if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
+            throw PipelineError.invalidSetup(
+                "comm-sms=\(commSMCount) must leave compute SMs: 1...\(smCount - 1) of the \(smCount) SMs")
+        }
+        self.commSMCount = commSMCount
         let dataParallel = dataGroups.first?.size ?? 1
         guard let first = gpus.first, gpus.count == schedule.deviceCount * dataParallel else {
             throw PipelineError.invalidSetup(
@@ -76,6 +89,12 @@ public final class PipelineTrainer: Sendable {
         barrier = StepBarrier(participants: gpus.count, in: simulation)
         let layers = stageLayers
         let simulation = simulation
+        let expertSets = try expertGroups.map {
+            try Self.checkExpertGroups($0, costs: costs, dataParallel: dataParallel, config: config)
+            return try Self.expertLayerSets(
+                $0, schedule: schedule, config: config, layers: layers,
+                replicasPerRank: dataParallel / $0.expertParallel)
+        }
         let built = try (0..<dataParallel).flatMap { d -> [StageWorker] in
             let groupGPUs = (0..<pipelineRanks).map { gpus[$0 * dataParallel + d] }
             let transport: any StageTransport =
@@ -86,11 +105,17 @@ public final class PipelineTrainer: Sendable {
             }
             return try (0..<pipelineRanks).map { rank in
                 let group = dataGroups.isEmpty ? nil : StageDataParallel(group: dataGroups[rank], dataIndex: d)
+                let experts = expertGroups.flatMap { groups in
+                    expertSets.map { sets in
+                        (groups, sets[rank * (dataParallel / groups.expertParallel) + d / groups.expertParallel])
+                    }
+                }
                 return try Self.worker(
                     rank: rank, gpu: groupGPUs[rank], schedule: schedule, config: config,
                     initial: reference?.parameters,
                     training: training, costModel: costModel, layers: layers, compute: compute, transport: transport,
-                    data: data, recorder: recorder, dataParallel: group)
+                    data: data, recorder: recorder, dataParallel: group, experts: experts,
+                    overlapsChunks: overlapsChunks)
             }
         }
         // Workers were built group by group; keep them in GPU order (p·DP + d).
@@ -101,20 +126,24 @@ public final class PipelineTrainer: Sendable {
         rank: Int, gpu: GPU, schedule: PipelineSchedule, config: MoEConfig, initial: ParameterSet?,
         training: TrainingConfig, costModel: CostModel, layers: [Range<Int>], compute: StageCompute,
         transport: any StageTransport, data: PipelineData?, recorder: PipelineRecorder,
-        dataParallel: StageDataParallel?
+        dataParallel: StageDataParallel?, experts: (PipelineExpertGroups, ExpertLayerSet)?, overlapsChunks: Bool
     ) throws -> StageWorker {
+        var copy = 0
         let replicas = try schedule.directions.flatMap { direction in
             try (0..<schedule.stageCount).filter { schedule.stageDevices[direction.rawValue][$0] == rank }.map {
                 stage in
-                try Self.replica(
+                defer { copy += 1 }
+                let expertParallel = experts.map { (groups: $0.0, layers: $0.1.copies[copy]) }
+                return try Self.replica(
                     stage: stage, direction: direction, layers: layers[stage], config: config,
-                    initial: initial, training: training, costModel: costModel, dataParallel: dataParallel)
+                    initial: initial, training: training, costModel: costModel, dataParallel: dataParallel,
+                    experts: expertParallel, pipelineRank: rank)
             }
         }
         return StageWorker(
             rank: rank, gpu: gpu, schedule: schedule, compute: compute, transport: transport,
             data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
-            replicas: replicas, dataParallel: dataParallel)
+            replicas: replicas, dataParallel: dataParallel, overlapsChunks: overlapsChunks)
     }
 
     private static func checkDataGroups(_ groups: [Communicator], gpus: [GPU], pipelineRanks: Int) throws {
@@ -136,23 +165,65 @@ public final class PipelineTrainer: Sendable {
 
     private static func replica(
         stage: Int, direction: PipelineDirection, layers: Range<Int>, config: MoEConfig, initial: ParameterSet?,
-        training: TrainingConfig, costModel: CostModel, dataParallel: StageDataParallel?
+        training: TrainingConfig, costModel: CostModel, dataParallel: StageDataParallel?,
+        experts: (groups: PipelineExpertGroups, layers: [ExpertParallelLayer?])?, pipelineRank: Int
     ) throws -> StageReplica {
-        let count = costModel.stageOps(layers: layers).reduce(0) { $0 + $1.parameterCount }
+        var count = costModel.stageOps(layers: layers).reduce(0) { $0 + $1.parameterCount }
         let modelStage = try initial.map { _ in try ModelStage(config: config, layers: layers) }
-        let parameters = try initial.map { try modelStage?.parameters(from: $0) ?? ParameterSet() } ?? ParameterSet()
+        var parameters = try initial.map { try modelStage?.parameters(from: $0) ?? ParameterSet() } ?? ParameterSet()
+        var expertParallel: StageExpertParallel?
+        if let experts {
+            let (state, local) = try expertParallelCopy(
+                layers: experts.layers, stageLayers: layers, config: config, dataIndex: dataParallel?.dataIndex ?? 0,
+                pipelineRank: pipelineRank, groups: experts.groups, parameters: initial == nil ? nil : parameters)
+            expertParallel = state
+            parameters = local ?? parameters
+            let moeLayers = layers.count { config.isMoELayer($0) }
+            count -=
+                moeLayers
+                * StageExpertParallel.remoteExpertParameters(
+                    config: config, expertParallel: experts.groups.expertParallel)
+        }
         guard initial == nil || parameters.elementCount == count else {
             throw PipelineError.invalidSetup(
                 "stage \(stage): the cost model counts \(count) parameters, the model has \(parameters.elementCount)")
         }
+        let expertCount = expertParallel?.expertParameterCount ?? 0
+        // Phantom copies step no optimizer: their AdamW holds no moments (HBM is charged from the counts).
+        let values = initial == nil ? 0 : 1
+        let expertShard = values * (expertParallel?.expertData?.shard(of: expertCount).count ?? expertCount)
+        let denseShard = values * (dataParallel?.shard(of: count - expertCount).count ?? count)
         return StageReplica(
             stageIndex: stage, direction: direction, layers: layers, stage: modelStage, parameterCount: count,
             parameters: parameters,
             gradients: try parameters.zeros(),
-            optimizer: AdamW(
-                config: training.optimizer,
-                parameterCount: dataParallel?.shard(of: parameters.elementCount).count ?? parameters.elementCount),
+            optimizer: AdamW(config: training.optimizer, parameterCount: denseShard),
+            expertParallel: expertParallel,
+            expertOptimizer: expertParallel == nil
+                ? nil : AdamW(config: training.optimizer, parameterCount: expertShard),
             activationBytes: costModel.stageActivationBytes(layers: layers))
+    }
+
+    private static func checkExpertGroups(
+        _ groups: PipelineExpertGroups, costs: PipelineCosts, dataParallel: Int, config: MoEConfig
+    ) throws {
+        let expertParallel = groups.expertParallel
+        guard costs == .model else {
+            throw PipelineError.invalidSetup("expert parallelism needs model costs (its all-to-all runs on the fabric)")
+        }
+        guard expertParallel > 1, dataParallel % expertParallel == 0 else {
+            throw PipelineError.invalidSetup(
+                "ep=\(expertParallel) must be at least 2 and divide the data-parallel size \(dataParallel)")
+        }
+        guard config.routedExpertCount % expertParallel == 0 else {
+            throw PipelineError.invalidSetup(
+                "ep=\(expertParallel) does not divide the model's \(config.routedExpertCount) routed experts")
+        }
+        let replicas = dataParallel / expertParallel
+        guard replicas == 1 ? groups.expertDataGroups.isEmpty : groups.expertDataGroups.count > 0 else {
+            throw PipelineError.invalidSetup(
+                "\(groups.expertDataGroups.count) expert-DP groups given for dp-replica=\(replicas)")
+        }
     }
 
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
@@ -165,9 +236,12 @@ public final class PipelineTrainer: Sendable {
         let steps = training.steps
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
+            let commSMCount = commSMCount
+            let gpu = gpus[rank]
             let finish = rank == 0 ? onFinish : nil
             simulation.spawn(name: "stage worker \(rank) (\(gpus[rank].name))") { [self] in
                 do {
+                    if let commSMCount { try await gpu.reserveCommSMs(commSMCount) }
                     try await worker.allocateModelStates()
                     for step in 0..<steps {
                         await barrier.arrive(round: step)

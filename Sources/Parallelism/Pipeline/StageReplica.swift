@@ -19,13 +19,29 @@ struct StageReplica: Sendable {
     var parameters: ParameterSet
     /// Gradients summed over the step's micro-batches (not yet averaged).
     var gradients: ParameterSet
-    /// AdamW over the flattened stage parameters.
+    /// AdamW over the flattened stage parameters (its non-expert entries when `expertParallel` is set).
     var optimizer: AdamW
+    /// The copy's MoE layers across its EP group, or nil when every expert is local.
+    let expertParallel: StageExpertParallel?
+    /// AdamW over the copy's routed experts (`expertParallel` set).
+    var expertOptimizer: AdamW?
     /// HBM bytes one micro-batch's activations hold from its F until its W.
     let activationBytes: Int
 
     /// Whether the copy moves shapes only.
     var isPhantom: Bool { stage == nil }
+
+    /// The entries the non-expert optimizer owns: all, or those that are not the copy's routed experts.
+    var denseEntries: [Int] {
+        guard let experts = expertParallel?.expertEntries else { return Array(parameters.entries.indices) }
+        return parameters.entries.indices.filter { !experts.contains($0) }
+    }
+
+    /// `optimizer` as an optional, so ZeRO-1 treats both optimizers alike.
+    var optimizerSlot: AdamW? {
+        get { optimizer }
+        set { if let newValue { optimizer = newValue } }
+    }
 
     /// Whether this copy runs `chunk`.
     func runs(_ chunk: PipelineChunk) -> Bool { chunk.stage == stageIndex && chunk.direction == direction }

@@ -26,7 +26,7 @@ extension StageWorker {
     /// B: the input gradient, handed to the previous stage; the W tasks wait in the FIFO.
     func backwardInput(_ chunk: PipelineChunk) throws -> [(StageCompute.Part, Range<Int>)] {
         let (index, tasks) = try inputGradient(chunk)
-        weightQueue.append((chunk, tasks))
+        weightQueue.append((chunk, tasks, 0))
         return [(.backwardInput, replicas[index].layers)]
     }
 
@@ -109,13 +109,13 @@ extension StageWorker {
     }
 
     /// W's numerics: the tasks' gradients added into the copy's (nothing to add in phantom runs).
-    private func accumulate(_ tasks: [WeightGradientTask], into index: Int) throws {
+    func accumulate(_ tasks: [WeightGradientTask], into index: Int) throws {
         guard let stage = replicas[index].stage else { return }
         try stage.backwardWeight(tasks, into: &replicas[index].gradients)
     }
 
     /// Keeps `tensor` for a local consumer, or for the send op that will carry it (labelled BF16).
-    private func hand(_ tensor: Tensor, as transfer: PipelineTransfer) {
+    func hand(_ tensor: Tensor, as transfer: PipelineTransfer) {
         if schedule.placement(of: transfer.consumer) == rank {
             inbox[transfer] = tensor
         } else {
@@ -123,7 +123,7 @@ extension StageWorker {
         }
     }
 
-    private func take(_ transfer: PipelineTransfer, for label: String) throws -> Tensor {
+    func take(_ transfer: PipelineTransfer, for label: String) throws -> Tensor {
         guard let tensor = inbox.removeValue(forKey: transfer) else {
             throw PipelineError.brokenSchedule(
                 "\(label)(\(transfer.consumer)) on rank \(rank) needs the \(transfer), which was never received")

@@ -30,11 +30,16 @@ actor StageWorker: SimulatedActor {
     let track: TraceTrackID
 
     var caches: [PipelineChunk: ModelStage.Cache] = [:]  // lookup only, never iterated
+    /// The caches of expert-parallel copies' chunks.
+    var expertCaches: [PipelineChunk: StageExpertParallel.ChunkCache] = [:]  // lookup only, never iterated
     var inbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
     var outbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
     var pendingReceives: [PipelineTransfer] = []
     /// DualPipe's `WeightGradientStore`: B's deferred W tasks, oldest first.
-    var weightQueue: [(chunk: PipelineChunk, tasks: [WeightGradientTask])] = []
+    /// Expert-parallel copies add the FLOPs of their EP layers' W work.
+    var weightQueue: [(chunk: PipelineChunk, tasks: [WeightGradientTask], expertWeightFLOPs: Int)] = []
+    /// Whether an F&B op runs its two chunks at once (DualPipe's overlap), when both are expert-parallel.
+    let overlapsChunks: Bool
     var step = 0
     var stepStart = SimInstant.start
     var spans: [OpSpan] = []
@@ -43,7 +48,7 @@ actor StageWorker: SimulatedActor {
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
         data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica],
-        dataParallel: StageDataParallel? = nil
+        dataParallel: StageDataParallel? = nil, overlapsChunks: Bool = true
     ) {
         simulation = gpu.simulation
         self.rank = rank
@@ -58,6 +63,7 @@ actor StageWorker: SimulatedActor {
         self.recorder = recorder
         self.dataParallel = dataParallel
         self.replicas = replicas
+        self.overlapsChunks = overlapsChunks
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
     }
 
@@ -68,11 +74,6 @@ actor StageWorker: SimulatedActor {
         try await gpu.allocate(2 * count, .parameters)
         try await gpu.allocate(2 * count, .gradients)
         try await gpu.allocate(12 * ownedParameterCount, .optimizerState)
-    }
-
-    /// The parameters whose optimizer state this worker holds: all of its copies', or its ZeRO-1 shards.
-    var ownedParameterCount: Int {
-        replicas.reduce(0) { $0 + (dataParallel?.shard(of: $1.parameterCount).count ?? $1.parameterCount) }
     }
 
     /// Runs step `index`: every op of the rank's list in order, then the optimizer.
@@ -106,16 +107,7 @@ actor StageWorker: SimulatedActor {
         try await awaitPostedReceives()
         let start = simulation.now
         try await allocateActivations(for: op)
-        let parts: [(StageCompute.Part, Range<Int>)]
-        switch op.kind {
-        case .forward(let chunk): parts = try forward(chunk)
-        case .backwardInput(let chunk): parts = try backwardInput(chunk)
-        case .backwardWeight(let chunk): parts = try backwardWeight(chunk)
-        case .backwardFull(let chunk): parts = try backwardFull(chunk)
-        case .forwardBackward(let forwardChunk, let backwardChunk):
-            parts = try forward(forwardChunk) + backwardFull(backwardChunk)
-        case .send, .receive: parts = []
-        }
+        let parts = try await work(of: op, label: GanttChart.label(op))
         try await compute.charge(op, parts: parts, on: gpu)
         try await freeActivations(after: op)
         op.recordSpan(on: track, start: start, end: simulation.now, in: simulation.trace)
@@ -128,11 +120,11 @@ actor StageWorker: SimulatedActor {
                 "rank \(rank) ends step \(step) with \(weightQueue.count) W task(s) left, first \(weightQueue[0].chunk)"
             )
         }
-        guard pendingReceives.isEmpty, caches.isEmpty, inbox.isEmpty, outbox.isEmpty else {
+        guard pendingReceives.isEmpty, caches.isEmpty, expertCaches.isEmpty, inbox.isEmpty, outbox.isEmpty else {
             throw PipelineError.brokenSchedule(
                 "rank \(rank) ends step \(step) with \(pendingReceives.count) posted receive(s), "
-                    + "\(inbox.count + outbox.count) unconsumed message(s) and \(caches.count) forward(s) without "
-                    + "backward")
+                    + "\(inbox.count + outbox.count) unconsumed message(s) and "
+                    + "\(caches.count + expertCaches.count) forward(s) without backward")
         }
     }
 }
