@@ -31,6 +31,8 @@ extension CostModel {
         let core = 2 * causalPairs * heads * (queryKeyWidth + valueWidth)
         op.forwardFLOPs += core
         op.backwardInputFLOPs += 2 * core
+        op.forwardAttentionCoreFLOPs = core
+        op.backwardInputAttentionCoreFLOPs = 2 * core
         op.outputBytes = bytes(tokens * hidden)
         return op
     }

@@ -138,9 +138,32 @@ public struct MoEConfig: Sendable, Hashable {
         }
     }
 
-    /// DeepSeek-V3 (without the MTP module): 61 layers, 3 dense, 1 shared + 256 routed experts, top-8, MLA.
-    public static let deepSeekV3 = MoEConfig(
-        vocabularySize: 129_280, hiddenSize: 7168, layerCount: 61, headCount: 128, routedExpertCount: 256,
-        sharedExpertCount: 1, topK: 8, expertWidth: 2048, denseWidth: 18432, denseLayerCount: 3,
-        gateKind: .sigmoid, attention: .multiLatent(.deepSeekV3))
+    /// DeepSeek-V3 (without the MTP module): 61 layers, 3 dense, 1 shared + 256 routed experts, top-8, MLA, sigmoid
+    /// gate with 8 expert groups of which a token uses at most 4, weights scaled by 2.5 — the fields of
+    /// `inference/configs/config_671B.json` in deepseek-ai/DeepSeek-V3 (`n_expert_groups`, `n_limited_groups`,
+    /// `route_scale`). The 8 groups are the 8 nodes of an EP64 group (the report's "at most 4 nodes").
+    public static let deepSeekV3: MoEConfig = {
+        var config = MoEConfig(
+            vocabularySize: 129_280, hiddenSize: 7168, layerCount: 61, headCount: 128, routedExpertCount: 256,
+            sharedExpertCount: 1, topK: 8, expertWidth: 2048, denseWidth: 18432, denseLayerCount: 3,
+            gateKind: .sigmoid, attention: .multiLatent(.deepSeekV3))
+        config.expertGroupCount = 8
+        config.expertGroupLimit = 4
+        config.routeScale = 2.5
+        return config
+    }()
+
+    /// This config with node-limited routing for an EP group spanning `nodeCount` nodes: one expert group per
+    /// node, a token sent to at most `limit` of them (no limit when `limit >= nodeCount`, DeepSeek-V3's M = 4 on
+    /// fewer than 5 nodes). Throws when `nodeCount` does not divide the routed experts.
+    public func nodeLimited(nodeCount: Int, limit: Int) throws -> MoEConfig {
+        guard nodeCount >= 1, limit >= 1 else {
+            throw ModelError.invalidConfig("node-limited routing over \(nodeCount) nodes, limit \(limit)")
+        }
+        var result = self
+        result.expertGroupCount = nodeCount
+        result.expertGroupLimit = limit < nodeCount ? limit : nil
+        try result.validate()
+        return result
+    }
 }

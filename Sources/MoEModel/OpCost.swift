@@ -44,6 +44,11 @@ public struct OpCost: Sendable, Hashable {
     public var forwardCommunicationBytes: Int
     /// All-to-all bytes sent in the backward pass (gradients in BF16).
     public var backwardCommunicationBytes: Int
+    /// The part of `forwardFLOPs` in the attention core (Q·Kᵀ and P·V): it stays in BF16 when the linear layers
+    /// run in FP8 (DeepSeek-V3 §3.3.1); the rest of the FLOPs are linear-layer GEMMs.
+    public var forwardAttentionCoreFLOPs = 0
+    /// The part of `backwardInputFLOPs` in the attention core (the core has no weights, so no W part).
+    public var backwardInputAttentionCoreFLOPs = 0
 
     /// An op cost; unspecified quantities are zero, activated parameters default to all.
     public init(

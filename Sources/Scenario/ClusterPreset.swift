@@ -8,6 +8,7 @@ enum ClusterPreset: String, CaseIterable {
     case twoNodes = "2-nodes"
     case eightNodes = "8-nodes"
     case deepSeekV3 = "dsv3"
+    case deepSeekV3Mini = "dsv3-mini"
 
     /// The cluster spec the preset stands for.
     var spec: ClusterSpec {
@@ -18,6 +19,7 @@ enum ClusterPreset: String, CaseIterable {
         case .twoNodes: ClusterSpec(gpu: .h800, nodeCount: 2)
         case .eightNodes: ClusterSpec(gpu: .h800, nodeCount: 8)
         case .deepSeekV3: Cluster.deepSeekV3Spec
+        case .deepSeekV3Mini: ClusterSpec(gpu: .h800, nodeCount: 16)
         }
     }
 
@@ -30,6 +32,7 @@ enum ClusterPreset: String, CaseIterable {
         case .twoNodes: "2 nodes of 8 H800, rail-optimised IB"
         case .eightNodes: "8 nodes of 8 H800, rail-optimised IB"
         case .deepSeekV3: "DeepSeek-V3's 256 nodes of 8 H800 (2048 GPUs)"
+        case .deepSeekV3Mini: "16 nodes of 8 H800 (128 GPUs) for the dsv3-mini layout PP4 × EP16 × DP_replica 2"
         }
     }
 }

@@ -63,7 +63,9 @@ public enum FuzzHarness {
         }
         switch parsed.command.text {
         case "cluster":
-            if let preset = parsed.option("preset")?.text, ["8-nodes", "dsv3"].contains(preset) { return false }
+            if let preset = parsed.option("preset")?.text, ["8-nodes", "dsv3", "dsv3-mini"].contains(preset) {
+                return false
+            }
             let nodes = number("nodes") ?? (parsed.option("preset")?.text == "2-nodes" ? 2 : 1)
             let perNode = number("gpus-per-node") ?? 8
             return nodes * perNode <= Double(maxGPUs)

@@ -1,4 +1,5 @@
 import Foundation
+import MoEModel
 import Parallelism
 
 /// The `memory` planner: model-state bytes per GPU for Ψ parameters over N_d data-parallel GPUs under every
@@ -8,6 +9,8 @@ final class MemoryCommands {
     unowned let session: ScenarioSession
     /// The last plan, by stage.
     private(set) var plan: [ModelStateMemory] = []
+    /// The last layout plan (`memory model=`), by pipeline rank.
+    var rankPlan: [ModelStateMemory] = []
     static let maxParameters = 1e16
     static let argumentNames = ["params", "dp", "moments"]
 
@@ -15,16 +18,33 @@ final class MemoryCommands {
         self.session = session
         session.register(
             Command(
-                "memory", synopsis: "memory params=N dp=N [moments=fp32|bf16]",
+                "memory",
+                synopsis:
+                    "memory params=N dp=N [moments=fp32|bf16] | memory model=NAME [pp= ep= dp-replica=] [dualpipe=on|off]",
                 summary: "model-state bytes per GPU for N parameters over dp GPUs under ZeRO stages 0-3",
                 details: [
                     "params: a parameter count (7500000000 or 7.5e9), never bytes; moments=bf16: K = 8, else 12",
                     "formulas (Rajbhandari et al.): DP (4 + K)Ψ, ZeRO-1 4Ψ + KΨ/N_d, ZeRO-2 2Ψ + (2 + K)Ψ/N_d,",
                     "ZeRO-3 (4 + K)Ψ/N_d (Ψ/N_d rounded up); activations and buffers are not included",
+                    "model=NAME: ZeRO-1 per pipeline rank of PP × EP × DP_replica (non-expert parameters over DP_total,",
+                    "the GPU's experts over DP_replica; defaults from the preset's step: dsv3 PP16 EP64 DP_replica 2,",
+                    "DualPipe, BF16 moments); metric memory.rank_states[R]",
                 ],
-                argumentKeys: Self.argumentNames
+                argumentKeys: Self.argumentNames + Self.layoutArgumentNames.filter { $0 != "moments" }
             ) { [unowned self] line in try perform(line) })
         session.registerValues(command: "memory", key: "moments") { ["fp32", "bf16"] }
+        session.registerValues(command: "memory", key: "model") { ModelPreset.allCases.map(\.rawValue) }
+        session.registerValues(command: "memory", key: "dualpipe") { ["on", "off"] }
+        session.register(
+            Metric(
+                "memory.rank_states[R]", .bytes, "model-state bytes per GPU of pipeline rank R of the last layout plan",
+                instances: { [unowned self] in rankPlan.indices.map { [String($0)] } }
+            ) { [unowned self] selectors in
+                guard let rank = selectors.first.flatMap({ Int($0) }), rankPlan.indices.contains(rank) else {
+                    return nil
+                }
+                return Double(rankPlan[rank].totalBytes)
+            })
         session.register(
             Metric(
                 "memory.model_states[S]", .bytes, "model-state bytes per GPU under ZeRO stage S of the last plan",
@@ -38,6 +58,7 @@ final class MemoryCommands {
     }
 
     private func perform(_ line: CommandLine) throws {
+        if line.option("model") != nil { return try performLayout(line) }
         try line.check(allowedKeys: Self.argumentNames, maxPositionals: 0)
         let parameters = try parameterCount(line)
         let ranks = try line.integer("dp", in: 1...1_000_000)
@@ -86,5 +107,5 @@ final class MemoryCommands {
         return text + " GB"
     }
 
-    private func pad(_ text: String) -> String { String(repeating: " ", count: max(0, 14 - text.count)) + text }
+    func pad(_ text: String) -> String { String(repeating: " ", count: max(0, 14 - text.count)) + text }
 }

@@ -83,4 +83,18 @@ extension TrainCommands {
         return " (ep=\(ep) × dp-replica=\(request.dataParallel / ep), \(dispatch) dispatch, "
             + "mode \(request.expertOptions.mode.rawValue)\(overlap))"
     }
+
+    /// Node-limited routing needs one expert group per node of the EP group: a preset grouped for another EP
+    /// size (DeepSeek-V3's 8 groups are EP64's 8 nodes) is regrouped over this run's nodes, same node limit.
+    func regroupExperts(_ request: inout TrainRequest, line: CommandLine, cluster: Cluster) throws(ScenarioError) {
+        let config = request.config
+        let nodes = max(1, request.expertParallel / cluster.spec.gpusPerNode)
+        guard request.expertParallel > 1, config.expertGroupCount > 1, config.expertGroupCount != nodes else { return }
+        do {
+            request.config = try config.nodeLimited(
+                nodeCount: nodes, limit: config.expertGroupLimit ?? config.expertGroupCount)
+        } catch {
+            throw line.error(String(describing: error), at: line.option("ep") ?? line.command)
+        }
+    }
 }

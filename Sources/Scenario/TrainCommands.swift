@@ -69,9 +69,10 @@ final class TrainCommands {
     }
 
     private func queue(_ line: CommandLine) throws {
-        let request = try TrainRequest(line, defaultSeed: session.seed)
+        var request = try TrainRequest(line, defaultSeed: session.seed)
         let cluster = try clusterCommands.requireCluster(line)
         try checkExpertRequest(request, line: line, cluster: cluster)
+        try regroupExperts(&request, line: line, cluster: cluster)
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {

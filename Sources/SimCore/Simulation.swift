@@ -20,6 +20,13 @@ public final class Simulation: @unchecked Sendable {
     private var deadlockNoteProviders: [() -> [String]] = []
     /// Set by `shutdown`: the world is over.
     public private(set) var isShutDown = false
+    /// Called when a drive call starts, every `observerInterval` events and when it returns (a progress line);
+    /// it only reads, so it never changes the timeline.
+    public var driveObserver: (any DriveObserver)?
+    /// Events between two `driveProgressed` calls (at least 1).
+    public var observerInterval: UInt64 = 1_024
+    /// Units of work simulated code reports (a step's ops), for the drive observer.
+    public let work = WorkMeter()
 
     /// A new simulation at time zero; `seed` is the root of every random stream.
     public init(seed: UInt64 = 0, storesTraceEvents: Bool = true) {
@@ -136,9 +143,26 @@ public final class Simulation: @unchecked Sendable {
     }
 
     private func drive(untilNs: Int64?, maxEvents: UInt64?) -> StopReason {
+        guard let observer = driveObserver else { return loop(untilNs: untilNs, maxEvents: maxEvents) }
+        let start = eventCount
+        observer.driveStarted(progress(since: start))
+        defer { observer.driveEnded(progress(since: start)) }
+        return loop(untilNs: untilNs, maxEvents: maxEvents, observer: observer)
+    }
+
+    private func progress(since start: UInt64) -> DriveProgress {
+        DriveProgress(
+            now: now, events: eventCount, eventsThisDrive: eventCount &- start, workDone: work.done,
+            workTotal: work.total, workUnit: work.unit)
+    }
+
+    private func loop(untilNs: Int64?, maxEvents: UInt64?, observer: (any DriveObserver)? = nil) -> StopReason {
         executor.drive {
             let budget = maxEvents ?? .max
+            let interval = max(1, observerInterval)
+            let start = eventCount
             var used: UInt64 = 0
+            var nextReport = observer == nil ? UInt64.max : interval
             while true {
                 if let failed = failure {
                     failure = nil
@@ -148,6 +172,10 @@ public final class Simulation: @unchecked Sendable {
                 if used == budget { return .reachedEventCount(used) }
                 if executor.runNextJob() {
                     used += 1
+                    if used == nextReport {
+                        nextReport += interval
+                        observer?.driveProgressed(progress(since: start))
+                    }
                     continue
                 }
                 guard let next = executor.nextDeadlineNs else {

@@ -27,6 +27,7 @@ struct Repl: ParsableCommand {
         Console.configure()
         let interactive = isatty(STDIN_FILENO) == 1
         let session = ScenarioSession(seed: seed)
+        ProgressPrinter.install(on: session)
         let loop = ReplLoop(session: session, interactive: interactive)
         switch loop.run() {
         case .interrupted: throw ExitCode(Console.interruptedStatus)
@@ -61,6 +62,7 @@ struct RunScenarios: ParsableCommand {
             let session = ScenarioSession(seed: seed)
             lastSession = session
             InterruptHandler.install(following: session)
+            ProgressPrinter.install(on: session)
             InterruptHandler.target = session.simulation.executor
             defer { InterruptHandler.target = nil }
             let outcome: LineOutcome

@@ -21,6 +21,26 @@ import Tensors
         #expect((counts.max() ?? 0) - (counts.min() ?? 0) <= (layers % stages == 0 ? 0 : 1))
     }
 
+    /// The documented rule seen from the other side: counting the embedding and the head as one layer each (as
+    /// Megatron's `--account-for-embedding-in-pipeline-split` / `--account-for-loss-in-pipeline-split` do), every
+    /// stage holds ⌊(L+2)/S⌋ or ⌈(L+2)/S⌉ units. DeepSeek-V3: 63 units over 16 stages, 4 each but stage 14 with 3.
+    @Test func embeddingAndHeadWeighedAsLayersBalanceTheStages() throws {
+        func units(_ layers: Int, _ stages: Int) throws -> [Int] {
+            var counts = try ModelStage.layerRanges(layers: layers, stages: stages).map(\.count)
+            counts[0] += 1
+            counts[stages - 1] += 1
+            return counts
+        }
+        #expect(try units(61, 16) == Array(repeating: 4, count: 14) + [3, 4])
+        for layers in 1...70 {
+            for stages in 1...min(layers, 20) {
+                let split = try units(layers, stages)
+                let (low, high) = ((layers + 2) / stages, (layers + 2 + stages - 1) / stages)
+                #expect(split.allSatisfy { $0 == low || $0 == high }, "L=\(layers) S=\(stages): \(split)")
+            }
+        }
+    }
+
     @Test func fewerLayersThanStagesIsRefused() {
         #expect(throws: ModelError.invalidConfig("3 layers cannot fill 4 pipeline stages (one layer each)")) {
             try ModelStage.layerRanges(layers: 3, stages: 4)

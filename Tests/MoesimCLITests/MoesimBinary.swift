@@ -14,10 +14,13 @@ enum MoesimBinary {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs moesim with `arguments` and `input` on standard input; returns (exit status, stdout, stderr).
-    static func run(_ arguments: [String], input: String = "") throws -> (status: Int32, out: String, err: String) {
+    static func run(_ arguments: [String], input: String = "", environment: [String: String] = [:]) throws -> (
+        status: Int32, out: String, err: String
+    ) {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = repositoryRoot
         let stdin = Pipe()
         let stdout = Pipe()

@@ -37,6 +37,7 @@ struct FuzzRegressionTests {
     @Test("the harness skips lines beyond its bounds and refuses file access")
     func bounds() {
         #expect(!FuzzHarness.isWithinBounds("cluster preset=dsv3"))
+        #expect(!FuzzHarness.isWithinBounds("cluster preset=dsv3-mini"))
         #expect(!FuzzHarness.isWithinBounds("cluster nodes=5"))
         #expect(FuzzHarness.isWithinBounds("cluster nodes=4"))
         #expect(!FuzzHarness.isWithinBounds("send from=gpu0 to=gpu1 size=2MiB real"))

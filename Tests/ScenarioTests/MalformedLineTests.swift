@@ -41,7 +41,7 @@ struct MalformedLineTests {
         ("send from=gpu0 size=1MiB", "t.moesim:1:1: error: missing argument to=gpuN"),
         (
             "cluster preset=moon",
-            "t.moesim:1:16: error: 'moon' is not valid for preset (one of h800-node, h100-node, h200-node, 2-nodes, 8-nodes, dsv3)"
+            "t.moesim:1:16: error: 'moon' is not valid for preset (one of h800-node, h100-node, h200-node, 2-nodes, 8-nodes, dsv3, dsv3-mini)"
         ),
         ("cluster nvlink=fast", "t.moesim:1:16: error: 'fast' is not a number (expected a bandwidth like 160GB/s)"),
         (

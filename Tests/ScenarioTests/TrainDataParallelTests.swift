@@ -15,7 +15,10 @@ struct TrainDataParallelTests {
         ("train dp=3 zero=1", "t.moesim:1:10: error: dp=3 does not divide the cluster's 8 GPUs"),
         ("train dp=16", "t.moesim:1:10: error: dp=16 does not divide the cluster's 8 GPUs"),
         ("train zero=4", "t.moesim:1:12: error: 4 is out of range (expected 0…3)"),
-        ("train model=huge", "t.moesim:1:13: error: 'huge' is not valid for model (one of tiny, small, dsv3)"),
+        (
+            "train model=huge",
+            "t.moesim:1:13: error: 'huge' is not valid for model (one of tiny, small, dsv3, dsv3-mini)"
+        ),
         (
             "train model=dsv3 dp=8 zero=0",
             "t.moesim:1:28: error: out of memory on gpu0: requested 1342052808704 bytes of parameters with 0 of "

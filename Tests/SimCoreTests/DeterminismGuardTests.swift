@@ -42,6 +42,8 @@ struct DeterminismGuardTests {
             for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
                 let code = line.components(separatedBy: "//").first ?? line
                 for rule in Self.forbidden where code.range(of: rule.pattern, options: .regularExpression) != nil {
+                    // The executable may time its progress line (issue 16); the emulator never reads a clock.
+                    if rule.reason == "reads a wall clock" && file.path.contains("/Sources/moesim/") { continue }
                     violations.append("\(file.lastPathComponent):\(number + 1): \(rule.reason): \(line)")
                 }
                 if code.range(of: Self.unorderedDeclaration, options: .regularExpression) != nil,
