@@ -20,7 +20,7 @@ import Testing
     static func run(
         _ kind: PipelineScheduleKind, ep: Int, replicas: Int, microBatches: Int, overlap: Bool = true,
         steps: Int = 2, nodes: Int = 2, preset: ModelPreset = .tiny, phantom: Bool = false, layers: Int = 4,
-        expertWidth: Int? = nil
+        expertWidth: Int? = nil, mode: EPMode = .serial
     ) throws -> Run {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -42,6 +42,7 @@ import Testing
         training.sequencesPerMicroBatch = preset.sequencesPerMicroBatch
         var options = ExpertParallelLayer.Options()
         options.fp8Dispatch = config.hiddenSize % 128 == 0  // FP8's per-128 scales need a multiple of 128
+        options.mode = mode
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: config, training: training,
             phantom: phantom, overlapsChunks: overlap, options: options)
@@ -224,5 +225,19 @@ import Testing
         #expect(defaultSplit == [112, 112] && fewerSplit == [32, 32])
         #expect(fewerTime > defaultTime)
         #expect(try run(100, preset: .tiny).2 == run(nil, preset: .tiny).2)
+    }
+
+    /// The EP layers' overlap modes inside the trainer (`train mode=`): bit-identical parameters and losses, the
+    /// step time differs.
+    @Test func modesKeepTheNumbers() throws {
+        let runs = try [EPMode.serial, .comet, .waved].map {
+            try Self.run(.oneFOneB, ep: 4, replicas: 2, microBatches: 2, steps: 1, mode: $0)
+        }
+        for run in runs.dropFirst() {
+            #expect(run.report.parameters == runs[0].report.parameters)
+            #expect(run.report.steps.map(\.report.loss) == runs[0].report.steps.map(\.report.loss))
+        }
+        let times = runs.compactMap { $0.report.steps.first?.report.stepTime }
+        #expect(Set(times).count == 3, "\(times)")
     }
 }
