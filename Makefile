@@ -35,6 +35,8 @@ figures: deps
 ## crashes on this toolchain's fuzzer link). Leak detection is off: a world replaced while processes wait on
 ## messages that never come leaks those tasks by design (Simulation.shutdown reports them).
 FUZZ_SECONDS ?= 60
+## FUZZ_FLAGS: more libFuzzer flags (CI: a fixed seed and run count, so every CI run tries the same inputs).
+FUZZ_FLAGS ?=
 fuzz: deps
 	mkdir -p .build
 	printf '{ "schemaVersion": "1.0", "linker": { "path": "%s" } }\n' \
@@ -44,7 +46,7 @@ fuzz: deps
 	mkdir -p .build/fuzz-corpus .build/fuzz-artifacts
 	ASAN_OPTIONS=detect_leaks=0 .build/fuzz/release/moesim-fuzz .build/fuzz-corpus scenarios fuzz/regressions \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=20 -max_len=4096 -rss_limit_mb=4096 -detect_leaks=0 \
-	  -artifact_prefix=.build/fuzz-artifacts/
+	  -artifact_prefix=.build/fuzz-artifacts/ $(FUZZ_FLAGS)
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
