@@ -240,4 +240,14 @@ import Testing
         let times = runs.compactMap { $0.report.steps.first?.report.stepTime }
         #expect(Set(times).count == 3, "\(times)")
     }
+
+    /// DualPipe with stages of different lengths (5 layers over 2 stages: 3 and 2), so each GPU's two copies
+    /// differ in length and their F&B chunks' all-to-alls run at once: still equal to the reference.
+    @Test func unevenStagesEqualTheReference() throws {
+        let run = try Self.run(.dualPipe, ep: 8, replicas: 1, microBatches: 4, steps: 1, layers: 5)
+        var reference = try ReferenceTrainer(config: run.config, training: run.training)
+        _ = try reference.train()
+        #expect(try run.report.maxRelativeDifference(to: reference.parameters) <= 1e-5)
+        #expect(run.report.copiesAgree)
+    }
 }

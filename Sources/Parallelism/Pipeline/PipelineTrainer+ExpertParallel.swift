@@ -65,7 +65,8 @@ extension PipelineTrainer {
             expertData = StageDataParallel(group: group, dataIndex: replica)
         }
         let state = StageExpertParallel(
-            layers: layers, rank: rank, expertEntries: entries, expertParameterCount: expertCount,
+            layers: layers, rank: rank, modelLayers: config.layerCount, expertEntries: entries,
+            expertParameterCount: expertCount,
             expertData: expertData)
         return (state, local)
     }

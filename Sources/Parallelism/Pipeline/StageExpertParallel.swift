@@ -11,6 +11,8 @@ struct StageExpertParallel: Sendable {
     let layers: [ExpertParallelLayer?]
     /// This GPU's rank in the EP group.
     let rank: Int
+    /// Layers of the whole model (the tag stride of one chunk).
+    let modelLayers: Int
     /// Indices of the copy's parameter entries that are its routed experts (ascending); ZeRO-1 shards them over
     /// the expert-DP group, the other entries over the DP group.
     let expertEntries: [Int]
@@ -22,10 +24,11 @@ struct StageExpertParallel: Sendable {
     static let tagBase = 1 << 40
 
     /// The tag base of layer `offset` (in the stage) for `chunk`: one layer call's span per (chunk, layer),
-    /// reused every step.
+    /// reused every step. Chunks are `modelLayers` calls apart, so two copies of different lengths on one GPU
+    /// (DualPipe) never share a tag.
     func tagBase(chunk: PipelineChunk, layerOffset: Int, schedule: PipelineSchedule) -> Int {
         let lane = chunk.direction.rawValue * schedule.stageCount + chunk.stage
-        let call = (lane * schedule.microBatchesPerDirection + chunk.microBatch) * layers.count + layerOffset
+        let call = (lane * schedule.microBatchesPerDirection + chunk.microBatch) * modelLayers + layerOffset
         return Self.tagBase + call * ExpertParallelLayer.tagsPerCall
     }
 
