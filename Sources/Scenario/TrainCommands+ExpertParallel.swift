@@ -18,14 +18,7 @@ extension TrainCommands {
                 gpuCount: pipelineRanks * dp, gpusPerNode: cluster.spec.gpusPerNode,
                 expertCount: request.config.routedExpertCount)
             let data = try ParallelLayout.communicators(layout.dataGroups, on: cluster)
-            guard ep > 1 else { return (data, nil) }
-            let expertData =
-                layout.dataParallelReplicas > 1
-                ? try ParallelLayout.communicators(layout.expertDataGroups, on: cluster) : []
-            let experts = PipelineExpertGroups(
-                expertGroups: try ParallelLayout.communicators(layout.expertGroups, on: cluster),
-                expertDataGroups: expertData, options: request.expertOptions)
-            return (data, experts)
+            return (data, try PipelineExpertGroups(layout: layout, on: cluster, options: request.expertOptions))
         } catch {
             throw line.error(String(describing: error), at: line.option("ep") ?? line.option("dp") ?? line.command)
         }

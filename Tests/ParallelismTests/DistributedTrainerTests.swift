@@ -250,4 +250,23 @@ import Testing
         #expect(try run.report.maxRelativeDifference(to: reference.parameters) <= 1e-5)
         #expect(run.report.copiesAgree)
     }
+
+    /// EP groups that do not hold the layout's GPUs are refused before anything runs, naming the group and rank.
+    @Test func misplacedExpertGroupsAreRefused() throws {
+        let simulation = Simulation(seed: 0)
+        let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 1), in: simulation)
+        let layout = try ParallelLayout(
+            pipelineStages: 2, expertParallel: 4, dataParallelReplicas: 1, gpuCount: 8, gpusPerNode: 8, expertCount: 8)
+        let swapped = try ParallelLayout.communicators(layout.expertGroups.reversed(), on: cluster)
+        var options = ExpertParallelLayer.Options()
+        options.fp8Dispatch = false
+        #expect {
+            try PipelineTrainer(
+                schedule: try PipelineSchedule.generate(.oneFOneB, stages: 2, microBatches: 2),
+                config: try ModelPreset.tiny.config(layers: 2), training: tinyTraining(microBatches: 8, steps: 1),
+                costs: .model, gpus: Array(cluster.gpus.prefix(8)),
+                dataGroups: try ParallelLayout.communicators(layout.dataGroups, on: cluster),
+                expertGroups: PipelineExpertGroups(expertGroups: swapped, expertDataGroups: [], options: options))
+        } throws: { "\($0)".contains("EP group 0 rank 0 is gpu4") }
+    }
 }

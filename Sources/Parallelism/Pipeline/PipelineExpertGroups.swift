@@ -1,4 +1,5 @@
 import Collectives
+import Hardware
 
 /// The expert-parallel part of a composed PP × EP × DP run, as `PipelineTrainer` takes it (see
 /// `ParallelLayout` for the groups and `DistributedTrainer` for building them from a layout).
@@ -20,6 +21,20 @@ public struct PipelineExpertGroups: Sendable {
         self.expertGroups = expertGroups
         self.expertDataGroups = expertDataGroups
         self.options = options
+    }
+
+    /// The EP and expert-DP groups of `layout` on `cluster`, or nil when EP = 1.
+    public init?(
+        layout: ParallelLayout, on cluster: Cluster,
+        options: ExpertParallelLayer.Options = ExpertParallelLayer.Options()
+    ) throws {
+        guard layout.expertParallel > 1 else { return nil }
+        let expertData =
+            layout.dataParallelReplicas > 1
+            ? try ParallelLayout.communicators(layout.expertDataGroups, on: cluster) : []
+        self.init(
+            expertGroups: try ParallelLayout.communicators(layout.expertGroups, on: cluster),
+            expertDataGroups: expertData, options: options)
     }
 
     /// EP: the size of an EP group.

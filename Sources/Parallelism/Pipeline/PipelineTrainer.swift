@@ -95,7 +95,7 @@ public final class PipelineTrainer: Sendable {
         let layers = stageLayers
         let simulation = simulation
         let expertSets = try expertGroups.map {
-            try Self.checkExpertGroups($0, costs: costs, dataParallel: dataParallel, config: config)
+            try Self.checkExpertGroups($0, costs: costs, dataParallel: dataParallel, config: config, gpus: gpus)
             return try Self.expertLayerSets(
                 $0, schedule: schedule, config: config, layers: layers,
                 replicasPerRank: dataParallel / $0.expertParallel)
@@ -210,7 +210,7 @@ public final class PipelineTrainer: Sendable {
     }
 
     private static func checkExpertGroups(
-        _ groups: PipelineExpertGroups, costs: PipelineCosts, dataParallel: Int, config: MoEConfig
+        _ groups: PipelineExpertGroups, costs: PipelineCosts, dataParallel: Int, config: MoEConfig, gpus: [GPU]
     ) throws {
         let expertParallel = groups.expertParallel
         guard costs == .model else {
@@ -228,6 +228,23 @@ public final class PipelineTrainer: Sendable {
         guard replicas == 1 ? groups.expertDataGroups.isEmpty : groups.expertDataGroups.count > 0 else {
             throw PipelineError.invalidSetup(
                 "\(groups.expertDataGroups.count) expert-DP groups given for dp-replica=\(replicas)")
+        }
+        // EP group p·R + r must hold the GPUs of pipeline rank p, data indices r·EP … r·EP + EP − 1, in order.
+        guard groups.expertGroups.count * dataParallel == gpus.count * replicas,
+            groups.expertGroups.allSatisfy({ $0.size == expertParallel })
+        else {
+            throw PipelineError.invalidSetup(
+                "\(groups.expertGroups.count) EP groups given for \(gpus.count / dataParallel) pipeline ranks × "
+                    + "\(replicas) replicas (one each, of \(expertParallel) GPUs)")
+        }
+        for (index, group) in groups.expertGroups.enumerated() {
+            let (rank, replica) = (index / replicas, index % replicas)
+            for e in 0..<group.size where group.ranks[e] != gpus[rank * dataParallel + replica * expertParallel + e].id
+            {
+                throw PipelineError.invalidSetup(
+                    "EP group \(index) rank \(e) is \(group.ranks[e]), not pipeline rank \(rank)'s GPU of data index "
+                        + "\(replica * expertParallel + e)")
+            }
         }
     }
 

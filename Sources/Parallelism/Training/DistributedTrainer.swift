@@ -33,15 +33,7 @@ public final class DistributedTrainer: Sendable {
         }
         let dataGroups =
             layout.dataParallel > 1 ? try ParallelLayout.communicators(layout.dataGroups, on: cluster) : []
-        var expertGroups: PipelineExpertGroups?
-        if layout.expertParallel > 1 {
-            let expertDataGroups =
-                layout.dataParallelReplicas > 1
-                ? try ParallelLayout.communicators(layout.expertDataGroups, on: cluster) : []
-            expertGroups = PipelineExpertGroups(
-                expertGroups: try ParallelLayout.communicators(layout.expertGroups, on: cluster),
-                expertDataGroups: expertDataGroups, options: options)
-        }
+        let expertGroups = try PipelineExpertGroups(layout: layout, on: cluster, options: options)
         self.layout = layout
         pipeline = try PipelineTrainer(
             schedule: schedule, config: config, training: training, costs: .model,
