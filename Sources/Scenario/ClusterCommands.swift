@@ -50,7 +50,7 @@ final class ClusterCommands {
     private func registerClusterCommand() {
         let keys = [
             "preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
-            "spines", "spine-bw", "chunks", "min-chunk",
+            "spines", "spine-bw", "chunks", "min-chunk", "trace",
         ]
         session.register(
             Command(
@@ -60,16 +60,20 @@ final class ClusterCommands {
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
                     "           comm-sm-bw=10.5GB/s (per comm SM; default: 20 SMs saturate one NVLink port + one NIC)",
                     "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=1024 min-chunk=512KiB",
+                    "approximation: min-chunk=8MiB cuts messages into fewer, larger chunks (fewer events; docs give",
+                    "           the measured error); trace=hash keeps only the trace's hash, not its events (less memory)",
                 ],
                 argumentKeys: keys
             ) { [unowned self] line in
                 try line.check(allowedKeys: keys, maxPositionals: 0)
                 spec = try clusterSpec(from: line)
-                session.resetSimulation()
+                session.resetSimulation(
+                    storesTraceEvents: try line.choice("trace", ["full", "hash"], default: "full") == "full")
                 session.output(describe(spec))
             })
         session.registerValues(command: "cluster", key: "preset") { ClusterPreset.allCases.map(\.rawValue) }
         session.registerValues(command: "cluster", key: "gpu") { GPUSpec.presets.map(\.name) }
+        session.registerValues(command: "cluster", key: "trace") { ["full", "hash"] }
         session.registerValues(command: "cluster", key: "routing") {
             ClusterSpec.CrossRailRouting.allCases.map(\.rawValue)
         }
@@ -130,6 +134,18 @@ final class ClusterCommands {
             + "HBM \(Quantity.format(Double(gpu.hbmBytes), .bytes)), "
             + "NVLink \(Quantity.format(gpu.nvlinkBytesPerSecond, .bandwidth)), "
             + "IB \(Quantity.format(gpu.nicBytesPerSecond, .bandwidth)), routing \(spec.crossRailRouting.rawValue)"
+            + (Self.approximations(spec).map { "; approximation: " + $0 } ?? "")
+            + (session.storesTraceEvents ? "" : "; trace: hash only")
+    }
+
+    /// The message chunking when it is coarser than the default (an approximation of the full emulation), or nil.
+    static func approximations(_ spec: ClusterSpec) -> String? {
+        let standard = ClusterSpec()
+        guard spec.minChunkBytes > standard.minChunkBytes || spec.maxChunksPerMessage < standard.maxChunksPerMessage
+        else { return nil }
+        return "messages cut into chunks of at least \(Quantity.format(Double(spec.minChunkBytes), .bytes)), "
+            + "at most \(spec.maxChunksPerMessage) per message (full emulation: "
+            + "\(Quantity.format(Double(standard.minChunkBytes), .bytes)), \(standard.maxChunksPerMessage))"
     }
 }
 

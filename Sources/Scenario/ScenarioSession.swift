@@ -32,6 +32,8 @@ public final class ScenarioSession {
     private(set) var runChecks: [() -> String?] = []
     /// The most events one `run` or `step` may take (nil: no limit); the fuzzer bounds its inputs with it.
     public var eventBudgetPerRun: UInt64?
+    /// Whether the world keeps its trace events (`cluster trace=full`) or only their hash (`trace=hash`).
+    public private(set) var storesTraceEvents = true
     /// Whether `source` and `trace export` may touch files (the fuzzer turns this off).
     public var allowsFileAccess = true
     /// How deeply `source` may nest.
@@ -91,11 +93,13 @@ public final class ScenarioSession {
 
     /// Replaces the simulation with a fresh one at time zero, seeded with `seed`.
     /// The old world is shut down first; what it left running is printed (see `Simulation.shutdown`).
-    public func resetSimulation(seed newSeed: UInt64? = nil) {
+    /// `storesTraceEvents` (kept for later resets when nil) chooses between a full trace and its hash only.
+    public func resetSimulation(seed newSeed: UInt64? = nil, storesTraceEvents keeps: Bool? = nil) {
         let shutdown = simulation.shutdown()
         if !shutdown.isClean { output("previous world \(shutdown)") }
         seed = newSeed ?? seed
-        simulation = Simulation(seed: seed)
+        storesTraceEvents = keeps ?? storesTraceEvents
+        simulation = Simulation(seed: seed, storesTraceEvents: storesTraceEvents)
         for handler in resetHandlers { handler(simulation) }
     }
 

@@ -56,6 +56,7 @@ final class TraceCommands {
             throw line.error(
                 "usage: trace export FILE.json | trace html FILE.html", at: line.positionals.first ?? line.command)
         }
+        try requireStoredEvents(line)
         guard line.positionals.count >= 2 else {
             throw line.error("missing file name after 'trace \(mode.text)'", at: mode)
         }
@@ -91,8 +92,18 @@ final class TraceCommands {
         }
     }
 
+    /// An error at the command if the world keeps only the trace's hash (`cluster trace=hash`).
+    private func requireStoredEvents(_ line: CommandLine) throws(ScenarioError) {
+        guard session.simulation.trace.storesEvents else {
+            throw line.error(
+                "this world keeps only the trace's hash (cluster … trace=hash); rebuild it with trace=full",
+                at: line.command)
+        }
+    }
+
     private func showTimeline(_ line: CommandLine) throws(ScenarioError) {
         try line.check(allowedKeys: Self.timelineKeys, maxPositionals: 1)
+        try requireStoredEvents(line)
         var selection = try selection(from: line)
         if line.option("gpus") == nil { selection.gpus = Array(0..<min(8, clusterCommands.spec.gpuCount)) }
         let width = try line.integer("width", in: 10...1_000, default: 100)

@@ -68,12 +68,10 @@ extension ExpertParallelLayer {
         var stats = EPRankStats()
         stats.start = simulation.now
         let phantom = input.isPhantom
-        let (routing, routerCache) = try gate(rank: rank, input: input, parameters: parameters, tagBase: tagBase, given)
+        let (routing, routerCache, layout) = try routeAndLayout(
+            rank: rank, input: input, parameters: parameters, tagBase: tagBase, given)
         try await charge(gateKernel(tokens: input.rowCount), rank: rank)
         stats.gateEnd = simulation.now
-        let layout = SourceLayout(
-            rank: rank, routing: routing, placement: placement, maxPieces: options.maxPiecesPerNode,
-            minPieceTokens: options.minPieceTokens)
         let layouts = try await exchangeCounts(layout, tagBase: tagBase, traffic: &stats.dispatchTraffic)
         stats.tokenNodePairs = layout.tokenNodePairs
         stats.remoteTokenNodePairs = layout.tokenNodePairs - layout.distinctTokensToNode[placement.nodeOfRank[rank]]
@@ -119,6 +117,26 @@ extension ExpertParallelLayer {
         return ForwardResult(output: output, cache: cache, stats: stats)
     }
 
+    /// The gate's routing and this rank's source layout: from the run's phantom cache for a phantom input
+    /// routed by the seeded gate, else computed.
+    private func routeAndLayout(
+        rank: Int, input: Tensor, parameters: ParameterSet, tagBase: Int, _ given: RoutingDecision?
+    ) throws -> (RoutingDecision, Router.Cache?, SourceLayout) {
+        if input.isPhantom, given == nil, let phantomCache {
+            let (routing, layout) = try phantomCache.entry(self, rank: rank, tokenCount: input.rowCount)
+            return (routing, nil, layout)
+        }
+        let (routing, routerCache) = try gate(rank: rank, input: input, parameters: parameters, tagBase: tagBase, given)
+        return (routing, routerCache, sourceLayout(rank: rank, routing: routing))
+    }
+
+    /// This rank's layout of `routing` with the layer's piece options.
+    func sourceLayout(rank: Int, routing: RoutingDecision) -> SourceLayout {
+        SourceLayout(
+            rank: rank, routing: routing, placement: placement, maxPieces: options.maxPiecesPerNode,
+            minPieceTokens: options.minPieceTokens)
+    }
+
     private func gate(
         rank: Int, input: Tensor, parameters: ParameterSet, tagBase: Int, _ given: RoutingDecision?
     ) throws -> (RoutingDecision, Router.Cache?) {
@@ -133,15 +151,21 @@ extension ExpertParallelLayer {
             }
             return (given, nil)
         }
-        if input.isPhantom {
-            let gate = try PhantomGate(
-                expertCount: router.expertCount, groupCount: router.groupCount, groupLimit: router.groupLimit,
-                topK: router.topK, skew: options.skew)
-            let seed = SplitMix64.derivedSeed(options.phantomSeed, stream: UInt64(rank))
-            return (try gate.route(tokenCount: input.rowCount, seed: seed), nil)
-        }
+        if input.isPhantom { return (try phantomRouting(rank: rank, tokenCount: input.rowCount), nil) }
         let (routing, cache) = try router.route(input, parameters: parameters)
         return (routing, cache)
+    }
+
+    /// The seeded random gate's routing of `tokenCount` phantom tokens on `rank`: what `forward` routes a
+    /// phantom input with when no routing is given (the same for every call with these arguments, so callers
+    /// may compute it once and pass it as `routing`).
+    public func phantomRouting(rank: Int, tokenCount: Int) throws -> RoutingDecision {
+        let router = layer.router
+        let gate = try PhantomGate(
+            expertCount: router.expertCount, groupCount: router.groupCount, groupLimit: router.groupLimit,
+            topK: router.topK, skew: options.skew)
+        return try gate.route(
+            tokenCount: tokenCount, seed: SplitMix64.derivedSeed(options.phantomSeed, stream: UInt64(rank)))
     }
 
     /// Per routed expert, the rows of this rank's slots from the rows each expert rank returned.

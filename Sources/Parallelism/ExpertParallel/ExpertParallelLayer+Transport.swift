@@ -66,6 +66,12 @@ extension ExpertParallelLayer {
         return traffic
     }
 
+    /// The rows of `rows` at `indices()`; for a phantom tensor, `count` phantom rows without computing the indices.
+    private static func gathering(_ rows: Tensor, count: Int, _ indices: () -> [Int]) throws -> Tensor {
+        guard rows.isPhantom else { return try rows.gatheringRows(indices()) }
+        return try Tensor(phantom: [count] + rows.shape.dropFirst(), dtype: rows.dtype)
+    }
+
     private static func concatenated(_ parts: [Tensor], width: Int, phantom: Bool) throws -> Tensor {
         if parts.isEmpty { return phantom ? try Tensor(phantom: [0, width]) : try Tensor(zeros: [0, width]) }
         return parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts)
@@ -111,7 +117,8 @@ extension ExpertParallelLayer {
                         var parts: [Tensor] = []
                         for (position, part) in piece.parts.enumerated() where !part.isEmpty {
                             guard let rows = outgoing[members[node][position]] else { continue }
-                            parts.append(try rows.gatheringRows(part.map { mine.canonicalIndex[$0] }))
+                            parts.append(
+                                try Self.gathering(rows, count: part.count) { part.map { mine.canonicalIndex[$0] } })
                         }
                         let bytes = piece.distinctTokens * bytesPerToken
                         let content = try Self.concatenated(parts, width: width, phantom: phantom)
@@ -172,9 +179,10 @@ extension ExpertParallelLayer {
                     order += piece.parts[position]
                 }
                 let combined = try Self.concatenated(parts, width: width, phantom: phantom)
-                received[source] = try combined.gatheringRows(
+                received[source] = try Self.gathering(combined, count: layout.slotsToRank[rank].count) {
                     SourceLayout.gatherIndices(
-                        canonical: layout.slotsToRank[rank], combined: order, slotCount: layout.canonicalIndex.count))
+                        canonical: layout.slotsToRank[rank], combined: order, slotCount: layout.canonicalIndex.count)
+                }
                 try await onArrival?(source)
             }
             var traffic = EPTraffic()
@@ -217,7 +225,9 @@ extension ExpertParallelLayer {
                     }
                     let proxy = placement.proxy(of: source, onNode: home)
                     for (index, piece) in layout.pieces[home].enumerated() where !piece.parts[position].isEmpty {
-                        let part = try rows.gatheringRows(piece.parts[position].map { layout.canonicalIndex[$0] })
+                        let part = try Self.gathering(rows, count: piece.parts[position].count) {
+                            piece.parts[position].map { layout.canonicalIndex[$0] }
+                        }
                         let bytes = piece.partDistinctTokens[position] * bytesPerToken
                         messages.append((index, source, part, proxy, tag(tagBase, legs.relay, source), bytes))
                     }
@@ -278,9 +288,10 @@ extension ExpertParallelLayer {
                 }
                 let combined = try Self.concatenated(parts, width: width, phantom: phantom)
                 for target in members[node] where !mine.slotsToRank[target].isEmpty {
-                    received[target] = try combined.gatheringRows(
+                    received[target] = try Self.gathering(combined, count: mine.slotsToRank[target].count) {
                         SourceLayout.gatherIndices(
-                            canonical: mine.slotsToRank[target], combined: order, slotCount: mine.canonicalIndex.count))
+                            canonical: mine.slotsToRank[target], combined: order, slotCount: mine.canonicalIndex.count)
+                    }
                 }
             }
             var traffic = EPTraffic()

@@ -59,6 +59,8 @@ public struct ExpertParallelLayer: Sendable {
     /// The knobs.
     public let options: Options
     let exchange: EPExchange
+    /// Phantom routings and layouts shared by the run's layers (nil: each call draws its own).
+    let phantomCache: PhantomRoutingCache?
 
     /// The group's communicator.
     public var communicator: Communicator { placement.communicator }
@@ -66,7 +68,8 @@ public struct ExpertParallelLayer: Sendable {
     /// The layer `layer` (built from a config whose `expertGroupCount` is the group's node count when routing
     /// is node-limited) over `communicator`; throws naming the value that does not fit.
     public init(
-        layer: MoELayer, hiddenSize: Int, expertWidth: Int, communicator: Communicator, options: Options = Options()
+        layer: MoELayer, hiddenSize: Int, expertWidth: Int, communicator: Communicator, options: Options = Options(),
+        phantomCache: PhantomRoutingCache? = nil
     ) throws {
         let placement = try ExpertPlacement(communicator: communicator, expertCount: layer.router.expertCount)
         let router = layer.router
@@ -99,6 +102,7 @@ public struct ExpertParallelLayer: Sendable {
         self.expertWidth = expertWidth
         self.options = options
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
+        self.phantomCache = phantomCache
     }
 
     /// The most ranks an EP group may have (tags give each source rank 16 bits).

@@ -19,6 +19,7 @@ extension PipelineTrainer {
                 "\(groups.expertGroups.count) EP groups given for \(schedule.deviceCount) pipeline ranks × "
                     + "\(replicasPerRank) replicas")
         }
+        let phantomCache = PhantomRoutingCache()
         return try groups.expertGroups.enumerated().map { index, communicator in
             let rank = index / replicasPerRank
             let copies = try heldStages(rank: rank, schedule: schedule).map { stage in
@@ -28,7 +29,7 @@ extension PipelineTrainer {
                     }
                     return try ExpertParallelLayer(
                         layer: moe, hiddenSize: config.hiddenSize, expertWidth: config.expertWidth,
-                        communicator: communicator, options: groups.options)
+                        communicator: communicator, options: groups.options, phantomCache: phantomCache)
                 }
             }
             return ExpertLayerSet(copies: copies)
