@@ -1,0 +1,56 @@
+import Parallelism
+import SimCore
+import Testing
+
+@testable import Scenario
+
+/// Issue 16 in the suite: a reduced DeepSeek-V3 step (V3 shapes, 4 layers, PP4 × EP4 on 16 GPUs, DualPipe, phantom, coarse chunks) whose
+/// parts add up to its step time on every GPU and whose trace is the same on a rerun, and the coarse-chunk
+/// approximation (`cluster min-chunk=8MiB`) against the full emulation.
+@Suite(.serialized) struct DeepSeekV3StepTests {
+    static let train = "train model=dsv3-mini layers=4 pp=4 dp=4 ep=4 schedule=dualpipe microbatches=8 phantom"
+    /// The bound docs/ARCHITECTURE.md states for the coarse-chunk approximation's step-time error.
+    static let chunkApproximationBound = 0.02
+
+    /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
+    static func run(cluster: String) throws -> (
+        report: StepReport, traceHash: UInt64, events: UInt64, output: [String]
+    ) {
+        var printed: [String] = []
+        let session = ScenarioSession(seed: 0, output: { printed.append($0) })
+        for line in [cluster, train, "run"] {
+            #expect(session.execute(line) == .done, "\(line): \(printed.last ?? "")")
+        }
+        let commands = try #require(session.component(TrainCommands.self))
+        let report = try #require(commands.lastRun { $0.steps.last })
+        return (report, session.simulation.trace.hash, session.simulation.eventCount, printed)
+    }
+
+    @Test("a reduced dsv3 step: every GPU's parts add up to the step time; a rerun has the same trace hash")
+    func reducedStepAddsUpAndReruns() throws {
+        let first = try Self.run(cluster: "cluster nodes=2 min-chunk=8MiB")
+        let report = first.report
+        #expect(report.gpus.count == 16)
+        #expect(report.stepTime > .zero)
+        for (index, gpu) in report.gpus.enumerated() {
+            #expect(gpu.breakdown[.remainder] == .zero, "gpu\(index)")
+            #expect(gpu.breakdown.total == report.stepTime, "gpu\(index): \(gpu.breakdown.total) vs \(report.stepTime)")
+        }
+        #expect(try #require(report.modelFLOPsUtilization) > 0)
+        let second = try Self.run(cluster: "cluster nodes=2 min-chunk=8MiB")
+        #expect(second.traceHash == first.traceHash)
+        #expect(second.report == report)
+    }
+
+    @Test("coarse chunks (min-chunk=8MiB): far fewer chunk events, step time within the documented bound")
+    func coarseChunksStayWithinTheBound() throws {
+        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
+        let coarse = try Self.run(cluster: "cluster nodes=2 min-chunk=8MiB trace=hash")
+        let error = abs(coarse.report.stepTime.seconds / full.report.stepTime.seconds - 1)
+        #expect(error <= Self.chunkApproximationBound, "step \(coarse.report.stepTime) vs \(full.report.stepTime)")
+        #expect(coarse.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
+        #expect(coarse.events * 4 < full.events, "\(coarse.events) events vs \(full.events)")
+        #expect(coarse.output.contains { $0.contains("approximation: messages cut into chunks of at least 8 MiB") })
+        #expect(coarse.output.contains { $0.contains("trace: hash only") })
+    }
+}
