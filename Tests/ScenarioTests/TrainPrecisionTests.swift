@@ -54,14 +54,15 @@ import Testing
     }
 
     /// Runs `line` on two nodes; returns the step time (ns) and the max parameter difference.
-    private func run(_ line: String) -> (stepTime: Double?, difference: Double?, printed: [String]) {
+    private func run(_ line: String) -> (stepTime: Double?, difference: Double?, printed: [String], mfu: [Double?]) {
         var printed: [String] = []
         let session = ScenarioSession(output: { printed.append($0) })
         for text in ["cluster preset=2-nodes", line, "run"] {
             #expect(session.execute(text) == .done, "\(text): \(printed.last ?? "")")
         }
         return (
-            try? session.metricValue("train.step_time"), try? session.metricValue("train.max_param_diff"), printed
+            try? session.metricValue("train.step_time"), try? session.metricValue("train.max_param_diff"), printed,
+            ["train.mfu", "train.mfu_fp8", "train.tokens_per_day"].map { try? session.metricValue($0) }
         )
     }
 
@@ -75,8 +76,17 @@ import Testing
         #expect(fp8.printed.contains { $0.contains("fp8 GEMMs (attention core, head, gate bf16)") })
         #expect(!bf16.printed.contains { $0.contains("fp8 GEMMs") })
         let phantom = "train model=small pp=2 dp=8 ep=4 schedule=dualpipe microbatches=4 phantom"
-        let fast = try #require(run(phantom + " precision=fp8").stepTime)
-        #expect(fast < (try #require(run(phantom).stepTime)))
+        let fp8Phantom = run(phantom + " precision=fp8")
+        let fast = try #require(fp8Phantom.stepTime)
+        let slow = run(phantom)
+        #expect(fast < (try #require(slow.stepTime)))
+        // MFU at the FP8 peak is below the BF16-equivalent MFU of the same run; a BF16 run has none.
+        let mfu = try #require(fp8Phantom.mfu[0])
+        #expect(try #require(fp8Phantom.mfu[1]) < mfu)
+        #expect(slow.mfu[1] == nil)
+        // 4 micro-batches × dp 8 × 4 sequences × 128 tokens in one step, × 86400 s / step time.
+        let perDay = try #require(fp8Phantom.mfu[2])
+        #expect(abs(perDay - 16_384 / (fast * 1e-9) * 86_400) <= 1e-6 * perDay)
     }
 }
 
