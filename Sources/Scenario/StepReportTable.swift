@@ -13,21 +13,21 @@ enum StepReportTable {
         ("activations", .activations),
     ]
 
-    /// The lines for step `index` (from 0) of a run of `stepCount` steps.
-    static func lines(_ step: StepReport, index: Int, of stepCount: Int) -> [String] {
+    /// The lines for step `index` (from 0) of a run of `stepCount` steps; `comparisons` (the last step only):
+    /// the same run under other schedules.
+    static func lines(
+        _ step: StepReport, index: Int, of stepCount: Int, comparisons: [ScheduleComparison] = []
+    ) -> [String] {
         let loss = step.loss.map { ", loss " + Quantity.compactNumber(Double($0)) } ?? ""
         var lines = [
             "step \(index) of \(stepCount) (from 0): step time \(time(step.stepTime))\(loss)"
                 + (step.gpus.isEmpty ? "" : ", \(step.gpus.count) GPUs")
+                + (step.scheduleName.map { ", \($0)" } ?? "")
         ]
         guard let mean = step.meanGPU, let slowest = step.slowestGPU else {
             return lines + phaseTable(step) + ["per-GPU accounting, MFU and HBM by kind: pipeline train runs only"]
         }
-        if let mfu = step.modelFLOPsUtilization, let flops = step.modelFLOPs, let peak = step.peakFLOPsPerSecondPerGPU {
-            lines.append(
-                "MFU \(percent(mfu)) = \(scaledFLOPs(flops))FLOP model FLOPs (F + B + W of every micro-batch) / "
-                    + "(\(step.gpus.count) GPUs × \(scaledFLOPs(peak))FLOP/s dense BF16 × \(time(step.stepTime)))")
-        }
+        lines += throughputLines(step)
         let slow = step.gpus[slowest]
         var table = TextTable([
             .init("part", .left), .init("mean GPU"), .init("%"), .init("slowest (\(slow.gpuName))"), .init("%"),
@@ -41,8 +41,11 @@ enum StepReportTable {
         row("step time", mean.total, slow.breakdown.total)
         row("exposed communication (ep + pp)", mean.exposedCommunication, slow.breakdown.exposedCommunication)
         lines += table.lines()
-        lines.append("HBM peak per GPU during the step:")
+        lines += schedulePhaseLines(step, critical: slowest)
+        let capacity = step.gpus.first.map { $0.capacityBytes > 0 ? " (HBM \(bytes($0.capacityBytes)) each)" : "" }
+        lines.append("HBM peak per GPU during the step\(capacity ?? ""):")
         lines += memoryTable(step.gpus)
+        lines += comparisonLines(step, comparisons)
         return lines
     }
 
@@ -56,19 +59,29 @@ enum StepReportTable {
         return table.lines()
     }
 
+    /// Per GPU its peak bytes by kind, its peak of all kinds at once and that peak's share of its HBM.
     private static func memoryTable(_ gpus: [GPUStepReport]) -> [String] {
-        var table = TextTable([.init("gpu", .left)] + memoryKinds.map { .init($0.0) })
+        var table = TextTable(
+            [.init("gpu", .left)] + memoryKinds.map { .init($0.0) } + [.init("peak"), .init("% of HBM")])
         for gpu in gpus.prefix(maxMemoryRows) {
-            table.add([gpu.gpuName] + memoryKinds.map { bytes(gpu.peakBytes($0.1)) })
+            table.add(
+                [gpu.gpuName] + memoryKinds.map { bytes(gpu.peakBytes($0.1)) }
+                    + [bytes(gpu.peakBytes), fraction(gpu.peakFractionOfCapacity)])
         }
         if gpus.count > maxMemoryRows {
+            let fullest = gpus.max { $0.peakBytes < $1.peakBytes }
             table.add(
                 ["max of all \(gpus.count)"]
                     + memoryKinds.map { kind in
                         bytes(gpus.map { $0.peakBytes(kind.1) }.max() ?? 0)
-                    })
+                    } + [bytes(fullest?.peakBytes ?? 0), fraction(fullest?.peakFractionOfCapacity)])
         }
         return table.lines()
+    }
+
+    /// A fraction as a percentage with one decimal, `-` when unknown.
+    static func fraction(_ value: Double?) -> String {
+        value.map { String(format: "%.1f", 100 * $0) } ?? "-"
     }
 
     static func time(_ duration: SimDuration) -> String { Quantity.format(Double(duration.nanoseconds), .time) }

@@ -15,8 +15,31 @@ struct PipelineRunSummary: Sendable {
 
 extension TrainCommands {
     /// Queues pipeline-parallel training: a `PipelineTrainer` on the first GPUs of the cluster, checked against
-    /// `ReferenceTrainer` on the same micro-batches when it finishes.
+    /// `ReferenceTrainer` on the same micro-batches when it finishes; `compare=` schedules run after it.
     func queuePipeline(_ request: TrainRequest, line: CommandLine, cluster: Cluster) throws {
+        let (trainer, training, schedule) = try pipelineTrainer(request, line: line, cluster: cluster)
+        let comparison = try pendingComparison(request, line: line, cluster: cluster, schedule: schedule)
+        let runsBefore = startPipeline(trainer, request: request, training: training)
+        pendingComparison = comparison.map {
+            PendingComparison(request: request, line: line, kinds: $0, spec: cluster.spec, runsBefore: runsBefore)
+        }
+        let dp = request.dataParallel
+        let ranges = trainer.stageLayers.map(\.count)
+        session.output(
+            "queued \(schedule.name) pp=\(request.pipelineStages)\(dp > 1 ? " × dp=\(dp) ZeRO-1" : "")"
+                + expertSummary(request) + " "
+                + "m=\(schedule.microBatchCount) training of "
+                + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
+                + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
+                + "costs=\(request.costs.rawValue)\(precisionSummary(request)) on gpu0…gpu"
+                + "\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
+    }
+
+    /// The trainer `request` asks for on the first GPUs of `cluster`, and its training step and schedule; every
+    /// check runs before anything is built.
+    func pipelineTrainer(_ request: TrainRequest, line: CommandLine, cluster: Cluster) throws
+        -> (PipelineTrainer, TrainingConfig, PipelineSchedule)
+    {
         try checkPipelineRequest(request, line: line)
         try checkPipelineSize(request, line: line, cluster: cluster)
         let schedule = try pipelineSchedule(request, line: line)
@@ -39,16 +62,23 @@ extension TrainCommands {
             sequencesPerMicroBatch: request.preset.sequencesPerMicroBatch,
             sequenceLength: request.preset.sequenceLength)
         let isUnit = request.costs == .unit
-        let trainer: PipelineTrainer
         do {
-            trainer = try PipelineTrainer(
+            let trainer = try PipelineTrainer(
                 schedule: schedule, config: request.config, training: training,
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
-                expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount)
+                expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
+                precision: isUnit ? .bf16 : request.precision)
+            return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
         }
+    }
+
+    /// Starts `trainer` and appends its run to the log when it finishes (real runs: with the reference
+    /// trainer's losses and parameter difference); returns the log's run count before it.
+    private func startPipeline(_ trainer: PipelineTrainer, request: TrainRequest, training: TrainingConfig) -> Int {
+        let isUnit = request.costs == .unit
         let log = log
         let unitNs = isUnit ? ScheduleCommands.nanosecondsPerUnit : 1_000
         let isReal = request.isReal
@@ -77,15 +107,7 @@ extension TrainCommands {
             }
             return summary.map { .finished($0) } ?? .pending
         }
-        let ranges = trainer.stageLayers.map(\.count)
-        session.output(
-            "queued \(schedule.name) pp=\(request.pipelineStages)\(dp > 1 ? " × dp=\(dp) ZeRO-1" : "")"
-                + expertSummary(request) + " "
-                + "m=\(schedule.microBatchCount) training of "
-                + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
-                + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
-                + "costs=\(request.costs.rawValue) on gpu0…gpu"
-                + "\(gpuCount - 1)")
+        return runsBefore
     }
 
     private func checkPipelineRequest(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
@@ -106,6 +128,9 @@ extension TrainCommands {
         }
         if request.scheduleName != "interleaved", let token = Self.key("chunks", in: line) {
             throw line.error("chunks= applies only to schedule=interleaved", at: token)
+        }
+        if request.costs == .unit, let token = Self.key("precision", in: line) {
+            throw line.error("precision= applies only to costs=model (costs=unit times ops with f=, b=, w=)", at: token)
         }
         if request.costs == .model {
             for key in ["f", "b", "w"] {
@@ -187,6 +212,13 @@ extension TrainCommands {
         return OpDurations(
             forward: duration(request.unitForward), backwardInput: duration(request.unitBackwardInput),
             backwardWeight: duration(request.unitBackwardWeight))
+    }
+
+    /// `, fp8 GEMMs (attention core, head, gate bf16)` for a run whose linear layers are not BF16, else nothing.
+    private func precisionSummary(_ request: TrainRequest) -> String {
+        let precision = request.precision
+        guard request.costs == .model, precision.linear != .bf16 else { return "" }
+        return ", \(precision.linear.rawValue) GEMMs (attention core, head, gate \(precision.attentionCore.rawValue))"
     }
 
     private func layerSummary(_ counts: [Int]) -> String {

@@ -49,11 +49,21 @@ extension TrainCommands {
         session.registerShow(
             Command(
                 "step", synopsis: "show step [step=N]",
-                summary: "the last train run's step report: time by part, mean and slowest GPU, MFU, HBM by kind",
+                summary:
+                    "the last train run's step report: time by part and by schedule phase, tokens per day, MFU, HBM",
                 details: [
                     "parts (they add up to the step time): compute (compute SMs busy with F, B, W kernels);",
                     "ep/pp/dp communication (exposed): time the compute SMs sit idle waiting on it; bubble: idle",
-                    "waiting for a producer that has not sent yet or for the slowest GPU; optimizer; remainder",
+                    "waiting for a producer that has not sent yet or for the slowest GPU; optimizer; remainder.",
+                    "schedule phases (they add up too), from the executed ops' start and end: first forwards",
+                    "(before the GPU's first backward), steady (to its last forward), backwards (cool-down),",
+                    "trailing W (after its last backward), optimizer (the step's end: gradient exchange, ZeRO,",
+                    "AdamW) and bubble (every gap between them), for the mean and the critical GPU.",
+                    "tokens per day = global batch tokens / step time × 86400 s. MFU (BF16-equivalent) = model",
+                    "FLOPs / (GPUs × dense BF16 peak × step); with FP8 GEMMs also MFU at the FP8 peak: (FP8 GEMM",
+                    "FLOPs / FP8 peak + attention core, head and gate FLOPs / BF16 peak) / (GPUs × step).",
+                    "HBM: each GPU's peak by kind and all kinds at once against its capacity. After",
+                    "train … compare=1f1b,zb1p: the same layout under those schedules, side by side.",
                     "step=N: step N from 0 (default the last)",
                 ],
                 argumentKeys: ["step"]
@@ -66,6 +76,10 @@ extension TrainCommands {
             throw line.error("no train run has finished yet (train …, then run)", at: line.positionals[0])
         }
         let index = try line.integer("step", in: 0...(steps.count - 1), default: steps.count - 1)
-        for text in StepReportTable.lines(steps[index], index: index, of: steps.count) { session.output(text) }
+        // compare= runs compare the last step.
+        let comparisons = index == steps.count - 1 ? lastRun({ $0.comparisons }) ?? [] : []
+        for text in StepReportTable.lines(steps[index], index: index, of: steps.count, comparisons: comparisons) {
+            session.output(text)
+        }
     }
 }

@@ -14,20 +14,26 @@ final class TrainCommands {
     private(set) var log: TrainingLog
     /// Counts queued runs, so each run's collectives get their own tags.
     var nextTrainingTag = 0
+    /// The last queued pipeline run's `compare=` schedules, until they ran (TrainCommands+Compare.swift).
+    var pendingComparison: PendingComparison?
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
         self.session = session
         self.clusterCommands = clusterCommands
         log = TrainingLog(in: session.simulation)
-        session.onReset { [unowned self] simulation in log = TrainingLog(in: simulation) }
+        session.onReset { [unowned self] simulation in
+            log = TrainingLog(in: simulation)
+            pendingComparison = nil
+        }
+        session.addRunCheck { [unowned self] in runPendingComparison() }
         session.register(
             Command(
                 "train",
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
                     + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
-                    + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [seed=N] "
-                    + "[real|phantom]",
+                    + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
+                    + "[compare=KIND,…] [seed=N] [real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
                 details: ModelPreset.allCases.map { "model=\($0.rawValue): \($0.summary)" } + [
                     "microbatches: per data-parallel rank per step; the global batch is dp × microbatches",
@@ -49,6 +55,14 @@ final class TrainCommands {
                     "of 128, else bf16), mode=serial|comet|waved and waves=, experts-per-wave=, comet-blocks=,",
                     "expert-precision= as for `moe`. comm-sms=N: SMs each of the run's GPUs reserves for",
                     "communication from the run's start (the rest compute; it stays so after the run).",
+                    "precision=fp8|bf16 (pipeline trainer, costs=model): fp8 runs the linear layers' GEMMs (attention",
+                    "projections, dense FFN, routed and shared experts) at the FP8 rate and the attention core, head",
+                    "and gate at BF16, as DeepSeek-V3; default fp8 for dsv3 and dsv3-mini (their step defaults), bf16",
+                    "otherwise. It changes times only, never values; expert-precision= still sets the routed experts.",
+                    "compare=1f1b,zb1p (gpipe, 1f1b, zb1p, dualpipe; the main schedule one of them): once the run",
+                    "has finished, `run` runs the same layout, model, batch and options under each of them on a",
+                    "fresh world (a new cluster of the same spec, same seed), for `show step`'s comparison table",
+                    "and train.compare[S].*; the same m for all (DualPipe needs m even and >= 2·pp).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -61,11 +75,14 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
+        session.registerValues(command: "train", key: "precision") { TrainRequest.precisionNames }
+        session.registerValues(command: "train", key: "compare") { Self.comparableSchedules.map(\.rawValue) }
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
         registerLayout()
         registerStepReport()
+        registerStepReportMetrics()
     }
 
     private func queue(_ line: CommandLine) throws {
@@ -76,6 +93,14 @@ final class TrainCommands {
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
+            for key in ["precision", "compare"] {
+                if let token = line.options.last(where: { $0.key.text == key })?.key {
+                    throw line.error(
+                        "\(key)= applies to the pipeline trainer (pp=, schedule= or ep=); the data-parallel "
+                            + "trainer runs BF16 without a schedule", at: token)
+                }
+            }
+            pendingComparison = nil
             try queueDataParallel(request, line: line, cluster: cluster)
             // `show schedule` goes back to the analysed schedule: this run has no pipeline timeline.
             session.component(ScheduleCommands.self)?.showExecuted(nil)
@@ -129,6 +154,8 @@ struct TrainingRun: Sendable {
     var parameterCount: Int?
     /// Data-parallel runs: each GPU's HBM during this run alone (peaks reset at its start), by GPU index.
     var memory: [HBM]? = nil
+    /// `compare=`: the same run under other schedules, each on a fresh world (TrainCommands+Compare.swift).
+    var comparisons: [ScheduleComparison] = []
 }
 
 /// Finished training runs, in completion order; the trainer's process appends, metrics read between steps.
@@ -139,4 +166,10 @@ actor TrainingLog: SimulatedActor {
     init(in simulation: Simulation) { self.simulation = simulation }
 
     func append(_ run: TrainingRun) { runs.append(run) }
+
+    /// Attaches `comparisons` to the last run.
+    func attach(_ comparisons: [ScheduleComparison]) {
+        guard !runs.isEmpty else { return }
+        runs[runs.count - 1].comparisons = comparisons
+    }
 }

@@ -7,7 +7,7 @@ struct TrainRequest {
     static let allowedKeys = [
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
-        "expert-precision",
+        "expert-precision", "precision", "compare",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
     static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]
@@ -39,6 +39,9 @@ struct TrainRequest {
     var expertParallel: Int
     /// The EP layers' knobs (`dispatch=`, `mode=`, …); FP8 dispatch by default when hidden is a multiple of 128.
     var expertOptions = ExpertParallelLayer.Options()
+    /// The GEMM precisions of the pipeline trainer's kernels: `precision=fp8|bf16`, else the preset's
+    /// `TrainingStepDefaults` (FP8 linear layers for dsv3 and dsv3-mini), else BF16.
+    var precision: ComputePrecision
     /// DualPipe's F&B with its two chunks at once (`overlap=on`, default) or one after the other.
     var overlapsChunks: Bool
     /// `comm-sms=`: SMs the run's GPUs reserve for communication (nil: the cluster's split).
@@ -92,6 +95,25 @@ struct TrainRequest {
         let defaultDispatch = config.hiddenSize % 128 == 0 ? "fp8" : "bf16"
         expertOptions.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: defaultDispatch) == "fp8"
         try MoECommands.overlapOptions(line, into: &expertOptions)
+        precision = try Self.precision(line, preset: preset)
+        if precision.linear == .fp8 {
+            // The experts are linear layers too: FP8 unless expert-precision= says otherwise.
+            if line.option("expert-precision") == nil { expertOptions.expertPrecision = .fp8 }
+            expertOptions.sharedExpertPrecision = .fp8
+        }
+    }
+
+    /// Values of `precision=`.
+    static let precisionNames = ["fp8", "bf16"]
+
+    /// `precision=fp8` (FP8 linear GEMMs, attention core, head and gate in BF16, as DeepSeek-V3), `bf16`, or the
+    /// preset's step defaults.
+    private static func precision(_ line: CommandLine, preset: ModelPreset) throws(ScenarioError) -> ComputePrecision {
+        guard line.option("precision") != nil else {
+            guard let defaults = preset.stepDefaults else { return .bf16 }
+            return ComputePrecision(linear: defaults.linearDType, attentionCore: defaults.attentionCoreDType)
+        }
+        return try line.choice("precision", precisionNames) == "fp8" ? .deepSeekV3 : .bf16
     }
 
     /// `real` (default, not for phantom-only presets) or `phantom`.

@@ -15,6 +15,8 @@ extension ExpertParallelLayer {
         public var traffic: EPTraffic
         /// FLOPs of the deferred W work (from shapes, so phantom runs charge what real ones do).
         public var weightFLOPs: Int
+        /// The same FLOPs by precision (zero when the W work already ran).
+        public var weightWork = EPWeightWork()
     }
 
     /// One rank's B pass: combine backward on the token's rank, output gradients dispatched to the experts
@@ -53,8 +55,7 @@ extension ExpertParallelLayer {
         let outcome = try await runPipeline(
             .backward, rank: rank, waves: cache.waveLayouts, tagBase: tagBase, syncKey: key, phantom: phantom,
             shared: [sharedKernel(.backward, rows: routing.tokenCount * layer.sharedExperts.count)]
-                + (weightsNow
-                    ? [Kernel(name: "experts W", flops: weightFLOPs(cache: cache, rank: rank), hbmBytes: 0)] : []),
+                + (weightsNow ? weightWork(cache: cache, rank: rank).kernels(name: "experts W") : []),
             outgoing: { layout in try gradientRows(gradients, layout: layout) },
             values: { inputs in
                 try expertInputGradients(inputs, rank: rank, cache: cache, parameters: parameters, tasks: &expertTasks)
@@ -84,7 +85,8 @@ extension ExpertParallelLayer {
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
-            traffic: traffic, weightFLOPs: weightsNow ? 0 : Int(weightFLOPs(cache: cache, rank: rank)))
+            traffic: traffic, weightFLOPs: weightsNow ? 0 : Int(weightFLOPs(cache: cache, rank: rank)),
+            weightWork: weightsNow ? EPWeightWork() : weightWork(cache: cache, rank: rank))
     }
 
     /// Per target rank: this rank's output gradients for the target's experts that `layout` keeps, in canonical
@@ -122,6 +124,22 @@ extension ExpertParallelLayer {
             cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
         return expertKernel("W", rows: rows + tokens * layer.sharedExperts.count, experts: 0).flops
             + Double(routerFLOPs)
+    }
+
+    /// `weightFLOPs` by precision: the routed experts' at `expertPrecision`, the shared experts' at
+    /// `sharedExpertPrecision`, the router's in BF16.
+    func weightWork(cache: Cache, rank: Int) -> EPWeightWork {
+        let rows = cache.layouts.reduce(0) { $0 + $1.slotsToRank[rank].count }
+        let tokens = cache.routing.tokenCount
+        let routerFLOPs =
+            cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
+        var work = EPWeightWork(
+            expertKernel("W", rows: rows, experts: 0).flops, at: options.expertPrecision.kernelPrecision)
+        work.add(
+            expertKernel("W", rows: tokens * layer.sharedExperts.count, experts: 0).flops,
+            at: options.sharedExpertPrecision.kernelPrecision)
+        work.add(Double(routerFLOPs), at: .bf16)
+        return work
     }
 
     /// Runs the W tasks of `result` on the rank's compute SMs (time from `weightFLOPs`, which equals the tasks'

@@ -183,6 +183,8 @@ extension ExpertParallelLayer {
 
     /// The shared experts' kernel of `pass` on `rows` rows (tokens × shared experts).
     func sharedKernel(_ pass: EPPass, rows: Int) -> Kernel {
-        expertKernel("shared experts \(pass.letter)", rows: rows, experts: layer.sharedExperts.count)
+        var kernel = expertKernel("shared experts \(pass.letter)", rows: rows, experts: layer.sharedExperts.count)
+        kernel.precision = options.sharedExpertPrecision.kernelPrecision
+        return kernel
     }
 }

@@ -41,6 +41,8 @@ public struct ExpertParallelLayer: Sendable {
         public var cometColumnBlocks = 4
         /// The routed experts' weight format: sets the GEMM rate and the weight bytes read.
         public var expertPrecision = ExpertPrecision.bf16
+        /// The shared experts' format (their GEMM rate; DeepSeek-V3 trains every linear layer in FP8).
+        public var sharedExpertPrecision = ExpertPrecision.bf16
 
         /// The defaults.
         public init() {}

@@ -18,11 +18,33 @@ struct StageCompute: Sendable {
         case forward = "F"
         case backwardInput = "B"
         case backwardWeight = "W"
+
+        /// The FLOPs of this part of `op`.
+        func flops(of op: OpCost) -> Int {
+            switch self {
+            case .forward: op.forwardFLOPs
+            case .backwardInput: op.backwardInputFLOPs
+            case .backwardWeight: op.backwardWeightFLOPs
+            }
+        }
+
+        /// The FLOPs of this part of `op` that run at `precision.attentionCore`: the attention core, or all of
+        /// them for an op kind kept in higher precision.
+        func higherPrecisionFLOPs(of op: OpCost, _ precision: ComputePrecision) -> Int {
+            if precision.higherPrecisionKinds.contains(op.kind) { return flops(of: op) }
+            switch self {
+            case .forward: return op.forwardAttentionCoreFLOPs
+            case .backwardInput: return op.backwardInputAttentionCoreFLOPs
+            case .backwardWeight: return 0
+            }
+        }
     }
 
     let costs: PipelineCosts
     /// The cost model of one micro-batch (model costs).
     let costModel: CostModel
+    /// The tensor-core precision of each class of FLOPs (all BF16 unless the run says otherwise).
+    var precision = ComputePrecision.bf16
 
     /// Charges the compute time of `op` on `gpu`: one span of the unit duration, or the cost-model kernels of
     /// every part of the op's work in order (`parts` pairs each part with the layer range it runs).
@@ -61,21 +83,42 @@ struct StageCompute: Sendable {
         return kernels(part, layers: last..<(last + 1), label: label) { $0.kind == .head }
     }
 
-    /// One BF16 kernel per op of the stage with FLOPs in this part (element-wise ops are left out, as the cost
-    /// model leaves them out), of the ops `isIncluded` keeps.
+    /// The kernels of the ops of the stage with FLOPs in this part, of the ops `isIncluded` keeps (element-wise
+    /// ops are left out, as the cost model leaves them out): one kernel per op at `precision.linear` when its
+    /// FLOPs run at one precision, else the linear GEMMs' kernel (every byte, the launch) and a fused stage
+    /// with the higher-precision FLOPs (attention core, head, gate), as `OpKernels.kernels(_:_:name:precision:)`.
     func kernels(
         _ part: Part, layers: Range<Int>, label: String, where isIncluded: (OpCost) -> Bool = { _ in true }
     ) -> [Kernel] {
-        costModel.stageOps(layers: layers).filter(isIncluded).compactMap { op in
-            let flops: Int
-            switch part {
-            case .forward: flops = op.forwardFLOPs
-            case .backwardInput: flops = op.backwardInputFLOPs
-            case .backwardWeight: flops = op.backwardWeightFLOPs
+        costModel.stageOps(layers: layers).filter(isIncluded).flatMap { op -> [Kernel] in
+            let flops = part.flops(of: op)
+            guard flops > 0 else { return [] }
+            let name = "\(label) \(part.rawValue) \(op.name)"
+            let high = precision.linear == precision.attentionCore ? 0 : part.higherPrecisionFLOPs(of: op, precision)
+            guard high < flops else {
+                return [
+                    Kernel(
+                        name: name, flops: Double(flops), hbmBytes: op.forwardMemoryBytes,
+                        precision: precision.attentionCore)
+                ]
             }
-            guard flops > 0 else { return nil }
-            return Kernel(
-                name: "\(label) \(part.rawValue) \(op.name)", flops: Double(flops), hbmBytes: op.forwardMemoryBytes)
+            let linear = Kernel(
+                name: name, flops: Double(flops - high), hbmBytes: op.forwardMemoryBytes, precision: precision.linear)
+            guard high > 0 else { return [linear] }
+            var core = Kernel(
+                name: name + " core", flops: Double(high), hbmBytes: 0, precision: precision.attentionCore)
+            core.launched = false
+            return [linear, core]
+        }
+    }
+
+    /// The F + B + W FLOPs of `ops` that run at `precision.linear` (the rest run at `precision.attentionCore`).
+    static func linearFLOPs(of ops: [OpCost], precision: ComputePrecision) -> Int {
+        ops.reduce(0) { total, op in
+            total
+                + [Part.forward, .backwardInput, .backwardWeight].reduce(0) {
+                    $0 + $1.flops(of: op) - $1.higherPrecisionFLOPs(of: op, precision)
+                }
         }
     }
 

@@ -13,6 +13,13 @@ actor PipelineRecorder: SimulatedActor {
         var accounting: StepAccounting
         /// Peak bytes per `MemoryKind` during the step.
         var peakBytesByKind: [Int]
+        /// Peak bytes of all kinds together during the step, and the HBM's capacity.
+        var peakBytes: Int
+        var capacityBytes: Int
+        /// The schedule phases from the worker's step start to `end` (the gaps to the barriers not yet added).
+        var schedulePhases: SchedulePhaseBreakdown
+        /// When the worker finished the step.
+        var end: SimInstant
     }
 
     /// One step as executed.
@@ -40,9 +47,9 @@ actor PipelineRecorder: SimulatedActor {
         for entry in losses { steps[step].losses[entry.microBatch] = entry.loss }
     }
 
-    func recordAccounting(step: Int, gpu: Int, accounting: StepAccounting, peakBytesByKind: [Int]) {
+    func recordAccounting(step: Int, gpu: Int, record: GPURecord) {
         grow(to: step)
-        steps[step].gpus[gpu] = GPURecord(accounting: accounting, peakBytesByKind: peakBytesByKind)
+        steps[step].gpus[gpu] = record
     }
 
     private func grow(to step: Int) {

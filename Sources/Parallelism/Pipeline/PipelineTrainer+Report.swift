@@ -65,11 +65,20 @@ extension PipelineTrainer {
             for value in record.losses { sum += value ?? 0 }
             loss = sum * (1 / Float(record.losses.count))
         }
+        let microBatches = Double(training.microBatchesPerStep)
         var report = StepReport(
             loss: loss, stepTime: stepTime, gpus: try gpuReports(record, from: start, to: end),
-            modelFLOPs: modelFLOPsPerMicroBatch.map { $0 * Double(training.microBatchesPerStep) },
+            modelFLOPs: modelFLOPsPerMicroBatch.map { $0 * microBatches },
             peakFLOPsPerSecondPerGPU: gpus.first?.spec.denseBF16FlopsPerSecond)
         report.phases = report.meanGPU?.phases ?? []
+        // Unit costs time nothing on the GPUs: no throughput.
+        report.tokens =
+            modelFLOPsPerMicroBatch == nil
+            ? nil : training.microBatchesPerStep * training.sequencesPerMicroBatch * training.sequenceLength
+        report.fp8ModelFLOPs = fp8FLOPsPerMicroBatch.map { $0 * microBatches }
+        report.fp8PeakFLOPsPerSecondPerGPU =
+            fp8FLOPsPerMicroBatch == nil ? nil : gpus.first?.spec.denseFP8FlopsPerSecond
+        report.scheduleName = schedule.name
         return PipelineRunReport.Step(report: report, timeline: timeline)
     }
 
@@ -81,9 +90,12 @@ extension PipelineTrainer {
             guard let entry = record.gpus[index] else {
                 throw PipelineError.invalidSetup("\(gpus[index].name) recorded no accounting for a finished step")
             }
+            var phases = entry.schedulePhases
+            phases[.bubble] = phases[.bubble] + (entry.accounting.start - start) + (end - entry.end)
             return GPUStepReport(
                 gpuName: gpus[index].name, breakdown: entry.accounting.closed(stepStart: start, stepEnd: end),
-                peakBytesByKind: entry.peakBytesByKind)
+                peakBytesByKind: entry.peakBytesByKind, peakBytes: entry.peakBytes, capacityBytes: entry.capacityBytes,
+                schedulePhases: phases)
         }
     }
 }

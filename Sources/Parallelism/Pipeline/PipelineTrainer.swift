@@ -22,6 +22,8 @@ public final class PipelineTrainer: Sendable {
     public let dataParallel: Int
     /// SMs every GPU of the run reserves for communication when it starts (nil: the cluster's split).
     public let commSMCount: Int?
+    /// The tensor-core precision of the stage workers' kernels (model costs).
+    public let precision: ComputePrecision
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -30,6 +32,8 @@ public final class PipelineTrainer: Sendable {
     /// The cost model's F + B + W FLOPs of one micro-batch through the whole model (MFU's numerator); nil
     /// under unit costs, whose times are not the GPUs'.
     let modelFLOPsPerMicroBatch: Double?
+    /// The part of `modelFLOPsPerMicroBatch` in linear GEMMs run at FP8 (nil unless `precision.linear` is FP8).
+    let fp8FLOPsPerMicroBatch: Double?
 
     /// A trainer for `schedule` on `gpus` (one per schedule device, in rank order); `phantom` moves shapes
     /// only (cost-only timing, no parameters, any model the cost model covers); `validates: false` skips the
@@ -44,10 +48,14 @@ public final class PipelineTrainer: Sendable {
     /// expert-parallel layer across the EP group of its pipeline rank, each copy holds its EP rank's routed
     /// experts only (ZeRO-1 over the expert-DP group), and with `overlapsChunks` an F&B op runs its two chunks
     /// at once so each one's all-to-all hides under the other's compute.
+    ///
+    /// `precision` prices the workers' kernels (the EP layers' experts follow their own options'
+    /// `expertPrecision`); it changes times only, never values.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
-        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil
+        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
+        precision: ComputePrecision = .bf16
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -84,8 +92,13 @@ public final class PipelineTrainer: Sendable {
         let costModel = try CostModel(
             config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
             sequenceLength: training.sequenceLength)
-        let compute = StageCompute(costs: costs, costModel: costModel)
+        var compute = StageCompute(costs: costs, costModel: costModel)
+        compute.precision = precision
+        self.precision = precision
         modelFLOPsPerMicroBatch = costs == .model ? Double(costModel.totalFLOPs) : nil
+        fp8FLOPsPerMicroBatch =
+            costs == .model && precision.linear == .fp8
+            ? Double(StageCompute.linearFLOPs(of: costModel.ops, precision: precision)) : nil
         let pipelineRanks = schedule.deviceCount
         let recorder = PipelineRecorder(
             deviceCount: pipelineRanks, gpuCount: gpus.count, microBatchCount: training.microBatchesPerStep,

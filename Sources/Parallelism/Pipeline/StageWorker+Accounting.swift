@@ -31,9 +31,19 @@ extension StageWorker {
         return .compute(unitCost: false)
     }
 
-    /// Hands the step's accounting and this step's HBM peaks to the recorder.
-    func recordStepAccounting() async {
-        let peaks = GPUStepReport.peaks(of: await gpu.hbm)
-        await recorder.recordAccounting(step: step, gpu: gpuIndex, accounting: accounting, peakBytesByKind: peaks)
+    /// Hands the step's accounting, its schedule phases (`optimizer`: the step's end after the last op) and this
+    /// step's HBM peaks to the recorder.
+    func recordStepAccounting(optimizer: Range<SimInstant>) async {
+        let hbm = await gpu.hbm
+        let measured = zip(computePhases, spans).map { phase, span in
+            (phase: phase, start: stepStart + (span.start - .start), end: stepStart + (span.end - .start))
+        }
+        let phases = SchedulePhaseBreakdown.measured(
+            spans: measured, optimizer: optimizer, stepStart: stepStart, stepEnd: optimizer.upperBound)
+        await recorder.recordAccounting(
+            step: step, gpu: gpuIndex,
+            record: PipelineRecorder.GPURecord(
+                accounting: accounting, peakBytesByKind: GPUStepReport.peaks(of: hbm), peakBytes: hbm.peakBytes,
+                capacityBytes: hbm.capacityBytes, schedulePhases: phases, end: optimizer.upperBound))
     }
 }

@@ -64,19 +64,19 @@ extension StageWorker {
     }
 
     /// B of `chunk` on copy `index`: the input gradient handed to the previous stage; returns the W tasks and
-    /// the FLOPs of the EP layers' deferred W work. `weightsNow` runs each layer's W right after its B (F&B
+    /// the EP layers' deferred W work. `weightsNow` runs each layer's W right after its B (F&B
     /// cells, as DeepSeek's profile shows: MLP W after the MLP's backward, attention W after attention's), and
-    /// the FLOPs returned are 0.
+    /// the work returned is empty.
     func backwardExpertParallel(
         _ chunk: PipelineChunk, copy index: Int, label: String, weightsNow: Bool
-    ) async throws -> (tasks: [WeightGradientTask], expertWeightFLOPs: Int) {
+    ) async throws -> (tasks: [WeightGradientTask], expertWeights: EPWeightWork) {
         let replica = replicas[index]
-        guard let expertParallel = replica.expertParallel else { return ([], 0) }
+        guard let expertParallel = replica.expertParallel else { return ([], EPWeightWork()) }
         guard let cache = expertCaches.removeValue(forKey: chunk) else {
             throw PipelineError.brokenSchedule("B(\(chunk)) on rank \(rank) before its F")
         }
         var tasks: [WeightGradientTask] = []
-        var expertWeightFLOPs = 0
+        var expertWeights = EPWeightWork()
         var gradient = try Tensor(phantom: activationShape)
         if chunk.stage == schedule.stageCount - 1 {
             if let head = replica.stage?.head, let headCache = cache.head {
@@ -102,7 +102,7 @@ extension StageWorker {
                     tagBase: expertParallel.tagBase(chunk: chunk, layerOffset: offset, schedule: schedule),
                     weightsNow: weightsNow)
                 ffn = result.input
-                expertWeightFLOPs += result.weightFLOPs
+                expertWeights = expertWeights + result.weightWork
             } else if case .dense(let dense)? = replica.stage?.blocks[offset].feedForward, let denseCache = block.dense
             {
                 ffn = try dense.backwardInput(gradient, cache: denseCache, parameters: replica.parameters)
@@ -123,22 +123,16 @@ extension StageWorker {
         } else if chunk.stage > 0 {
             hand(gradient, as: PipelineTransfer(.gradient, of: chunk))
         }
-        return (tasks, expertWeightFLOPs)
+        return (tasks, expertWeights)
     }
 
     /// W of an expert-parallel copy: the local layers' W kernels and the EP layers' deferred W work.
-    func chargeWeightsExpertParallel(copy index: Int, expertWeightFLOPs: Int, label: String) async throws {
+    func chargeWeightsExpertParallel(copy index: Int, expertWeights: EPWeightWork, label: String) async throws {
         for layer in replicas[index].layers {
             try await compute.run(compute.localKernels(.backwardWeight, layer: layer, label: label), on: gpu)
         }
         try await compute.run(
             compute.headKernels(.backwardWeight, layers: replicas[index].layers, label: label), on: gpu)
-        try await chargeExpertWeights(expertWeightFLOPs, label: label)
-    }
-
-    /// The experts', shared experts' and router's W work of EP layers, one kernel.
-    private func chargeExpertWeights(_ flops: Int, label: String) async throws {
-        guard flops > 0 else { return }
-        try await compute.run([Kernel(name: "\(label) W experts", flops: Double(flops), hbmBytes: 0)], on: gpu)
+        try await compute.run(expertWeights.kernels(name: "\(label) W experts"), on: gpu)
     }
 }

@@ -26,7 +26,7 @@ extension StageWorker {
     /// B: the input gradient, handed to the previous stage; the W tasks wait in the FIFO.
     func backwardInput(_ chunk: PipelineChunk) throws -> [(StageCompute.Part, Range<Int>)] {
         let (index, tasks) = try inputGradient(chunk)
-        weightQueue.append((chunk, tasks, 0))
+        weightQueue.append((chunk, tasks, EPWeightWork()))
         return [(.backwardInput, replicas[index].layers)]
     }
 

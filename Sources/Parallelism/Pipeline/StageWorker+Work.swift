@@ -30,9 +30,9 @@ extension StageWorker {
         _ chunk: PipelineChunk, label: String
     ) async throws -> [(StageCompute.Part, Range<Int>)] {
         guard try isExpertParallel(chunk) else { return try backwardInput(chunk) }
-        let (tasks, flops) = try await backwardExpertParallel(
+        let (tasks, work) = try await backwardExpertParallel(
             chunk, copy: try replicaIndex(of: chunk), label: label, weightsNow: false)
-        weightQueue.append((chunk, tasks, flops))
+        weightQueue.append((chunk, tasks, work))
         return []
     }
 
@@ -40,9 +40,9 @@ extension StageWorker {
         _ chunk: PipelineChunk, label: String
     ) async throws -> [(StageCompute.Part, Range<Int>)] {
         guard try isExpertParallel(chunk) else { return try backwardWeight(chunk) }
-        let flops = weightQueue.first?.expertWeightFLOPs ?? 0
+        let work = weightQueue.first?.expertWeights ?? EPWeightWork()
         _ = try backwardWeight(chunk)
-        try await chargeWeightsExpertParallel(copy: try replicaIndex(of: chunk), expertWeightFLOPs: flops, label: label)
+        try await chargeWeightsExpertParallel(copy: try replicaIndex(of: chunk), expertWeights: work, label: label)
         return []
     }
 
@@ -52,9 +52,9 @@ extension StageWorker {
     ) async throws -> [(StageCompute.Part, Range<Int>)] {
         guard try isExpertParallel(chunk) else { return try backwardFull(chunk) }
         let index = try replicaIndex(of: chunk)
-        let (tasks, flops) = try await backwardExpertParallel(chunk, copy: index, label: label, weightsNow: weightsNow)
+        let (tasks, work) = try await backwardExpertParallel(chunk, copy: index, label: label, weightsNow: weightsNow)
         try accumulate(tasks, into: index)
-        if !weightsNow { try await chargeWeightsExpertParallel(copy: index, expertWeightFLOPs: flops, label: label) }
+        if !weightsNow { try await chargeWeightsExpertParallel(copy: index, expertWeights: work, label: label) }
         return []
     }
 

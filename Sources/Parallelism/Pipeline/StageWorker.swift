@@ -36,8 +36,8 @@ actor StageWorker: SimulatedActor {
     var outbox: [PipelineTransfer: Tensor] = [:]  // lookup only, never iterated
     var pendingReceives: [PipelineTransfer] = []
     /// DualPipe's `WeightGradientStore`: B's deferred W tasks, oldest first.
-    /// Expert-parallel copies add the FLOPs of their EP layers' W work.
-    var weightQueue: [(chunk: PipelineChunk, tasks: [WeightGradientTask], expertWeightFLOPs: Int)] = []
+    /// Expert-parallel copies add their EP layers' W work.
+    var weightQueue: [(chunk: PipelineChunk, tasks: [WeightGradientTask], expertWeights: EPWeightWork)] = []
     /// Whether an F&B op runs its two chunks at once (DualPipe's overlap), when both are expert-parallel.
     let overlapsChunks: Bool
     var step = 0
@@ -46,6 +46,8 @@ actor StageWorker: SimulatedActor {
     var losses: [(microBatch: Int, loss: Float)] = []
     /// Where this step's time goes (`StageWorker+Accounting.swift`).
     var accounting = StepAccounting(start: .start)
+    /// The schedule phase of each compute op of the rank's list, in order.
+    let computePhases: [SchedulePhaseBreakdown.Phase]
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
@@ -67,6 +69,7 @@ actor StageWorker: SimulatedActor {
         self.replicas = replicas
         self.overlapsChunks = overlapsChunks
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
+        computePhases = SchedulePhaseBreakdown.phases(of: schedule.devices[rank]).compactMap { $0 }
     }
 
     /// Charges the replicas' parameters, gradients and AdamW state on HBM: 2 + 2 + 12 bytes per parameter
@@ -97,8 +100,9 @@ actor StageWorker: SimulatedActor {
         try checkDrained()
         let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
         await recorder.record(step: index, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
+        let finishStart = simulation.now
         try await finishStep()
-        await recordStepAccounting()
+        await recordStepAccounting(optimizer: finishStart..<simulation.now)
     }
 
     /// The parameters of every stage copy this worker holds, for the final comparison.

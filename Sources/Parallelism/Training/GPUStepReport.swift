@@ -8,12 +8,29 @@ public struct GPUStepReport: Sendable, Equatable {
     public var breakdown: StepTimeBreakdown
     /// Peak bytes per `MemoryKind` during the step, indexed like `MemoryKind.allCases`.
     public var peakBytesByKind: [Int]
+    /// Peak bytes of all kinds at once during the step (at most the sum of the kinds' peaks).
+    public var peakBytes: Int
+    /// The GPU's HBM capacity (0 if not known).
+    public var capacityBytes: Int
+    /// Its step time by schedule phase (adds up to the step time; all bubble if not measured).
+    public var schedulePhases: SchedulePhaseBreakdown
 
     /// A GPU's report.
-    public init(gpuName: String, breakdown: StepTimeBreakdown, peakBytesByKind: [Int]) {
+    public init(
+        gpuName: String, breakdown: StepTimeBreakdown, peakBytesByKind: [Int], peakBytes: Int = 0,
+        capacityBytes: Int = 0, schedulePhases: SchedulePhaseBreakdown = SchedulePhaseBreakdown()
+    ) {
         self.gpuName = gpuName
         self.breakdown = breakdown
         self.peakBytesByKind = peakBytesByKind
+        self.peakBytes = peakBytes
+        self.capacityBytes = capacityBytes
+        self.schedulePhases = schedulePhases
+    }
+
+    /// `peakBytes` as a fraction of the capacity (nil if the capacity is not known).
+    public var peakFractionOfCapacity: Double? {
+        capacityBytes > 0 ? Double(peakBytes) / Double(capacityBytes) : nil
     }
 
     /// The most bytes of `kind` held at once during the step.

@@ -31,6 +31,17 @@ public struct StepReport: Sendable, Equatable {
     public var modelFLOPs: Double?
     /// One GPU's dense BF16 peak, FLOP/s (the MFU denominator's per-GPU term).
     public var peakFLOPsPerSecondPerGPU: Double?
+    /// The part of `modelFLOPs` in linear GEMMs the run executes at FP8 (nil when they run at BF16): every F, B
+    /// and W FLOP of the attention projections, dense FFN, routed and shared experts; the attention core, head
+    /// and gate stay at BF16.
+    public var fp8ModelFLOPs: Double?
+    /// One GPU's dense FP8 peak, FLOP/s (with `fp8ModelFLOPs`).
+    public var fp8PeakFLOPsPerSecondPerGPU: Double?
+    /// Tokens in the step's global batch (micro-batches × sequences × sequence length); nil if not known (and
+    /// under unit costs, whose times are not the GPUs').
+    public var tokens: Int?
+    /// The schedule the step ran (`1F1B`, `DualPipe`, …); nil outside pipeline runs.
+    public var scheduleName: String?
 
     /// A step's report.
     public init(
@@ -49,6 +60,28 @@ public struct StepReport: Sendable, Equatable {
     public var modelFLOPsUtilization: Double? {
         guard let modelFLOPs, let peak = peakFLOPsPerSecondPerGPU, !gpus.isEmpty, stepTime > .zero else { return nil }
         return modelFLOPs / (Double(gpus.count) * peak * stepTime.seconds)
+    }
+
+    /// MFU against the peaks the FLOPs run at, a fraction: (FP8 FLOPs / FP8 peak + the other FLOPs / BF16
+    /// peak) / (GPUs × step time); nil unless the run's linear GEMMs are FP8 (then it equals
+    /// `modelFLOPsUtilization`).
+    public var fp8ModelFLOPsUtilization: Double? {
+        guard let modelFLOPs, let fp8 = fp8ModelFLOPs, let peak = peakFLOPsPerSecondPerGPU,
+            let fp8Peak = fp8PeakFLOPsPerSecondPerGPU, !gpus.isEmpty, stepTime > .zero
+        else { return nil }
+        let idealSeconds = fp8 / fp8Peak + (modelFLOPs - fp8) / peak
+        return idealSeconds / (Double(gpus.count) * stepTime.seconds)
+    }
+
+    /// Tokens trained per day at this step time: tokens / step time × 86 400 s.
+    public var tokensPerDay: Double? {
+        guard let tokens, stepTime > .zero else { return nil }
+        return Double(tokens) / stepTime.seconds * 86_400
+    }
+
+    /// The per-phase mean over `gpus` of their schedule phases (nil if not accounted).
+    public var meanSchedulePhases: SchedulePhaseBreakdown? {
+        gpus.isEmpty ? nil : SchedulePhaseBreakdown.mean(of: gpus.map(\.schedulePhases), total: stepTime)
     }
 
     /// The per-part mean over `gpus` (nil if not accounted).

@@ -69,22 +69,11 @@ public struct StepTimeBreakdown: Sendable, Equatable {
     public static func mean(of breakdowns: [StepTimeBreakdown], total: SimDuration) -> StepTimeBreakdown {
         var mean = StepTimeBreakdown()
         guard !breakdowns.isEmpty else { return mean }
-        let count = Int64(breakdowns.count)
-        let sums = Part.allCases.map { part in breakdowns.reduce(Int64(0)) { $0 + $1[part].nanoseconds } }
-        for part in Part.allCases {
-            let (quotient, remainder) = sums[part.rawValue].quotientAndRemainder(dividingBy: count)
-            // Round toward negative infinity so the fractions are in [0, 1).
-            mean[part] = .nanoseconds(remainder < 0 ? quotient - 1 : quotient)
-        }
-        let fractions = Part.allCases.map { part in sums[part.rawValue] - mean[part].nanoseconds * count }
-        let byFraction = Part.allCases.sorted { fractions[$0.rawValue] > fractions[$1.rawValue] }
-        var leftover = total.nanoseconds - mean.total.nanoseconds
-        for part in byFraction where leftover > 0 && fractions[part.rawValue] > 0 {
-            mean[part] = mean[part] + .nanoseconds(1)
-            leftover -= 1
-        }
         // Breakdowns that do not add up to `total` keep the difference visible in the remainder.
-        mean[.remainder] = mean[.remainder] + .nanoseconds(leftover)
+        let parts = ExactMean.of(
+            breakdowns.map { $0.durations.map(\.nanoseconds) }, total: total.nanoseconds,
+            leftoverPart: Part.remainder.rawValue)
+        mean.durations = parts.map { SimDuration.nanoseconds($0) }
         return mean
     }
 }
