@@ -102,7 +102,8 @@ extension TrainCommands {
     private func compareRun(_ pending: PendingComparison, kind: PipelineScheduleKind) throws -> ScheduleComparison {
         var request = pending.request
         request.scheduleName = kind.rawValue
-        let simulation = Simulation(seed: session.seed)
+        // Compare runs are not exported: they keep only the trace hash.
+        let simulation = Simulation(seed: session.seed, storesTraceEvents: false)
         let cluster = try Cluster(pending.spec, in: simulation)
         let (trainer, _, schedule) = try pipelineTrainer(request, line: pending.line, cluster: cluster)
         trainer.start()

@@ -81,5 +81,8 @@ extension TrainCommands {
         for text in StepReportTable.lines(steps[index], index: index, of: steps.count, comparisons: comparisons) {
             session.output(text)
         }
+        if let approximation = ClusterCommands.approximations(clusterCommands.spec) {
+            session.output("approximation (see docs/ARCHITECTURE.md for its measured error): " + approximation)
+        }
     }
 }

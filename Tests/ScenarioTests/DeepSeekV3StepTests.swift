@@ -18,7 +18,7 @@ import Testing
     ) {
         var printed: [String] = []
         let session = ScenarioSession(seed: 0, output: { printed.append($0) })
-        for line in [cluster, train, "run"] {
+        for line in [cluster, train, "run", "show step"] {
             #expect(session.execute(line) == .done, "\(line): \(printed.last ?? "")")
         }
         let commands = try #require(session.component(TrainCommands.self))
@@ -51,6 +51,8 @@ import Testing
         #expect(coarse.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
         #expect(coarse.events * 4 < full.events, "\(coarse.events) events vs \(full.events)")
         #expect(coarse.output.contains { $0.contains("approximation: messages cut into chunks of at least 8 MiB") })
+        #expect(coarse.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
+        #expect(!full.output.contains { $0.contains("approximation") })
         #expect(coarse.output.contains { $0.contains("trace: hash only") })
     }
 }
