@@ -248,14 +248,20 @@ public final class PipelineTrainer: Sendable {
         }
     }
 
+    /// Ops of one step over every worker's op list (sends and receives included): what `start` tells
+    /// `Simulation.work` to expect per step, one done as each worker finishes an op.
+    public var opsPerStep: Int { schedule.devices.reduce(0) { $0 + $1.count } * dataParallel }
+
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
-    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step;
-    /// `onFailure` runs in any worker's process that throws (or whose `onFinish` throws), before it rethrows.
+    /// simulation afterwards (its `work` meter counts the run's ops for the progress line). `onFinish` runs in
+    /// rank 0's process once every worker finished the last step; `onFailure` runs in any worker's process
+    /// that throws (or whose `onFinish` throws), before it rethrows.
     public func start(
         onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil,
         onFailure: (@Sendable (any Error) async -> Void)? = nil
     ) {
         let steps = training.steps
+        simulation.work.expect(steps * opsPerStep, unit: "ops")
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
             let commSMCount = commSMCount
