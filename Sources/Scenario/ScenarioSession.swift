@@ -34,6 +34,9 @@ public final class ScenarioSession {
     public var eventBudgetPerRun: UInt64?
     /// Whether `source` and `trace export` may touch files (the fuzzer turns this off).
     public var allowsFileAccess = true
+    /// Whether the simulations the session builds from now on keep their trace events (off: the hash only, for
+    /// runs too large to keep, e.g. `moesim-bench dsv3`; `trace`, `show timeline` then have nothing to show).
+    public var storesTraceEvents = true
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 
@@ -95,7 +98,7 @@ public final class ScenarioSession {
         let shutdown = simulation.shutdown()
         if !shutdown.isClean { output("previous world \(shutdown)") }
         seed = newSeed ?? seed
-        simulation = Simulation(seed: seed)
+        simulation = Simulation(seed: seed, storesTraceEvents: storesTraceEvents)
         for handler in resetHandlers { handler(simulation) }
     }
 
