@@ -91,6 +91,25 @@ import Testing
                 plan.gpus[5], capacityBytes: plan.gpus[5].totalBytes, freeBytes: plan.gpus[5].totalBytes - 1,
                 misfits: 1, gpuCount: 16)
         ) { try plan.check(against: exact) }
+        // The trainer checks itself when built: on GPUs one byte smaller than gpu9's peak it refuses to exist.
+        let small = Simulation(seed: 0)
+        var spec = ClusterSpec(gpu: .h800, nodeCount: 2)
+        spec.gpu.hbmBytes = plan.gpus.map(\.totalBytes).max()! - 1
+        let cramped = try Cluster(spec, in: small)
+        let layout = try ParallelLayout(
+            pipelineStages: 2, expertParallel: 4, dataParallelReplicas: 2, gpuCount: 16, gpusPerNode: 8,
+            expertCount: ModelPreset.tiny.config.routedExpertCount)
+        #expect(throws: StepMemoryError.self) {
+            var options = ExpertParallelLayer.Options()
+            options.fp8Dispatch = false
+            _ = try DistributedTrainer(
+                layout: layout, cluster: cramped,
+                schedule: try PipelineSchedule.generate(
+                    .dualPipe, stages: 2,
+                    microBatches: 4), config: try ModelPreset.tiny.config(layers: 4),
+                training: tinyTraining(microBatches: 32, steps: 1), phantom: true, options: options)
+        }
+        #expect(small.liveProcessCount == 0 && small.eventCount == 0)
         // The real cluster's 80 GB GPUs hold the tiny model; checking starts nothing.
         #expect(throws: Never.self) { try trainer.pipeline.checkMemory(cluster.memoryReports()) }
         #expect(simulation.liveProcessCount == 0 && simulation.eventCount == 0)

@@ -33,7 +33,7 @@ import Testing
         (
             "cluster preset=dsv3-mini",
             "train model=dsv3-mini pp=4 ep=16 dp=32 zero=1 schedule=gpipe microbatches=32 phantom",
-            "t.moesim:1:75: error: the step does not fit in HBM (GB = 1e9 bytes): gpu96 (pipeline rank 3, data index 0, "
+            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu96 (pipeline rank 3, data index 0, "
                 + "stage 3) needs 135.01 GB at the step's peak = parameters 5.60 GB + gradients 5.60 GB + optimizer "
                 + "shard 8.98 GB + activations 114.82 GB (32 micro-batches in flight at the schedule's peak: 32 of stage "
                 + "3 × 3.59 GB), HBM 85.52 GB; 64 of 128 GPUs do not fit; nothing was run"
@@ -41,7 +41,7 @@ import Testing
         // DualPipe's default m = 8 on GPUs of 30 GB.
         (
             "cluster preset=dsv3-mini hbm=30GB", mini + " phantom",
-            "t.moesim:1:1: error: the step does not fit in HBM (GB = 1e9 bytes): gpu32 (pipeline rank 1, data index 0, "
+            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu32 (pipeline rank 1, data index 0, "
                 + "stages 1+2) needs 36.10 GB at the step's peak = parameters 6.79 GB + gradients 6.79 GB + optimizer "
                 + "shard 13.16 GB + activations 9.35 GB (5 micro-batches in flight at the schedule's peak: 3 of stage 1 "
                 + "× 1.47 GB + 2 of stage 2 × 2.47 GB), HBM 30.00 GB; 128 of 128 GPUs do not fit; nothing was run"
@@ -69,7 +69,7 @@ import Testing
         MalformedLineTests.check(
             (
                 Self.mini + " phantom",
-                "t.moesim:1:1: error: the step does not fit in HBM (GB = 1e9 bytes): gpu0 (pipeline rank 0, data index "
+                "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu0 (pipeline rank 0, data index "
                     + "0, stages 0+3) needs 35.05 GB at the step's peak = parameters 9.79 GB + gradients 9.79 GB + "
                     + "optimizer shard 9.76 GB + activations 5.70 GB (5 micro-batches in flight at the schedule's peak: "
                     + "4 of stage 0 × 0.53 GB + 1 of stage 3 × 3.59 GB), HBM 85.52 GB, 25.52 GB free; 1 of 128 GPUs do "
@@ -94,7 +94,7 @@ import Testing
         MalformedLineTests.check(
             (
                 "train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120 phantom",
-                "t.moesim:1:75: error: the step does not fit in HBM (GB = 1e9 bytes): gpu256 (pipeline rank 2, data "
+                "t.moesim:1:53: error: the step does not fit in HBM (GB = 1e9 bytes): gpu256 (pipeline rank 2, data "
                     + "index 0, stages 2+13) needs 105.72 GB at the step's peak = parameters 6.55 GB + gradients 6.55 GB "
                     + "+ optimizer shard 8.63 GB + activations 84.00 GB (17 micro-batches in flight at the schedule's "
                     + "peak: 14 of stage 2 × 4.94 GB + 3 of stage 13 × 4.94 GB), HBM 85.52 GB; 1792 of 2048 GPUs do not "

@@ -8,8 +8,8 @@ extension PipelineTrainer {
         StepMemoryPlan(gpus: workers.map { worker in simulation.inspect(worker) { $0.memoryPlan() } })
     }
 
-    /// Refuses the run before anything is queued when a GPU's peak exceeds its free HBM (`hbms`: the run's
-    /// GPUs' HBM now, in GPU order), naming the fullest GPU and every figure.
+    /// Refuses the run when a GPU's peak exceeds its free HBM (`hbms`: the run's GPUs' HBM, in GPU order),
+    /// naming the fullest GPU and every figure; `init` runs it against the HBM at construction.
     public func checkMemory(_ hbms: [HBM]) throws(StepMemoryError) {
         try memoryPlan().check(against: hbms)
     }

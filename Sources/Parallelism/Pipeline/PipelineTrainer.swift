@@ -44,10 +44,14 @@ public final class PipelineTrainer: Sendable {
     /// expert-parallel layer across the EP group of its pipeline rank, each copy holds its EP rank's routed
     /// experts only (ZeRO-1 over the expert-DP group), and with `overlapsChunks` an F&B op runs its two chunks
     /// at once so each one's all-to-all hides under the other's compute.
+    ///
+    /// `checksMemory` (default) refuses with `StepMemoryError` a run whose step peak (`memoryPlan()`) exceeds a
+    /// GPU's free HBM now; off, such a run fails with `outOfMemory` when its worker allocates.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
-        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil
+        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
+        checksMemory: Bool = true
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -125,6 +129,8 @@ public final class PipelineTrainer: Sendable {
         }
         // Workers were built group by group; keep them in GPU order (p·DP + d).
         workers = (0..<gpus.count).map { built[($0 % dataParallel) * pipelineRanks + $0 / dataParallel] }
+        // A step that cannot fit is refused before anything runs, not part-way through (`StepMemoryPlan`).
+        if checksMemory { try checkMemory(gpus.map { gpu in simulation.inspect(gpu) { $0.hbm } }) }
     }
 
     private static func worker(
