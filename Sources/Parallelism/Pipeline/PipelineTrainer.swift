@@ -7,8 +7,9 @@ import Tensors
 /// Trains a real model with a pipeline schedule on the GPUs of one pipeline group: a `StageWorker` per GPU
 /// walks its op list with real activations and gradients, every step, then AdamW per stage copy.
 ///
-/// Build it (every precondition is checked here, before anything runs), `start()` it, drive the simulation,
-/// then read `report()`. The micro-batches and initial parameters are `ReferenceTrainer`'s for `training`.
+/// Build it (every precondition is checked here, before anything runs, including that each GPU's step peak
+/// fits its free HBM: `StepMemoryError` otherwise), `start()` it, drive the simulation, then read `report()`.
+/// The micro-batches and initial parameters are `ReferenceTrainer`'s for `training`.
 public final class PipelineTrainer: Sendable {
     /// The schedule every step runs.
     public let schedule: PipelineSchedule
@@ -44,14 +45,10 @@ public final class PipelineTrainer: Sendable {
     /// expert-parallel layer across the EP group of its pipeline rank, each copy holds its EP rank's routed
     /// experts only (ZeRO-1 over the expert-DP group), and with `overlapsChunks` an F&B op runs its two chunks
     /// at once so each one's all-to-all hides under the other's compute.
-    ///
-    /// `checksMemory` (default) refuses with `StepMemoryError` a run whose step peak (`memoryPlan()`) exceeds a
-    /// GPU's free HBM now; off, such a run fails with `outOfMemory` when its worker allocates.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
-        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
-        checksMemory: Bool = true
+        expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -130,7 +127,7 @@ public final class PipelineTrainer: Sendable {
         // Workers were built group by group; keep them in GPU order (p·DP + d).
         workers = (0..<gpus.count).map { built[($0 % dataParallel) * pipelineRanks + $0 / dataParallel] }
         // A step that cannot fit is refused before anything runs, not part-way through (`StepMemoryPlan`).
-        if checksMemory { try checkMemory(gpus.map { gpu in simulation.inspect(gpu) { $0.hbm } }) }
+        try checkMemory(gpus.map { gpu in simulation.inspect(gpu) { $0.hbm } })
     }
 
     private static func worker(
