@@ -110,6 +110,7 @@ let package = Package(
                 "Hardware",
                 "Collectives",
                 "Parallelism",
+                "Scenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simulatedActorSettings

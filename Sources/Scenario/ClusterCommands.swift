@@ -50,7 +50,7 @@ final class ClusterCommands {
     private func registerClusterCommand() {
         let keys = [
             "preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
-            "spines", "spine-bw", "chunks", "min-chunk", "trace",
+            "spines", "spine-bw", "chunks", "min-chunk", "hbm", "trace",
         ]
         session.register(
             Command(
@@ -60,6 +60,7 @@ final class ClusterCommands {
                     "overrides: nodes=N gpus-per-node=8 gpu=h800|h100|h200 nvlink=160GB/s ib=50GB/s comm-sms=20",
                     "           comm-sm-bw=10.5GB/s (per comm SM; default: 20 SMs saturate one NVLink port + one NIC)",
                     "           routing=spine|pxn spines=N spine-bw=50GB/s chunks=1024 min-chunk=512KiB",
+                    "           hbm=80GB (HBM capacity per GPU; every other figure stays the GPU's)",
                     "approximation: min-chunk=8MiB cuts messages into fewer, larger chunks (fewer events; docs give",
                     "           the measured error); trace=hash keeps only the trace's hash, not its events (less memory)",
                 ],
@@ -89,6 +90,7 @@ final class ClusterCommands {
             }
             spec.gpu = gpu
         }
+        spec.gpu.hbmBytes = try Self.hbmBytes(line, default: spec.gpu.hbmBytes)
         spec.nodeCount = try line.integer("nodes", in: 1...4096, default: spec.nodeCount)
         spec.gpusPerNode = try line.integer("gpus-per-node", in: 1...64, default: spec.gpusPerNode)
         spec.commSMCount = try line.integer("comm-sms", in: 1...(spec.gpu.smCount - 1), default: spec.commSMCount)
@@ -116,6 +118,16 @@ final class ClusterCommands {
             throw line.error("invalid cluster: \(error)", at: line.command)
         }
         return spec
+    }
+
+    /// `hbm=`: a whole number of bytes from 1 MiB to 1 PiB (the caret on the value), else `defaultValue`.
+    private static func hbmBytes(_ line: CommandLine, default defaultValue: Int) throws(ScenarioError) -> Int {
+        guard let token = line.option("hbm") else { return defaultValue }
+        let value = try line.quantity("hbm", .bytes)
+        guard value >= 1_048_576, value <= 1_125_899_906_842_624 else {
+            throw line.error("hbm=\(token.text) is out of range: HBM must be between 1MiB and 1PiB", at: token)
+        }
+        return Int(value)
     }
 
     /// The bandwidth given for `key`, at least 1 MB/s (the fabric's floor), the error on the value.

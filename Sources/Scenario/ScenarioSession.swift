@@ -32,10 +32,12 @@ public final class ScenarioSession {
     private(set) var runChecks: [() -> String?] = []
     /// The most events one `run` or `step` may take (nil: no limit); the fuzzer bounds its inputs with it.
     public var eventBudgetPerRun: UInt64?
-    /// Whether the world keeps its trace events (`cluster trace=full`) or only their hash (`trace=hash`).
-    public private(set) var storesTraceEvents = true
     /// Whether `source` and `trace export` may touch files (the fuzzer turns this off).
     public var allowsFileAccess = true
+    /// Whether the simulations the session builds from now on keep their trace events (`cluster trace=full`) or
+    /// only their hash (`trace=hash`, for runs too large to keep, e.g. `moesim-bench dsv3`; `trace export` and
+    /// `show timeline` then refuse).
+    public private(set) var storesTraceEvents = true
     /// How deeply `source` may nest.
     public static let maxSourceDepth = 8
 

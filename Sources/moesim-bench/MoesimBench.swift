@@ -11,6 +11,7 @@ struct MoesimBench: ParsableCommand {
             EPBenchmark.self,
             WavedEPBenchmark.self,
             CoreBenchmark.self,
+            Dsv3Benchmark.self,
             FabricBenchmark.self,
             ModelBenchmark.self,
             PipelineBenchmark.self,

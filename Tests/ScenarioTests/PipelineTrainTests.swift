@@ -113,8 +113,10 @@ struct PipelineTrainTests {
     @Test("show schedule after a failed pipeline train says it failed")
     func showScheduleAfterAFailedRun() {
         let session = ScenarioSession(output: { _ in })
-        #expect(session.execute("train model=dsv3 pp=8 phantom") == .done)
-        // DeepSeek-V3 with PP only: a stage's model states exceed the GPU's HBM; `run` reports the failed worker.
+        #expect(session.execute("train model=small pp=2 schedule=1f1b layers=2") == .done)
+        // HBM filled after the run was queued (its pre-flight check passed): the first worker's model states do not
+        // fit; `run` reports the failed worker.
+        #expect(session.execute("alloc gpu=0 size=81559MiB") == .done)
         _ = session.execute("run")
         guard case .failed(let error) = session.execute("show schedule") else {
             Issue.record("show schedule after a failed run should fail")

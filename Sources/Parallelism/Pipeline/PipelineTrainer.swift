@@ -7,8 +7,9 @@ import Tensors
 /// Trains a real model with a pipeline schedule on the GPUs of one pipeline group: a `StageWorker` per GPU
 /// walks its op list with real activations and gradients, every step, then AdamW per stage copy.
 ///
-/// Build it (every precondition is checked here, before anything runs), `start()` it, drive the simulation,
-/// then read `report()`. The micro-batches and initial parameters are `ReferenceTrainer`'s for `training`.
+/// Build it (every precondition is checked here, before anything runs, including that each GPU's step peak
+/// fits its free HBM: `StepMemoryError` otherwise), `start()` it, drive the simulation, then read `report()`.
+/// The micro-batches and initial parameters are `ReferenceTrainer`'s for `training`.
 public final class PipelineTrainer: Sendable {
     /// The schedule every step runs.
     public let schedule: PipelineSchedule
@@ -138,6 +139,8 @@ public final class PipelineTrainer: Sendable {
         }
         // Workers were built group by group; keep them in GPU order (p·DP + d).
         workers = (0..<gpus.count).map { built[($0 % dataParallel) * pipelineRanks + $0 / dataParallel] }
+        // A step that cannot fit is refused before anything runs, not part-way through (`StepMemoryPlan`).
+        try checkMemory(gpus.map { gpu in simulation.inspect(gpu) { $0.hbm } })
     }
 
     private static func worker(
@@ -261,14 +264,20 @@ public final class PipelineTrainer: Sendable {
         }
     }
 
+    /// Ops of one step over every worker's op list (sends and receives included): what `start` tells
+    /// `Simulation.work` to expect per step, one done as each worker finishes an op.
+    public var opsPerStep: Int { schedule.devices.reduce(0) { $0 + $1.count } * dataParallel }
+
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
-    /// simulation afterwards. `onFinish` runs in rank 0's process once every worker finished the last step;
-    /// `onFailure` runs in any worker's process that throws (or whose `onFinish` throws), before it rethrows.
+    /// simulation afterwards (its `work` meter counts the run's ops for the progress line). `onFinish` runs in
+    /// rank 0's process once every worker finished the last step; `onFailure` runs in any worker's process
+    /// that throws (or whose `onFinish` throws), before it rethrows.
     public func start(
         onFinish: (@Sendable (PipelineRunReport) async throws -> Void)? = nil,
         onFailure: (@Sendable (any Error) async -> Void)? = nil
     ) {
         let steps = training.steps
+        simulation.work.expect(steps * opsPerStep, unit: "ops")
         for (rank, worker) in workers.enumerated() {
             let barrier = barrier
             let commSMCount = commSMCount

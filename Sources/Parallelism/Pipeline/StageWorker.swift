@@ -75,18 +75,18 @@ actor StageWorker: SimulatedActor {
     /// Charges the replicas' parameters, gradients and AdamW state on HBM: 2 + 2 + 12 bytes per parameter
     /// (ZeRO's plain model states), the AdamW state only for the worker's shard under ZeRO-1.
     func allocateModelStates() async throws {
-        let count = replicas.reduce(0) { $0 + $1.parameterCount }
-        try await gpu.allocate(2 * count, .parameters)
-        try await gpu.allocate(2 * count, .gradients)
-        try await gpu.allocate(12 * ownedParameterCount, .optimizerState)
+        let states = modelStateMemory
+        try await gpu.allocate(states.parameterBytes, .parameters)
+        try await gpu.allocate(states.gradientBytes, .gradients)
+        try await gpu.allocate(states.optimizerBytes, .optimizerState)
     }
 
     /// Releases what `allocateModelStates` charged, as a finished training process would (peaks stay on record).
     func releaseModelStates() async throws {
-        let count = replicas.reduce(0) { $0 + $1.parameterCount }
-        try await gpu.free(2 * count, .parameters)
-        try await gpu.free(2 * count, .gradients)
-        try await gpu.free(12 * ownedParameterCount, .optimizerState)
+        let states = modelStateMemory
+        try await gpu.free(states.parameterBytes, .parameters)
+        try await gpu.free(states.gradientBytes, .gradients)
+        try await gpu.free(states.optimizerBytes, .optimizerState)
     }
 
     /// Runs step `index`: every op of the rank's list in order, then the optimizer.
@@ -116,6 +116,8 @@ actor StageWorker: SimulatedActor {
         case .receive(let transfer): pendingReceives.append(transfer)
         default: try await computeOp(op)
         }
+        // Progress only (`Simulation.work`): a plain counter, no event, no effect on the timeline.
+        simulation.work.complete()
     }
 
     /// Awaits the posted receives, then runs the op's numerics and charges its time, holding its activations.

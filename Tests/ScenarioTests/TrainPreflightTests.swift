@@ -1,0 +1,104 @@
+import Testing
+
+@testable import Scenario
+
+/// Issue 16's bad input for DeepSeek-V3-shaped `train` lines: a layout that does not fit the cluster, a
+/// micro-batch count DualPipe refuses, a step that does not fit in HBM. Each is refused when the line is read,
+/// with the numbers, and nothing is started.
+@Suite(.serialized) struct TrainPreflightTests {
+    static let mini = "train model=dsv3-mini pp=4 ep=16 dp=32 zero=1 schedule=dualpipe"
+    static let malformed: [(setup: String, line: String, error: String)] = [
+        (
+            "cluster preset=dsv3-mini",
+            "train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120 phantom",
+            "t.moesim:1:21: error: pp=16 × dp=128 needs 2048 GPUs for DualPipe, the cluster has 128"
+        ),
+        (
+            "cluster preset=dsv3-mini", mini + " microbatches=9 phantom",
+            "t.moesim:1:78: error: DualPipe needs an even number of micro-batches, got m=9"
+        ),
+        (
+            "cluster preset=dsv3-mini", mini + " microbatches=6 phantom",
+            "t.moesim:1:78: error: DualPipe needs at least 8 micro-batches, got m=6"
+        ),
+        (
+            "cluster preset=dsv3-mini", "train model=dsv3-mini pp=4 ep=12 dp=24 zero=1 schedule=dualpipe phantom",
+            "t.moesim:1:31: error: ep=12: does not divide the model's 256 routed experts"
+        ),
+        (
+            "cluster preset=dsv3-mini", "train model=dsv3-mini pp=4 ep=16 dp=24 zero=1 schedule=dualpipe phantom",
+            "t.moesim:1:37: error: dp=24 must be a multiple of ep=16 (dp = ep × dp-replica)"
+        ),
+        // GPipe holds all m micro-batches at once: 32 × 3.59 GB of activations on the last stage.
+        (
+            "cluster preset=dsv3-mini",
+            "train model=dsv3-mini pp=4 ep=16 dp=32 zero=1 schedule=gpipe microbatches=32 phantom",
+            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu96 (pipeline rank 3, data index 0, "
+                + "stage 3) needs 135.01 GB at the step's peak = parameters 5.60 GB + gradients 5.60 GB + optimizer "
+                + "shard 8.98 GB + activations 114.82 GB (32 micro-batches in flight at the schedule's peak: 32 of stage "
+                + "3 × 3.59 GB), HBM 85.52 GB; 64 of 128 GPUs do not fit; nothing was run"
+        ),
+        // DualPipe's default m = 8 on GPUs of 30 GB.
+        (
+            "cluster preset=dsv3-mini hbm=30GB", mini + " phantom",
+            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu32 (pipeline rank 1, data index 0, "
+                + "stages 1+2) needs 36.10 GB at the step's peak = parameters 6.79 GB + gradients 6.79 GB + optimizer "
+                + "shard 13.16 GB + activations 9.35 GB (5 micro-batches in flight at the schedule's peak: 3 of stage 1 "
+                + "× 1.47 GB + 2 of stage 2 × 2.47 GB), HBM 30.00 GB; 128 of 128 GPUs do not fit; nothing was run"
+        ),
+        (
+            "cluster preset=dsv3-mini", "cluster preset=dsv3-mini hbm=0.5MB",
+            "t.moesim:1:30: error: hbm=0.5MB is out of range: HBM must be between 1MiB and 1PiB"
+        ),
+        (
+            "cluster preset=dsv3-mini", "cluster preset=dsv3-mini hbm=1.5B",
+            "t.moesim:1:30: error: '1.5B' is 1.5 bytes, not a whole number of bytes"
+        ),
+    ]
+
+    @Test(
+        "bad DeepSeek-V3-shaped train lines are refused with the numbers, nothing started", arguments: malformed.indices
+    )
+    func malformedLine(index: Int) {
+        let (setup, line, error) = Self.malformed[index]
+        MalformedLineTests.check((line, error), after: [setup])
+    }
+
+    @Test("held bytes count: a step that fits an empty GPU is refused once the GPU is nearly full")
+    func heldBytesCount() {
+        MalformedLineTests.check(
+            (
+                Self.mini + " phantom",
+                "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu0 (pipeline rank 0, data index "
+                    + "0, stages 0+3) needs 35.05 GB at the step's peak = parameters 9.79 GB + gradients 9.79 GB + "
+                    + "optimizer shard 9.76 GB + activations 5.70 GB (5 micro-batches in flight at the schedule's peak: "
+                    + "4 of stage 0 × 0.53 GB + 1 of stage 3 × 3.59 GB), HBM 85.52 GB, 25.52 GB free; 1 of 128 GPUs do "
+                    + "not fit; nothing was run"
+            ), after: ["cluster preset=dsv3-mini", "alloc gpu=0 size=60GB"])
+    }
+
+    @Test("the dsv3-mini step fits its 80 GB GPUs and is queued")
+    func miniDefaultsFit() {
+        var printed: [String] = []
+        let session = ScenarioSession(output: { printed.append($0) })
+        #expect(session.execute("cluster preset=dsv3-mini") == .done)
+        #expect(session.execute(Self.mini + " microbatches=8 phantom") == .done, "\(printed.last ?? "")")
+        #expect(session.simulation.liveProcessCount == 128)
+    }
+
+    /// DeepSeek-V3's step as the cost model sees it (BF16 inputs and outputs of every op kept from F to W, no
+    /// recomputation): DualPipe holds 17 four-MoE-layer micro-batches on the middle ranks, 84 GB of activations,
+    /// so it is refused on 80 GB GPUs before any of its 2048 workers starts.
+    @Test("the full DeepSeek-V3 step is refused on 80 GB H800s under the cost model's activation estimate")
+    func fullStepIsRefusedOnEightyGigabytes() {
+        MalformedLineTests.check(
+            (
+                "train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120 phantom",
+                "t.moesim:1:53: error: the step does not fit in HBM (GB = 1e9 bytes): gpu256 (pipeline rank 2, data "
+                    + "index 0, stages 2+13) needs 105.72 GB at the step's peak = parameters 6.55 GB + gradients 6.55 GB "
+                    + "+ optimizer shard 8.63 GB + activations 84.00 GB (17 micro-batches in flight at the schedule's "
+                    + "peak: 14 of stage 2 × 4.94 GB + 3 of stage 13 × 4.94 GB), HBM 85.52 GB; 1792 of 2048 GPUs do not "
+                    + "fit; nothing was run"
+            ), after: ["cluster preset=dsv3"])
+    }
+}
