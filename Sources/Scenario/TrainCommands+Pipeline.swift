@@ -31,7 +31,8 @@ extension TrainCommands {
                 + "m=\(schedule.microBatchCount) training of "
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
-                + "costs=\(request.costs.rawValue)\(precisionSummary(request)) on gpu0…gpu"
+                + "costs=\(request.costs.rawValue)\(precisionSummary(request))"
+                + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "") on gpu0…gpu"
                 + "\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
     }
 
@@ -68,7 +69,7 @@ extension TrainCommands {
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
-                precision: isUnit ? .bf16 : request.precision)
+                precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)

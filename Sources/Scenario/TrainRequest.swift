@@ -80,7 +80,9 @@ struct TrainRequest {
         dataParallel = try line.integer("dp", in: 1...Self.maxRanks, default: 1)
         expertParallel = try line.integer("ep", in: 1...Self.maxRanks, default: 1)
         zeroStage = try line.integer("zero", in: 0...3, default: 1)
-        bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: "fp32") == "bf16"
+        // A preset's step sets its moments (DeepSeek-V3: BF16); the others default to FP32.
+        let defaultMoments = preset.stepDefaults?.bf16Moments == true ? "bf16" : "fp32"
+        bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: defaultMoments) == "bf16"
         pipelineStages = try line.integer("pp", in: 1...Self.maxRanks, default: 1)
         scheduleName = try line.option("schedule").map { _ throws(ScenarioError) in
             try line.choice("schedule", Self.scheduleNames)

@@ -34,17 +34,17 @@ import Testing
             "cluster preset=dsv3-mini",
             "train model=dsv3-mini pp=4 ep=16 dp=32 zero=1 schedule=gpipe microbatches=32 phantom",
             "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu96 (pipeline rank 3, data index 0, "
-                + "stage 3) needs 135.01 GB at the step's peak = parameters 5.60 GB + gradients 5.60 GB + optimizer "
-                + "shard 8.98 GB + activations 114.82 GB (32 micro-batches in flight at the schedule's peak: 32 of stage "
+                + "stage 3) needs 132.02 GB at the step's peak = parameters 5.60 GB + gradients 5.60 GB + optimizer "
+                + "shard 5.99 GB + activations 114.82 GB (32 micro-batches in flight at the schedule's peak: 32 of stage "
                 + "3 × 3.59 GB), HBM 85.52 GB; 64 of 128 GPUs do not fit; nothing was run"
         ),
         // DualPipe's default m = 8 on GPUs of 30 GB.
         (
             "cluster preset=dsv3-mini hbm=30GB", mini + " phantom",
-            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu32 (pipeline rank 1, data index 0, "
-                + "stages 1+2) needs 36.10 GB at the step's peak = parameters 6.79 GB + gradients 6.79 GB + optimizer "
-                + "shard 13.16 GB + activations 9.35 GB (5 micro-batches in flight at the schedule's peak: 3 of stage 1 "
-                + "× 1.47 GB + 2 of stage 2 × 2.47 GB), HBM 30.00 GB; 128 of 128 GPUs do not fit; nothing was run"
+            "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu0 (pipeline rank 0, data index 0, "
+                + "stages 0+3) needs 31.79 GB at the step's peak = parameters 9.79 GB + gradients 9.79 GB + optimizer "
+                + "shard 6.51 GB + activations 5.70 GB (5 micro-batches in flight at the schedule's peak: 4 of stage 0 "
+                + "× 0.53 GB + 1 of stage 3 × 3.59 GB), HBM 30.00 GB; 128 of 128 GPUs do not fit; nothing was run"
         ),
         (
             "cluster preset=dsv3-mini", "cluster preset=dsv3-mini hbm=0.5MB",
@@ -70,8 +70,8 @@ import Testing
             (
                 Self.mini + " phantom",
                 "t.moesim:1:56: error: the step does not fit in HBM (GB = 1e9 bytes): gpu0 (pipeline rank 0, data index "
-                    + "0, stages 0+3) needs 35.05 GB at the step's peak = parameters 9.79 GB + gradients 9.79 GB + "
-                    + "optimizer shard 9.76 GB + activations 5.70 GB (5 micro-batches in flight at the schedule's peak: "
+                    + "0, stages 0+3) needs 31.79 GB at the step's peak = parameters 9.79 GB + gradients 9.79 GB + "
+                    + "optimizer shard 6.51 GB + activations 5.70 GB (5 micro-batches in flight at the schedule's peak: "
                     + "4 of stage 0 × 0.53 GB + 1 of stage 3 × 3.59 GB), HBM 85.52 GB, 25.52 GB free; 1 of 128 GPUs do "
                     + "not fit; nothing was run"
             ), after: ["cluster preset=dsv3-mini", "alloc gpu=0 size=60GB"])
@@ -87,7 +87,7 @@ import Testing
     }
 
     /// DeepSeek-V3's step as the cost model sees it (BF16 inputs and outputs of every op kept from F to W, no
-    /// recomputation): DualPipe holds 17 four-MoE-layer micro-batches on the middle ranks, 84 GB of activations,
+    /// recomputation; BF16 AdamW moments, the preset's): DualPipe holds 17 four-MoE-layer micro-batches on the middle ranks, 84 GB of activations,
     /// so it is refused on 80 GB GPUs before any of its 2048 workers starts.
     @Test("the full DeepSeek-V3 step is refused on 80 GB H800s under the cost model's activation estimate")
     func fullStepIsRefusedOnEightyGigabytes() {
@@ -95,8 +95,8 @@ import Testing
             (
                 "train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120 phantom",
                 "t.moesim:1:53: error: the step does not fit in HBM (GB = 1e9 bytes): gpu256 (pipeline rank 2, data "
-                    + "index 0, stages 2+13) needs 105.72 GB at the step's peak = parameters 6.55 GB + gradients 6.55 GB "
-                    + "+ optimizer shard 8.63 GB + activations 84.00 GB (17 micro-batches in flight at the schedule's "
+                    + "index 0, stages 2+13) needs 102.84 GB at the step's peak = parameters 6.55 GB + gradients 6.55 GB "
+                    + "+ optimizer shard 5.75 GB + activations 84.00 GB (17 micro-batches in flight at the schedule's "
                     + "peak: 14 of stage 2 × 4.94 GB + 3 of stage 13 × 4.94 GB), HBM 85.52 GB; 1792 of 2048 GPUs do not "
                     + "fit; nothing was run"
             ), after: ["cluster preset=dsv3"])

@@ -45,6 +45,8 @@ struct StageCompute: Sendable {
     let costModel: CostModel
     /// The tensor-core precision of each class of FLOPs (all BF16 unless the run says otherwise).
     var precision = ComputePrecision.bf16
+    /// AdamW state bytes per parameter of a shard: K = 12 (fp32 master and moments) or 8 with BF16 moments.
+    var optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false)
 
     /// Charges the compute time of `op` on `gpu`: one span of the unit duration, or the cost-model kernels of
     /// every part of the op's work in order (`parts` pairs each part with the layer range it runs).
@@ -125,11 +127,9 @@ struct StageCompute: Sendable {
     /// Charges AdamW over `parameterCount` values (model costs: a memory-bound kernel; unit costs: free).
     func chargeOptimizer(parameterCount: Int, on gpu: GPU) async throws {
         guard case .model = costs, parameterCount > 0 else { return }
-        // The same kernel as data parallelism's: fp32 master and both moments (K = 12) read and written, the BF16
+        // The same kernel as data parallelism's: fp32 master and both moments (K bytes) read and written, the BF16
         // gradient read and the BF16 parameter copy written.
         try await gpu.compute.run(
-            OpKernels.optimizerStep(
-                elements: parameterCount,
-                stateBytesPerElement: ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false)))
+            OpKernels.optimizerStep(elements: parameterCount, stateBytesPerElement: optimizerStateBytesPerParameter))
     }
 }

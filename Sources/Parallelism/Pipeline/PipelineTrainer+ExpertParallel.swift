@@ -53,10 +53,16 @@ extension PipelineTrainer {
         let expertParallel = groups.expertParallel
         let rank = dataIndex % expertParallel
         let replica = dataIndex / expertParallel
-        let owners = StageExpertParallel.expertOwnership(
-            config: config, layers: stageLayers, rank: rank, expertParallel: expertParallel)
-        let local = try parameters?.filtered { owners[$0] ?? true }
-        let entries = local?.entries.indices.filter { owners[local?.entries[$0].name ?? ""] == true } ?? []
+        var local: ParameterSet?
+        var entries: [Int] = []
+        if let parameters {
+            // Phantom copies have no entries to filter: only real ones pay for the names.
+            let owners = StageExpertParallel.expertOwnership(
+                config: config, layers: stageLayers, rank: rank, expertParallel: expertParallel)
+            let kept = try parameters.filtered { owners[$0] ?? true }
+            entries = kept.entries.indices.filter { owners[kept.entries[$0].name] == true }
+            local = kept
+        }
         let moeLayers = stageLayers.count { config.isMoELayer($0) }
         let perExpert = 3 * config.hiddenSize * config.expertWidth
         let expertCount = moeLayers * (config.routedExpertCount / expertParallel) * perExpert

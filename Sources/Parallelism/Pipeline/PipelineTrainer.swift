@@ -51,12 +51,13 @@ public final class PipelineTrainer: Sendable {
     /// at once so each one's all-to-all hides under the other's compute.
     ///
     /// `precision` prices the workers' kernels (the EP layers' experts follow their own options'
-    /// `expertPrecision`); it changes times only, never values.
+    /// `expertPrecision`); it changes times only, never values. `bf16Moments` charges 8 bytes of AdamW state per
+    /// shard parameter instead of 12 (HBM and the optimizer kernel; the update itself stays in FP32).
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
         expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
-        precision: ComputePrecision = .bf16
+        precision: ComputePrecision = .bf16, bf16Moments: Bool = false
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -95,6 +96,7 @@ public final class PipelineTrainer: Sendable {
             sequenceLength: training.sequenceLength)
         var compute = StageCompute(costs: costs, costModel: costModel)
         compute.precision = precision
+        compute.optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: bf16Moments)
         self.precision = precision
         modelFLOPsPerMicroBatch = costs == .model ? Double(costModel.totalFLOPs) : nil
         fp8FLOPsPerMicroBatch =
