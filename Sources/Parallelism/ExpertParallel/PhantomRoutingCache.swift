@@ -21,9 +21,6 @@ public final class PhantomRoutingCache: @unchecked Sendable {
     /// An empty cache.
     public init() {}
 
-    /// Routings drawn so far (one per EP rank and token count).
-    public var count: Int { entries.count }
-
     /// The routing and layout of `tokenCount` phantom tokens on `rank` of `layer`'s group.
     func entry(_ layer: ExpertParallelLayer, rank: Int, tokenCount: Int) throws -> (RoutingDecision, SourceLayout) {
         let router = layer.layer.router
