@@ -1,3 +1,4 @@
+import Collectives
 import Hardware
 import MoEModel
 import Parallelism
@@ -49,6 +50,15 @@ func runPipeline(
 }
 
 enum PipelineTestFailure: Error { case stopped(StopReason) }
+
+/// The DP groups of a PP × DP layout (no EP) on `cluster`'s first pp · dp GPUs; none when dp = 1.
+func dataGroups(pp: Int, dp: Int, on cluster: Cluster) throws -> [Communicator] {
+    guard dp > 1 else { return [] }
+    let layout = try ParallelLayout(
+        pipelineStages: pp, expertParallel: 1, dataParallelReplicas: dp, gpuCount: pp * dp,
+        gpusPerNode: cluster.spec.gpusPerNode)
+    return try ParallelLayout.communicators(layout.dataGroups, on: cluster)
+}
 
 /// f = b = w = 1 ms.
 let unitDurations = OpDurations.uniform(.milliseconds(1))

@@ -17,13 +17,7 @@ import Testing
         let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 1), in: simulation)
         let schedule = try PipelineSchedule.generate(kind, stages: pp, microBatches: microBatches)
         let config = try ModelPreset.tiny.config(layers: schedule.stageCount)
-        var groups: [Communicator] = []
-        if dp > 1 {
-            let layout = try ParallelLayout(
-                pipelineStages: pp, expertParallel: 1, dataParallelReplicas: dp, gpuCount: pp * dp,
-                gpusPerNode: cluster.spec.gpusPerNode)
-            groups = try ParallelLayout.communicators(layout.dataGroups, on: cluster)
-        }
+        let groups = try dataGroups(pp: pp, dp: dp, on: cluster)
         let trainer = try PipelineTrainer(
             schedule: schedule, config: config, training: tinyTraining(microBatches: microBatches * dp, steps: 1),
             costs: costs, gpus: Array(cluster.gpus.prefix(schedule.deviceCount * dp)), phantom: true,

@@ -55,4 +55,16 @@ import Testing
         #expect(!full.output.contains { $0.contains("approximation") })
         #expect(coarse.output.contains { $0.contains("trace: hash only") })
     }
+
+    @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")
+    func traceKeyErrors() {
+        MalformedLineTests.check(
+            ("cluster trace=none", "t.moesim:1:15: error: 'none' is not valid for trace (one of full, hash)"))
+        let refusal =
+            "error: this world keeps only the trace's hash (cluster … trace=hash); rebuild it with trace=full"
+        MalformedLineTests.check(
+            ("trace export t.json", "t.moesim:1:1: " + refusal), after: ["cluster nodes=1 trace=hash"])
+        MalformedLineTests.check(
+            ("show timeline", "t.moesim:1:1: " + refusal), after: ["cluster nodes=1 trace=hash"])
+    }
 }
