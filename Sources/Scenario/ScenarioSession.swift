@@ -18,6 +18,7 @@ public final class ScenarioSession {
     public private(set) var metrics: [Metric] = []
     /// Called after the simulation is replaced, so components rebuild their state on it.
     private var resetHandlers: [(Simulation) -> Void] = []
+    private var sideRunHandlers: [(Simulation) -> Void] = []
     /// Completion sources for `command key=VALUE`.
     var valueCompleters: [(command: String, key: String, candidates: () -> [String])] = []
     var sourceDepth = 0
@@ -92,6 +93,17 @@ public final class ScenarioSession {
 
     /// Runs `handler` whenever the simulation is replaced.
     public func onReset(_ handler: @escaping (Simulation) -> Void) { resetHandlers.append(handler) }
+
+    /// Runs `handler` with a simulation a command drives besides the session's (a `compare=` run) before it
+    /// runs, and with the session's own once it is done, so progress display and Ctrl-C follow it.
+    public func onSideRun(_ handler: @escaping (Simulation) -> Void) { sideRunHandlers.append(handler) }
+
+    /// Runs `body`, which drives `side`, with the side-run handlers pointed at `side` meanwhile.
+    func drivingSide<T>(_ side: Simulation, _ body: () throws -> T) rethrows -> T {
+        for handler in sideRunHandlers { handler(side) }
+        defer { for handler in sideRunHandlers { handler(simulation) } }
+        return try body()
+    }
 
     /// Replaces the simulation with a fresh one at time zero, seeded with `seed`.
     /// The old world is shut down first; what it left running is printed (see `Simulation.shutdown`).

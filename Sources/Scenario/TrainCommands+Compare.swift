@@ -106,8 +106,16 @@ extension TrainCommands {
         let simulation = Simulation(seed: session.seed, storesTraceEvents: false)
         let cluster = try Cluster(pending.spec, in: simulation)
         let (trainer, _, schedule) = try pipelineTrainer(request, line: pending.line, cluster: cluster)
+        guard !session.interruptRequested() else {
+            throw pending.line.error("interrupted (Ctrl-C) before the \(schedule.name) run", at: pending.line.command)
+        }
         trainer.start()
-        let stop = simulation.run(until: nil, maxEvents: session.eventBudgetPerRun)
+        let stop = session.drivingSide(simulation) { simulation.run(until: nil, maxEvents: session.eventBudgetPerRun) }
+        if stop == .interrupted {
+            throw pending.line.error(
+                "interrupted (Ctrl-C) at \(simulation.now) of the \(schedule.name) run; the comparison is dropped, "
+                    + "the main run is kept", at: pending.line.command)
+        }
         guard stop == .finished else {
             throw pending.line.error("the \(schedule.name) run stopped: \(stop)", at: pending.line.command)
         }

@@ -51,7 +51,10 @@ struct Dsv3Benchmark: ParsableCommand {
         let sink = Sink()
         let session = ScenarioSession(output: { [sink] in sink.lines.append($0) })
         let printer = progress > 0 ? BenchProgress(intervalSeconds: progress) : nil
-        if let printer { session.onReset { $0.driveObserver = printer } }
+        if let printer {
+            session.onReset { $0.driveObserver = printer }
+            session.onSideRun { $0.driveObserver = printer }
+        }
         let clock = ContinuousClock()
         let total = clock.now
         try execute(cluster, in: session, sink: sink)

@@ -34,6 +34,10 @@ enum InterruptHandler {
             if InterruptHandler.target != nil { InterruptHandler.target = simulation.executor }
             if InterruptHandler.pending { simulation.executor.requestStop() }
         }
+        // A compare= run on its own world: Ctrl-C stops it, then points back at the session's.
+        session.onSideRun { simulation in
+            if InterruptHandler.target != nil { InterruptHandler.target = simulation.executor }
+        }
     }
 
     /// Whether Ctrl-C was pressed since the last call.

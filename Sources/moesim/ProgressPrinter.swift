@@ -20,6 +20,7 @@ final class ProgressPrinter: DriveObserver {
         let printer = ProgressPrinter()
         session.simulation.driveObserver = printer
         session.onReset { $0.driveObserver = printer }
+        session.onSideRun { $0.driveObserver = printer }
         // Output printed while a run draws its line (a process reporting mid-run) starts on a clean line.
         let print = session.output
         session.output = { text in

@@ -55,6 +55,27 @@ import Testing
         #expect(session.execute("expect train.compare[zb1p].bubble == 3ms") != .done)
     }
 
+    @Test("Ctrl-C during a compared run drops the comparison, keeps the main run and points back at its world")
+    func interruptedComparison() throws {
+        var printed: [String] = []
+        let session = ScenarioSession(output: { printed.append($0) })
+        var driven: [Bool] = []
+        // What the executable's Ctrl-C does: stop the world being driven (here: at once).
+        session.onSideRun { simulation in
+            let isSide = simulation !== session.simulation
+            driven.append(isSide)
+            if isSide { simulation.executor.requestStop() }
+        }
+        #expect(session.execute("train model=tiny pp=2 costs=unit compare=zb1p") == .done)
+        let outcome = "\(session.execute("run"))"
+        #expect(driven == [true, false])
+        #expect(
+            outcome.contains("compare=zb1p:") && outcome.contains("interrupted (Ctrl-C) at t=0ns of the ZB1P run")
+                && outcome.contains("the main run is kept"), "\(outcome)")
+        #expect(session.execute("expect train.bubble == 3ms") == .done, "\(printed.last ?? "")")
+        #expect(session.execute("print train.compare[zb1p].bubble") != .done)
+    }
+
     @Test("completion offers the comparable schedules and the precisions")
     func completion() {
         let session = ScenarioSession(output: { _ in })
