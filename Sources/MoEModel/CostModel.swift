@@ -91,12 +91,14 @@ public struct CostModel: Sendable {
         let weights = shapes.reduce(0) { $0 + $1.input * $1.output }
         let flops = shapes.reduce(0) { $0 + Tensor.matmulFLOPs(m: rows, k: $1.input, n: $1.output) }
         let parameters = weights + extraParameters
-        return OpCost(
+        var op = OpCost(
             name: name, kind: kind, parameterCount: parameters,
             activatedParameterCount: parameters,
             forwardFLOPs: flops, backwardInputFLOPs: flops, backwardWeightFLOPs: flops,
             parameterBytes: bytes(parameters), inputBytes: bytes(rows * (shapes.first?.input ?? 0)),
             outputBytes: bytes(rows * (shapes.last?.output ?? 0)))
+        op.linearShapes = shapes.map { LinearShape(rows: rows, input: $0.input, output: $0.output) }
+        return op
     }
 
     func bytes(_ elements: Int) -> Int {

@@ -13,6 +13,23 @@ public enum OpKind: String, Sendable, Hashable, CaseIterable {
     case head
 }
 
+/// One linear map of an op: `rows` rows of width `input` times an `input` × `output` weight.
+public struct LinearShape: Sendable, Hashable {
+    /// Rows (M).
+    public var rows: Int
+    /// Input width (K).
+    public var input: Int
+    /// Output width (N).
+    public var output: Int
+
+    /// A shape.
+    public init(rows: Int, input: Int, output: Int) {
+        self.rows = rows
+        self.input = input
+        self.output = output
+    }
+}
+
 /// FLOPs, parameters and bytes of one op for one micro-batch, split into forward (F), input-gradient (B) and
 /// weight-gradient (W) parts.
 ///
@@ -49,6 +66,8 @@ public struct OpCost: Sendable, Hashable {
     public var forwardAttentionCoreFLOPs = 0
     /// The part of `backwardInputFLOPs` in the attention core (the core has no weights, so no W part).
     public var backwardInputAttentionCoreFLOPs = 0
+    /// The op's linear maps in order (their FLOPs are `forwardFLOPs` less the attention core's).
+    public var linearShapes: [LinearShape] = []
 
     /// An op cost; unspecified quantities are zero, activated parameters default to all.
     public init(

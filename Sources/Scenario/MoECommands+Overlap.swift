@@ -16,7 +16,7 @@ extension MoECommands {
             topK: try line.integer("topk", in: 1...EPRunRequest.maxExperts, default: preset?.topK))
     }
 
-    /// `mode=`, `waves=`, `experts-per-wave=`, `comet-blocks=` and `expert-precision=`.
+    /// `mode=`, `waves=`, `experts-per-wave=`, `comet-blocks=`, `expert-precision=` and `gemm-rates=`.
     static func overlapOptions(
         _ line: CommandLine, into options: inout ExpertParallelLayer.Options
     ) throws(ScenarioError) {
@@ -33,6 +33,13 @@ extension MoECommands {
         let precision = try line.choice(
             "expert-precision", ExpertPrecision.allCases.map(\.rawValue), default: "bf16")
         options.expertPrecision = ExpertPrecision(rawValue: precision) ?? .bf16
+        options.gemmRates = try gemmRates(line)
+    }
+
+    /// `gemm-rates=published` (default: DeepGEMM's published H800 FP8 figures where they exist) or `peak`.
+    static func gemmRates(_ line: CommandLine) throws(ScenarioError) -> GEMMRates {
+        GEMMRates(rawValue: try line.choice("gemm-rates", GEMMRates.allCases.map(\.rawValue), default: "published"))
+            ?? .published
     }
 
     /// Prints the wave plan and the balance rule of a queued run.

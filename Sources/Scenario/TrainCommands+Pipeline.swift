@@ -69,7 +69,8 @@ extension TrainCommands {
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
-                precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments)
+                precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments,
+                gemmRates: request.expertOptions.gemmRates)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
@@ -215,11 +216,16 @@ extension TrainCommands {
             backwardWeight: duration(request.unitBackwardWeight))
     }
 
-    /// `, fp8 GEMMs (attention core, head, gate bf16)` for a run whose linear layers are not BF16, else nothing.
+    /// `, fp8 GEMMs (attention core, head, gate bf16; published H800 rates)` for a run whose linear layers are
+    /// not BF16, else nothing.
     private func precisionSummary(_ request: TrainRequest) -> String {
         let precision = request.precision
         guard request.costs == .model, precision.linear != .bf16 else { return "" }
-        return ", \(precision.linear.rawValue) GEMMs (attention core, head, gate \(precision.attentionCore.rawValue))"
+        let rates =
+            request.expertOptions.gemmRates == .published
+            ? "DeepGEMM's published H800 rates where measured" : "datasheet peak"
+        return ", \(precision.linear.rawValue) GEMMs (attention core, head, gate \(precision.attentionCore.rawValue); "
+            + "\(rates))"
     }
 
     private func layerSummary(_ counts: [Int]) -> String {

@@ -33,6 +33,7 @@ final class TrainCommands {
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
                     + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
                     + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
+                    + "[gemm-rates=published|peak] "
                     + "[compare=KIND,…] [seed=N] [real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
                 details: ModelPreset.allCases.map { "model=\($0.rawValue): \($0.summary)" } + [
@@ -59,6 +60,9 @@ final class TrainCommands {
                     "projections, dense FFN, routed and shared experts) at the FP8 rate and the attention core, head",
                     "and gate at BF16, as DeepSeek-V3; default fp8 for dsv3 and dsv3-mini (their step defaults), bf16",
                     "otherwise. It changes times only, never values; expert-precision= still sets the routed experts.",
+                    "gemm-rates=published (default) prices FP8 GEMMs on H800s at DeepGEMM's published figures",
+                    "where it measured the shape (V3's attention projections and experts at M = 4096; docs:",
+                    "PublishedGEMMRates), the rest at the datasheet peak; gemm-rates=peak prices every GEMM at it.",
                     "compare=1f1b,zb1p (gpipe, 1f1b, zb1p, dualpipe; the main schedule one of them): once the run",
                     "has finished, `run` runs the same layout, model, batch and options under each of them on a",
                     "fresh world (a new cluster of the same spec, same seed), for `show step`'s comparison table",
@@ -73,6 +77,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         session.registerValues(command: "train", key: "overlap") { ["on", "off"] }
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
+        session.registerValues(command: "train", key: "gemm-rates") { GEMMRates.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "precision") { TrainRequest.precisionNames }
@@ -93,7 +98,7 @@ final class TrainCommands {
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
-            for key in ["precision", "compare"] {
+            for key in ["precision", "compare", "gemm-rates"] {
                 if let token = line.options.last(where: { $0.key.text == key })?.key {
                     throw line.error(
                         "\(key)= applies to the pipeline trainer (pp=, schedule= or ep=); the data-parallel "

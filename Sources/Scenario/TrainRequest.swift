@@ -7,7 +7,7 @@ struct TrainRequest {
     static let allowedKeys = [
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
-        "expert-precision", "precision", "compare",
+        "expert-precision", "precision", "compare", "gemm-rates",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
     static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]

@@ -30,6 +30,10 @@ struct MoEMalformedLineTests {
             four + " expert-precision=fp16",
             "t.moesim:1:78: error: 'fp16' is not valid for expert-precision (one of bf16, fp8, fp4, fp4x4)"
         ),
+        (
+            four + " gemm-rates=measured",
+            "t.moesim:1:72: error: 'measured' is not valid for gemm-rates (one of published, peak)"
+        ),
         (four + " preset=v5", "t.moesim:1:68: error: 'v5' is not valid for preset (one of v4-flash, v4-pro)"),
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
         (

@@ -19,6 +19,15 @@ import Testing
             "t.moesim:1:12: error: precision= applies to the pipeline trainer (pp=, schedule= or ep=); the "
                 + "data-parallel trainer runs BF16 without a schedule"
         ),
+        (
+            "train pp=2 gemm-rates=fast",
+            "t.moesim:1:23: error: 'fast' is not valid for gemm-rates (one of published, peak)"
+        ),
+        (
+            "train dp=2 gemm-rates=peak",
+            "t.moesim:1:12: error: gemm-rates= applies to the pipeline trainer (pp=, schedule= or ep=); the "
+                + "data-parallel trainer runs BF16 without a schedule"
+        ),
     ]
 
     @Test("bad precision= lines name the value", arguments: malformed.indices)
@@ -73,8 +82,14 @@ import Testing
         let bf16 = run(real)
         #expect(try #require(fp8.difference) <= 1e-5)
         #expect(fp8.difference == bf16.difference)
-        #expect(fp8.printed.contains { $0.contains("fp8 GEMMs (attention core, head, gate bf16)") })
+        #expect(
+            fp8.printed.contains {
+                $0.contains(
+                    "fp8 GEMMs (attention core, head, gate bf16; DeepGEMM's published H800 rates where measured)")
+            })
         #expect(!bf16.printed.contains { $0.contains("fp8 GEMMs") })
+        #expect(
+            run(real + " precision=fp8 gemm-rates=peak").printed.contains { $0.contains("gate bf16; datasheet peak)") })
         let phantom = "train model=small pp=2 dp=8 ep=4 schedule=dualpipe microbatches=4 phantom"
         let fp8Phantom = run(phantom + " precision=fp8")
         let fast = try #require(fp8Phantom.stepTime)

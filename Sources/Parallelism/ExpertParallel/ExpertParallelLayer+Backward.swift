@@ -134,10 +134,13 @@ extension ExpertParallelLayer {
         let routerFLOPs =
             cache.routerCache == nil ? 0 : Tensor.matmulFLOPs(m: hiddenSize, k: tokens, n: layer.router.expertCount)
         var work = EPWeightWork(
-            expertKernel("W", rows: rows, experts: 0).flops, at: options.expertPrecision.kernelPrecision)
+            expertKernel("W", rows: rows, experts: 0).flops, at: options.expertPrecision.kernelPrecision,
+            efficiency: swiGLUEfficiency(
+                rows: rows / placement.expertsPerRank, grouped: true, format: options.expertPrecision))
         work.add(
             expertKernel("W", rows: tokens * layer.sharedExperts.count, experts: 0).flops,
-            at: options.sharedExpertPrecision.kernelPrecision)
+            at: options.sharedExpertPrecision.kernelPrecision,
+            efficiency: swiGLUEfficiency(rows: tokens, grouped: false, format: options.sharedExpertPrecision))
         work.add(Double(routerFLOPs), at: .bf16)
         return work
     }

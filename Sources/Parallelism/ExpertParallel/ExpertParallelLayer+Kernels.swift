@@ -30,11 +30,11 @@ extension ExpertParallelLayer {
         case .forward:
             gemm(
                 name ?? "linear-1 F", rows: rows, experts: experts, inputWidth: hiddenSize,
-                outputWidth: 2 * expertWidth, inputFormat: true, fraction: 1)
+                outputWidth: 2 * expertWidth, inputFormat: true, fraction: 1, transposed: false)
         case .backward:
             gemm(
                 name ?? "linear-2 B", rows: rows, experts: experts, inputWidth: hiddenSize, outputWidth: expertWidth,
-                inputFormat: false, fraction: 1)
+                inputFormat: false, fraction: 1, transposed: true)
         }
     }
 
@@ -56,29 +56,45 @@ extension ExpertParallelLayer {
         case .forward:
             return gemm(
                 name ?? "linear-2 F", rows: rows, experts: experts, inputWidth: expertWidth, outputWidth: hiddenSize,
-                inputFormat: true, fraction: fraction)
+                inputFormat: true, fraction: fraction, transposed: false)
         case .backward:
             return gemm(
                 name ?? "linear-1 B", rows: rows, experts: experts, inputWidth: 2 * expertWidth,
-                outputWidth: hiddenSize, inputFormat: true, fraction: fraction)
+                outputWidth: hiddenSize, inputFormat: true, fraction: fraction, transposed: true)
         }
     }
 
     /// A grouped GEMM [rows, inputWidth]·[inputWidth, outputWidth] over `experts` experts' weights in the
     /// expert format, `fraction` of the output columns: 2·rows·in·out·fraction FLOPs; reads that fraction of the
     /// weights and of the input rows (in the expert format when `inputFormat`, else BF16 gradients), writes
-    /// BF16 outputs.
+    /// BF16 outputs. `transposed`: an input gradient, priced at the forward GEMM of the same weight.
     private func gemm(
         _ name: String, rows: Int, experts: Int, inputWidth: Int, outputWidth: Int, inputFormat: Bool,
-        fraction: Double
+        fraction: Double, transposed: Bool
     ) -> Kernel {
         let format = options.expertPrecision
         let flops = 2 * Double(rows) * Double(inputWidth) * Double(outputWidth) * fraction
         let weights = Double(format.weightBytes(experts * inputWidth * outputWidth)) * fraction
         let inputs = inputFormat ? format.activationBytes(rows * inputWidth) : 2 * rows * inputWidth
         let activations = Double(inputs + rows * outputWidth * 2) * fraction
+        let (n, k) = transposed ? (inputWidth, outputWidth) : (outputWidth, inputWidth)
         return Kernel(
             name: name, flops: flops, hbmBytes: Int((weights + activations).rounded()),
-            precision: format.kernelPrecision)
+            precision: format.kernelPrecision,
+            efficiency: publishedEfficiency(n: n, k: k, rows: rows / max(1, experts), grouped: true, format: format))
+    }
+
+    /// The published efficiency of an FP8 GEMM of this layer (`PublishedGEMMRates`), or 1 where none applies.
+    func publishedEfficiency(n: Int, k: Int, rows: Int, grouped: Bool, format: ExpertPrecision) -> Double {
+        guard appliesPublishedRates, format == .fp8 else { return 1 }
+        return PublishedGEMMRates.efficiency(n: n, k: k, rows: rows, grouped: grouped) ?? 1
+    }
+
+    /// The FLOP-weighted published efficiency of a SwiGLU expert's Linear-1 (gate and up fused, 2/3 of the
+    /// FLOPs) and Linear-2 on `rows` rows (per expert when `grouped`): 3 / (2 / e₁ + 1 / e₂).
+    func swiGLUEfficiency(rows: Int, grouped: Bool, format: ExpertPrecision) -> Double {
+        let first = publishedEfficiency(n: 2 * expertWidth, k: hiddenSize, rows: rows, grouped: grouped, format: format)
+        let second = publishedEfficiency(n: hiddenSize, k: expertWidth, rows: rows, grouped: grouped, format: format)
+        return 3 / (2 / first + 1 / second)
     }
 }

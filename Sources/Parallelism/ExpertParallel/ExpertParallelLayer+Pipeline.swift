@@ -185,6 +185,9 @@ extension ExpertParallelLayer {
     func sharedKernel(_ pass: EPPass, rows: Int) -> Kernel {
         var kernel = expertKernel("shared experts \(pass.letter)", rows: rows, experts: layer.sharedExperts.count)
         kernel.precision = options.sharedExpertPrecision.kernelPrecision
+        // Each shared expert is a normal GEMM over every token of the rank.
+        kernel.efficiency = swiGLUEfficiency(
+            rows: rows / max(1, layer.sharedExperts.count), grouped: false, format: options.sharedExpertPrecision)
         return kernel
     }
 }

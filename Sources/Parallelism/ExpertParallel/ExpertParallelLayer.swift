@@ -43,6 +43,8 @@ public struct ExpertParallelLayer: Sendable {
         public var expertPrecision = ExpertPrecision.bf16
         /// The shared experts' format (their GEMM rate; DeepSeek-V3 trains every linear layer in FP8).
         public var sharedExpertPrecision = ExpertPrecision.bf16
+        /// FP8 expert GEMMs at DeepGEMM's published H800 figures where they exist, or at the datasheet peak.
+        public var gemmRates = GEMMRates.published
 
         /// The defaults.
         public init() {}
@@ -63,6 +65,8 @@ public struct ExpertParallelLayer: Sendable {
     let exchange: EPExchange
     /// Phantom routings and layouts shared by the run's layers (nil: each call draws its own).
     let phantomCache: PhantomRoutingCache?
+    /// Whether FP8 expert GEMMs run at `PublishedGEMMRates`' efficiencies (published rates on an H800 group).
+    let appliesPublishedRates: Bool
 
     /// The group's communicator.
     public var communicator: Communicator { placement.communicator }
@@ -105,6 +109,8 @@ public struct ExpertParallelLayer: Sendable {
         self.options = options
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
         self.phantomCache = phantomCache
+        appliesPublishedRates =
+            options.gemmRates == .published && PublishedGEMMRates.applies(to: communicator.cluster.spec.gpu)
     }
 
     /// The most ranks an EP group may have (tags give each source rank 16 bits).

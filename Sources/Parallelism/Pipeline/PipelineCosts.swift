@@ -47,6 +47,8 @@ struct StageCompute: Sendable {
     var precision = ComputePrecision.bf16
     /// AdamW state bytes per parameter of a shard: K = 12 (fp32 master and moments) or 8 with BF16 moments.
     var optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false)
+    /// Whether FP8 linear GEMMs run at `PublishedGEMMRates`' efficiencies (else at the datasheet peak).
+    var appliesPublishedRates = false
 
     /// Charges the compute time of `op` on `gpu`: one span of the unit duration, or the cost-model kernels of
     /// every part of the op's work in order (`parts` pairs each part with the layer range it runs).
@@ -104,8 +106,11 @@ struct StageCompute: Sendable {
                         precision: precision.attentionCore)
                 ]
             }
-            let linear = Kernel(
+            var linear = Kernel(
                 name: name, flops: Double(flops - high), hbmBytes: op.forwardMemoryBytes, precision: precision.linear)
+            if appliesPublishedRates, precision.linear == .fp8 {
+                linear.efficiency = PublishedGEMMRates.efficiency(of: op)
+            }
             guard high > 0 else { return [linear] }
             var core = Kernel(
                 name: name + " core", flops: Double(high), hbmBytes: 0, precision: precision.attentionCore)

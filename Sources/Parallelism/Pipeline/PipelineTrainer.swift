@@ -53,11 +53,13 @@ public final class PipelineTrainer: Sendable {
     /// `precision` prices the workers' kernels (the EP layers' experts follow their own options'
     /// `expertPrecision`); it changes times only, never values. `bf16Moments` charges 8 bytes of AdamW state per
     /// shard parameter instead of 12 (HBM and the optimizer kernel; the update itself stays in FP32).
+    /// `gemmRates` prices FP8 linear GEMMs at DeepGEMM's published H800 figures where they exist
+    /// (`PublishedGEMMRates`; the EP layers follow their options' `gemmRates`) or at the datasheet peak.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
         expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
-        precision: ComputePrecision = .bf16, bf16Moments: Bool = false
+        precision: ComputePrecision = .bf16, bf16Moments: Bool = false, gemmRates: GEMMRates = .published
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -97,6 +99,7 @@ public final class PipelineTrainer: Sendable {
         var compute = StageCompute(costs: costs, costModel: costModel)
         compute.precision = precision
         compute.optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: bf16Moments)
+        compute.appliesPublishedRates = gemmRates == .published && PublishedGEMMRates.applies(to: first.spec)
         self.precision = precision
         modelFLOPsPerMicroBatch = costs == .model ? Double(costModel.totalFLOPs) : nil
         fp8FLOPsPerMicroBatch =
