@@ -9,17 +9,31 @@ final class BenchProgress: DriveObserver {
     private var line: ProgressLine
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
+    /// Wall seconds after which `stop` is called once (nil: no limit).
+    private let wallLimitSeconds: Double?
+    private let stop: () -> Void
+    /// The progress when the wall limit stopped the drive, if it did.
+    private(set) var stoppedAt: DriveProgress?
 
-    /// A printer that writes a line every `intervalSeconds` of wall time.
-    init(intervalSeconds: Double) {
-        line = ProgressLine(delaySeconds: intervalSeconds, minimumIntervalSeconds: intervalSeconds)
+    /// A printer that writes a line every `intervalSeconds` of wall time (never when it is 0) and calls `stop`
+    /// once `wallLimitSeconds` have passed.
+    init(intervalSeconds: Double, wallLimitSeconds: Double?, stop: @escaping () -> Void) {
+        let interval = intervalSeconds > 0 ? intervalSeconds : .infinity
+        line = ProgressLine(delaySeconds: interval, minimumIntervalSeconds: interval)
         origin = clock.now
+        self.wallLimitSeconds = wallLimitSeconds
+        self.stop = stop
     }
 
     func driveStarted(_ progress: DriveProgress) { line.start(progress, atSeconds: seconds()) }
 
     func driveProgressed(_ progress: DriveProgress) {
-        guard let text = line.update(progress, atSeconds: seconds()) else { return }
+        let now = seconds()
+        if let wallLimitSeconds, stoppedAt == nil, now >= wallLimitSeconds {
+            stoppedAt = progress
+            stop()
+        }
+        guard let text = line.update(progress, atSeconds: now) else { return }
         FileHandle.standardError.write(Data("progress: \(text)\n".utf8))
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scenario
+import SimCore
 
 /// `moesim-bench dsv3`: one DeepSeek-V3 training step (issue 16) through the command language, as a user types
 /// it: `cluster preset=dsv3` and `train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120
@@ -38,6 +39,8 @@ struct Dsv3Benchmark: ParsableCommand {
     var progress = 10.0
     @Flag(help: "Keep every trace event (memory grows with the run; default: the trace hash only).")
     var keepTrace = false
+    @Option(help: "Stop after this many wall seconds and project the whole step's wall time from its op share.")
+    var wallLimit: Double?
 
     func run() throws {
         let trace = keepTrace ? "" : " trace=hash"
@@ -50,7 +53,10 @@ struct Dsv3Benchmark: ParsableCommand {
         train += " phantom"
         let sink = Sink()
         let session = ScenarioSession(output: { [sink] in sink.lines.append($0) })
-        let printer = progress > 0 ? BenchProgress(intervalSeconds: progress) : nil
+        let printer =
+            progress > 0 || wallLimit != nil
+            ? BenchProgress(intervalSeconds: progress, wallLimitSeconds: wallLimit) { session.simulation.requestStop() }
+            : nil
         if let printer {
             session.onReset { $0.driveObserver = printer }
             session.onSideRun { $0.driveObserver = printer }
@@ -62,6 +68,9 @@ struct Dsv3Benchmark: ParsableCommand {
         let simulate = try timed(clock) { try execute("run", in: session, sink: sink) }
         let wall = seconds(clock.now - total)
         let events = session.simulation.eventCount
+        if let stopped = printer?.stoppedAt {
+            return printProjection(stopped, simulateSeconds: simulate, events: events)
+        }
         try execute("print train.step_time", in: session, sink: sink)
         let stepTime = sink.lines.last ?? "?"
         let before = sink.lines.count
@@ -76,6 +85,23 @@ struct Dsv3Benchmark: ParsableCommand {
             step time: \(stepTime)
             show step:
             \(report.split(separator: "\n", omittingEmptySubsequences: false).prefix(24).joined(separator: "\n"))
+            """)
+    }
+
+    /// The wall-limit report: how far the step got and, at its op rate so far, how long the whole step takes.
+    private func printProjection(_ progress: DriveProgress, simulateSeconds: Double, events: UInt64) {
+        let share = progress.workTotal > 0 ? Double(progress.workDone) / Double(progress.workTotal) : 0
+        let projection =
+            share > 0
+            ? "\(duration(simulateSeconds / share)) for the whole step at this op rate "
+                + "(\(format(simulateSeconds, digits: 1)) s / \(format(100 * share, digits: 2)) %; linear)"
+            : "no op finished: no projection"
+        print(
+            """
+            stopped at the wall limit: \(progress.now) of virtual time, ops \(progress.workDone) of \
+            \(progress.workTotal), \(events) events, \(format(Double(events) / max(simulateSeconds, 1e-9), digits: 0)) \
+            events/s, peak RSS \(ProcessMemory.peakDescription())
+            projected: \(projection)
             """)
     }
 
@@ -104,6 +130,12 @@ struct Dsv3Benchmark: ParsableCommand {
 
     private func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// `seconds` in s, min or h, whichever reads best.
+    private func duration(_ seconds: Double) -> String {
+        if seconds < 120 { return "\(format(seconds, digits: 0)) s" }
+        return seconds < 7200 ? "\(format(seconds / 60, digits: 0)) min" : "\(format(seconds / 3600, digits: 1)) h"
     }
 
     private func format(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
