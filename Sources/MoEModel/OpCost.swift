@@ -49,6 +49,9 @@ public struct OpCost: Sendable, Hashable {
     public var forwardAttentionCoreFLOPs = 0
     /// The part of `backwardInputFLOPs` in the attention core (the core has no weights, so no W part).
     public var backwardInputAttentionCoreFLOPs = 0
+    /// The part of `backwardInputFLOPs` that recomputes forward work the activation policy did not keep
+    /// (`ActivationPolicy.deepseek`: the MLA up-projections); linear GEMMs, not model FLOPs.
+    public var backwardInputRecomputeFLOPs = 0
 
     /// An op cost; unspecified quantities are zero, activated parameters default to all.
     public init(
