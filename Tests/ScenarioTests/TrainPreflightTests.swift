@@ -1,3 +1,4 @@
+import Hardware
 import Testing
 
 @testable import Scenario
@@ -103,6 +104,23 @@ import Testing
         #expect(session.completions(for: "train activ") == ["activations="])
         #expect(session.completions(for: "train activations=") == ["activations=full", "activations=deepseek"])
         #expect(session.completions(for: "train activations=d") == ["activations=deepseek"])
+    }
+
+    @Test("show step's HBM table states the policy and shows the planned activation peak")
+    func showStepStatesThePolicy() throws {
+        var printed: [String] = []
+        let session = ScenarioSession(output: { printed.append($0) })
+        #expect(session.execute("train pp=2 schedule=1f1b microbatches=4 costs=unit activations=deepseek") == .done)
+        let train = try #require(session.component(TrainCommands.self))
+        let planned = try #require(train.queuedPlan?.gpus.map(\.peakActivationBytes))
+        #expect(session.execute("run") == .done)
+        #expect(session.execute("show step") == .done)
+        #expect(
+            printed.contains {
+                $0.hasPrefix("HBM peak per GPU during the step (") && $0.hasSuffix(", activations=deepseek):")
+            })
+        let measured = try #require(train.lastRun { $0.steps.last?.gpus.map { $0.peakBytes(.activations) } })
+        #expect(measured == planned)
     }
 
     @Test("the dsv3-mini step fits its 80 GB GPUs and is queued")
