@@ -34,6 +34,10 @@ extension CostModel {
         op.forwardAttentionCoreFLOPs = core
         op.backwardInputAttentionCoreFLOPs = 2 * core
         op.outputBytes = bytes(tokens * hidden)
+        // `.deepseek` recomputes the MLA up-projections in B (linear GEMMs: at the linear layers' precision).
+        let recompute = attentionRecomputeFLOPs
+        op.backwardInputFLOPs += recompute
+        op.backwardInputRecomputeFLOPs = recompute
         return op
     }
 

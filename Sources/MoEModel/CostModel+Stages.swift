@@ -8,9 +8,10 @@ extension CostModel {
         return first + layers.flatMap(layerOps) + last
     }
 
-    /// Activation bytes one micro-batch keeps on the stage from its F until its W: every op's input and
-    /// output activations in the model dtype (an estimate: element-wise intermediates are not counted).
+    /// Activation bytes one micro-batch keeps on the stage from its F until its W under `activations`: `.full`,
+    /// every op's input and output in the model dtype (an estimate: element-wise intermediates are not
+    /// counted); `.deepseek`, what DeepSeek-V3 keeps (`cachedActivationBytesPerToken`).
     public func stageActivationBytes(layers: Range<Int>) -> Int {
-        stageOps(layers: layers).reduce(0) { $0 + $1.inputBytes + $1.outputBytes }
+        stageOps(layers: layers).reduce(0) { $0 + cachedActivationBytes(of: $1) }
     }
 }

@@ -14,6 +14,8 @@ public struct CostModel: Sendable {
     public let sequenceLength: Int
     /// The dtype that sizes parameters and activations.
     public let dtype: DType
+    /// Which activations a micro-batch keeps from F to W and what B recomputes (`ActivationPolicy`).
+    public let activations: ActivationPolicy
 
     /// Parameter totals of the model.
     public struct ParameterCounts: Sendable, Hashable {
@@ -25,8 +27,12 @@ public struct CostModel: Sendable {
         public var embedding: Int
     }
 
-    /// A cost model for micro-batches of `tokens` tokens in sequences of `sequenceLength`.
-    public init(config: MoEConfig, tokens: Int, sequenceLength: Int, dtype: DType = .bf16) throws {
+    /// A cost model for micro-batches of `tokens` tokens in sequences of `sequenceLength`; `activations` prices
+    /// the activations kept from F to W (and under `.deepseek` adds the recomputation to B).
+    public init(
+        config: MoEConfig, tokens: Int, sequenceLength: Int, dtype: DType = .bf16,
+        activations: ActivationPolicy = .full
+    ) throws {
         try config.validate()
         guard sequenceLength > 0, tokens > 0, tokens % sequenceLength == 0 else {
             throw ModelError.invalidBatch("\(tokens) tokens in sequences of \(sequenceLength)")
@@ -35,6 +41,7 @@ public struct CostModel: Sendable {
         self.tokens = tokens
         self.sequenceLength = sequenceLength
         self.dtype = dtype
+        self.activations = activations
     }
 
     /// Total, activated and embedding parameters.

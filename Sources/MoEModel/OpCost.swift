@@ -68,6 +68,9 @@ public struct OpCost: Sendable, Hashable {
     public var backwardInputAttentionCoreFLOPs = 0
     /// The op's linear maps in order (their FLOPs are `forwardFLOPs` less the attention core's).
     public var linearShapes: [LinearShape] = []
+    /// The part of `backwardInputFLOPs` that recomputes forward work the activation policy did not keep
+    /// (`ActivationPolicy.deepseek`: the MLA up-projections); linear GEMMs, not model FLOPs.
+    public var backwardInputRecomputeFLOPs = 0
 
     /// An op cost; unspecified quantities are zero, activated parameters default to all.
     public init(

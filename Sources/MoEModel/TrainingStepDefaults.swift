@@ -10,7 +10,8 @@ import Tensors
 /// Micro-batch rule: one sequence per micro-batch (4096 tokens, the tokens per rank of DeepSeek's EP settings:
 /// DeepEP's normal-kernel benchmark and the published training profile), and
 /// M = global batch / (DP_total × micro-batch sequences) micro-batches per pipeline and step:
-/// 15360 / (128 × 1) = 120 for V3, which DualPipe accepts (even, ≥ 2 × PP = 32).
+/// 15360 / (128 × 1) = 120 for V3, which DualPipe accepts (even, ≥ 2 × PP = 32). Activations: recomputed RMSNorm
+/// and MLA up-projections, FP8/E5M6 caching (`ActivationPolicy.deepseek`).
 public struct TrainingStepDefaults: Sendable, Equatable {
     /// PP: pipeline stages.
     public var pipelineStages: Int
@@ -38,6 +39,8 @@ public struct TrainingStepDefaults: Sendable, Equatable {
     public var zeroStage: Int
     /// The node limit M of node-limited routing: a token goes to experts on at most this many nodes.
     public var nodeLimit: Int
+    /// Which activations the step keeps and recomputes (DeepSeek-V3: `.deepseek`, §3.2.3 and §3.3.3).
+    public var activations: ActivationPolicy = .deepseek
 
     /// DP_total = EP × DP_replica.
     public var dataParallel: Int { expertParallel * dataParallelReplicas }
@@ -72,7 +75,7 @@ public struct TrainingStepDefaults: Sendable, Equatable {
             + "\(dataParallel)), global batch \(globalBatchSequences) × \(sequenceLength) tokens, micro-batch "
             + "\(sequencesPerMicroBatch) sequence(s), M = \(microBatches), \(linearDType.rawValue) GEMMs with "
             + "\(attentionCoreDType.rawValue) attention core, \(communicationSMs) comm SMs, ZeRO-\(zeroStage) with "
-            + "\(bf16Moments ? "BF16" : "FP32") AdamW moments, node limit \(nodeLimit)"
+            + "\(bf16Moments ? "BF16" : "FP32") AdamW moments, node limit \(nodeLimit), activations=\(activations.rawValue)"
     }
 
     /// DeepSeek-V3's pretraining step (numbers in the type's documentation).

@@ -42,8 +42,10 @@ enum StepReportTable {
         row("exposed communication (ep + pp)", mean.exposedCommunication, slow.breakdown.exposedCommunication)
         lines += table.lines()
         lines += schedulePhaseLines(step, critical: slowest)
-        let capacity = step.gpus.first.map { $0.capacityBytes > 0 ? " (HBM \(bytes($0.capacityBytes)) each)" : "" }
-        lines.append("HBM peak per GPU during the step\(capacity ?? ""):")
+        let capacity = step.gpus.first.map { $0.capacityBytes > 0 ? "HBM \(bytes($0.capacityBytes)) each" : "" }
+        let notes = [capacity ?? "", step.activations.map { "activations=\($0.rawValue)" } ?? ""].filter { !$0.isEmpty }
+        lines.append(
+            "HBM peak per GPU during the step\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"):")
         lines += memoryTable(step.gpus)
         lines += comparisonLines(step, comparisons)
         return lines

@@ -32,7 +32,8 @@ extension TrainCommands {
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
                 + "costs=\(request.costs.rawValue)\(precisionSummary(request))"
-                + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "") on gpu0…gpu"
+                + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "")"
+                + ", activations=\(request.activations.rawValue)\(planSummary(trainer, on: cluster)) on gpu0…gpu"
                 + "\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
     }
 
@@ -70,7 +71,7 @@ extension TrainCommands {
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
                 precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments,
-                gemmRates: request.expertOptions.gemmRates)
+                activations: request.activations, gemmRates: request.expertOptions.gemmRates)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)

@@ -16,6 +16,8 @@ final class TrainCommands {
     var nextTrainingTag = 0
     /// The last queued pipeline run's `compare=` schedules, until they ran (TrainCommands+Compare.swift).
     var pendingComparison: PendingComparison?
+    /// The last queued pipeline run's HBM plan (TrainCommands+MemoryPlan.swift).
+    var queuedPlan: StepMemoryPlan?
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
         self.session = session
@@ -24,6 +26,7 @@ final class TrainCommands {
         session.onReset { [unowned self] simulation in
             log = TrainingLog(in: simulation)
             pendingComparison = nil
+            queuedPlan = nil
         }
         session.addRunCheck { [unowned self] in runPendingComparison() }
         session.register(
@@ -34,7 +37,7 @@ final class TrainCommands {
                     + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
                     + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
                     + "[gemm-rates=published|peak] "
-                    + "[compare=KIND,…] [seed=N] [real|phantom]",
+                    + "[compare=KIND,…] [activations=full|deepseek] [seed=N] [real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
                 details: ModelPreset.allCases.map { "model=\($0.rawValue): \($0.summary)" } + [
                     "microbatches: per data-parallel rank per step; the global batch is dp × microbatches",
@@ -67,6 +70,9 @@ final class TrainCommands {
                     "has finished, `run` runs the same layout, model, batch and options under each of them on a",
                     "fresh world (a new cluster of the same spec, same seed), for `show step`'s comparison table",
                     "and train.compare[S].*; the same m for all (DualPipe needs m even and >= 2·pp).",
+                    "activations=full|deepseek (pipeline trainer): what a micro-batch keeps from F to W. full: every",
+                    "op's input and output in BF16; deepseek (default for dsv3, dsv3-mini): DeepSeek-V3's RMSNorm",
+                    "and MLA up-projection recomputation (charged in B) and FP8/E5M6 caching (docs/ARCHITECTURE.md).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -82,12 +88,14 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "precision") { TrainRequest.precisionNames }
         session.registerValues(command: "train", key: "compare") { Self.comparableSchedules.map(\.rawValue) }
+        session.registerValues(command: "train", key: "activations") { ActivationPolicy.allCases.map(\.rawValue) }
         registerMetrics()
         registerPipelineMetrics()
         registerDataParallelMetrics()
         registerLayout()
         registerStepReport()
         registerStepReportMetrics()
+        registerMemoryPlanMetrics()
     }
 
     private func queue(_ line: CommandLine) throws {
@@ -98,7 +106,7 @@ final class TrainCommands {
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
-            for key in ["precision", "compare", "gemm-rates"] {
+            for key in ["precision", "compare", "activations", "gemm-rates"] {
                 if let token = line.options.last(where: { $0.key.text == key })?.key {
                     throw line.error(
                         "\(key)= applies to the pipeline trainer (pp=, schedule= or ep=); the data-parallel "

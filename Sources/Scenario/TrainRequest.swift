@@ -7,7 +7,7 @@ struct TrainRequest {
     static let allowedKeys = [
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
-        "expert-precision", "precision", "compare", "gemm-rates",
+        "expert-precision", "precision", "compare", "gemm-rates", "activations",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
     static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]
@@ -49,6 +49,9 @@ struct TrainRequest {
     var zeroStage: Int
     /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
     var bf16Moments: Bool
+    /// `activations=full|deepseek`: what each micro-batch keeps from F to W (pipeline trainer); default the
+    /// preset's step defaults (deepseek for dsv3 and dsv3-mini), else full.
+    var activations: ActivationPolicy
     /// Pipeline stages, the schedule, and chunks per device for interleaved 1F1B.
     var pipelineStages: Int
     /// `gpipe`, `1f1b`, `zb1p`, `dualpipe`, `dualpipev` or `interleaved`; nil when not given.
@@ -83,6 +86,12 @@ struct TrainRequest {
         // A preset's step sets its moments (DeepSeek-V3: BF16); the others default to FP32.
         let defaultMoments = preset.stepDefaults?.bf16Moments == true ? "bf16" : "fp32"
         bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: defaultMoments) == "bf16"
+        let defaultActivations = preset.stepDefaults?.activations ?? .full
+        activations =
+            ActivationPolicy(
+                rawValue: try line.choice(
+                    "activations", ActivationPolicy.allCases.map(\.rawValue), default: defaultActivations.rawValue))
+            ?? defaultActivations
         pipelineStages = try line.integer("pp", in: 1...Self.maxRanks, default: 1)
         scheduleName = try line.option("schedule").map { _ throws(ScenarioError) in
             try line.choice("schedule", Self.scheduleNames)

@@ -13,8 +13,8 @@ struct Dsv3Benchmark: ParsableCommand {
         discussion: """
             --preset dsv3-mini runs the 128-GPU version (PP4 x EP16 x DP_replica 2, 8 layers, m = 8). Extra keys \
             go to the train line with --train-args (e.g. "overlap=off mode=waved") and to the cluster line with \
-            --cluster-args (e.g. "min-chunk=8MiB", the coarse-chunk approximation, or "hbm=120GB": under the cost model's activation estimate the full V3 step does not \
-            fit in 80 GB and `train` refuses it before anything runs).
+            --cluster-args (e.g. "min-chunk=8MiB", the coarse-chunk approximation, or "hbm=120GB"). The full step \
+            takes hours: --wall-limit S stops it after S seconds and projects the whole step from its op share.
             """)
 
     /// The layouts the bench knows.
@@ -34,7 +34,7 @@ struct Dsv3Benchmark: ParsableCommand {
     var microbatches: Int?
     @Option(help: "The schedule (train schedule=).") var schedule = "dualpipe"
     @Option(help: "More keys for the train line, e.g. \"overlap=off\".") var trainArgs = ""
-    @Option(help: "More keys for the cluster line, e.g. \"hbm=120GB\".") var clusterArgs = ""
+    @Option(help: "More keys for the cluster line, e.g. \"min-chunk=4MiB\".") var clusterArgs = ""
     @Option(help: "Seconds between progress lines on standard error while the step runs (0: none).")
     var progress = 10.0
     @Flag(help: "Keep every trace event (memory grows with the run; default: the trace hash only).")

@@ -9,9 +9,9 @@ import Testing
 @Suite(.serialized) struct StepMemoryPlanTests {
     /// A PP=2 × EP=4 × DP_replica=2 trainer of the tiny model on 2 nodes (phantom: the same HBM charges), not
     /// started.
-    static func trainer(_ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1) throws
-        -> (DistributedTrainer, Cluster, Simulation)
-    {
+    static func trainer(
+        _ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1, activations: ActivationPolicy = .full
+    ) throws -> (DistributedTrainer, Cluster, Simulation) {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
         let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 2), in: simulation)
@@ -23,16 +23,30 @@ import Testing
         options.fp8Dispatch = false  // the tiny model's hidden size is no multiple of 128
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: try ModelPreset.tiny.config(layers: 4),
-            training: tinyTraining(microBatches: microBatches * 8, steps: steps), phantom: true, options: options)
+            training: tinyTraining(microBatches: microBatches * 8, steps: steps), phantom: true, options: options,
+            activations: activations)
         return (trainer, cluster, simulation)
     }
 
     @Test(
-        "the plan is every GPU's HBM peak per kind after the run",
-        arguments: [(PipelineScheduleKind.oneFOneB, 4), (.zeroBubbleH1, 4), (.dualPipe, 4), (.gpipe, 3)])
-    func planEqualsThePeaks(_ kind: PipelineScheduleKind, microBatches: Int) throws {
-        let (trainer, cluster, simulation) = try Self.trainer(kind, microBatches: microBatches, steps: 2)
+        "the plan is every GPU's HBM peak per kind after the run, under both activation policies",
+        arguments: [
+            (PipelineScheduleKind.oneFOneB, 4, ActivationPolicy.full), (.zeroBubbleH1, 4, .full), (.dualPipe, 4, .full),
+            (.gpipe, 3, .full), (.dualPipe, 4, .deepseek), (.oneFOneB, 4, .deepseek),
+        ])
+    func planEqualsThePeaks(_ kind: PipelineScheduleKind, microBatches: Int, activations: ActivationPolicy) throws {
+        let (trainer, cluster, simulation) = try Self.trainer(
+            kind, microBatches: microBatches, steps: 2, activations: activations)
         let plan = trainer.pipeline.memoryPlan()
+        // Each copy's bytes per micro-batch are the cost model's under the policy (the tiny model: 4 layers over
+        // 2 stages, one sequence of 8 tokens per micro-batch).
+        let costs = try CostModel(
+            config: try ModelPreset.tiny.config(layers: 4), tokens: 8, sequenceLength: 8, activations: activations)
+        let stageBytes = try ModelStage.layerRanges(layers: 4, stages: 2).map { costs.stageActivationBytes(layers: $0) }
+        for gpu in plan.gpus {
+            #expect(gpu.activations == activations)
+            #expect(gpu.activationBytesPerMicroBatch == gpu.stages.map { stageBytes[$0] }, "\(gpu.gpuName)")
+        }
         #expect(plan.gpus.map(\.gpuName) == cluster.gpus.prefix(16).map(\.name))
         trainer.start()
         #expect(simulation.run() == .finished)
@@ -129,7 +143,7 @@ import Testing
             error.description
                 == "the step does not fit in HBM (GB = 1e9 bytes): gpu256 (pipeline rank 2, data index 0, stages 2+13) "
                 + "needs 105.70 GB at the step's peak = parameters 6.55 GB + gradients 6.55 GB + optimizer shard 8.63 GB "
-                + "+ activations 83.98 GB (17 micro-batches in flight at the schedule's peak: 14 of stage 2 × 4.94 GB + "
+                + "+ activations 83.98 GB (activations=full, 17 micro-batches in flight at the schedule's peak: 14 of stage 2 × 4.94 GB + "
                 + "3 of stage 13 × 4.94 GB), HBM 85.52 GB, 85.00 GB free; 1792 of 2048 GPUs do not fit; nothing was run"
         )
     }

@@ -79,6 +79,7 @@ extension PipelineTrainer {
         report.fp8PeakFLOPsPerSecondPerGPU =
             fp8FLOPsPerMicroBatch == nil ? nil : gpus.first?.spec.denseFP8FlopsPerSecond
         report.scheduleName = schedule.name
+        report.activations = activations
         return PipelineRunReport.Step(report: report, timeline: timeline)
     }
 

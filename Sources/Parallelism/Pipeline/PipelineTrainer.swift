@@ -25,6 +25,8 @@ public final class PipelineTrainer: Sendable {
     public let commSMCount: Int?
     /// The tensor-core precision of the stage workers' kernels (model costs).
     public let precision: ComputePrecision
+    /// Which activations each micro-batch keeps from F to W (HBM, the plan) and what B recomputes (its FLOPs).
+    public let activations: ActivationPolicy
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -55,11 +57,14 @@ public final class PipelineTrainer: Sendable {
     /// shard parameter instead of 12 (HBM and the optimizer kernel; the update itself stays in FP32).
     /// `gemmRates` prices FP8 linear GEMMs at DeepGEMM's published H800 figures where they exist
     /// (`PublishedGEMMRates`; the EP layers follow their options' `gemmRates`) or at the datasheet peak.
+    /// `activations` prices each micro-batch's activations (`ActivationPolicy`; `.deepseek` also charges B the
+    /// recomputed MLA up-projections); MFU's model FLOPs leave the recomputation out.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
         expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
-        precision: ComputePrecision = .bf16, bf16Moments: Bool = false, gemmRates: GEMMRates = .published
+        precision: ComputePrecision = .bf16, bf16Moments: Bool = false, activations: ActivationPolicy = .full,
+        gemmRates: GEMMRates = .published
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -93,18 +98,23 @@ public final class PipelineTrainer: Sendable {
         self.gpus = gpus
         simulation = first.simulation
         let reference = phantom ? nil : try ReferenceTrainer(config: config, training: training)
+        let tokens = training.sequencesPerMicroBatch * training.sequenceLength
         let costModel = try CostModel(
-            config: config, tokens: training.sequencesPerMicroBatch * training.sequenceLength,
-            sequenceLength: training.sequenceLength)
+            config: config, tokens: tokens, sequenceLength: training.sequenceLength, activations: activations)
+        // Model FLOPs (MFU) count no recomputation: the same model under `.full`.
+        let modelCosts =
+            activations == .full
+            ? costModel : try CostModel(config: config, tokens: tokens, sequenceLength: training.sequenceLength)
+        self.activations = activations
         var compute = StageCompute(costs: costs, costModel: costModel)
         compute.precision = precision
         compute.optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: bf16Moments)
         compute.appliesPublishedRates = gemmRates == .published && PublishedGEMMRates.applies(to: first.spec)
         self.precision = precision
-        modelFLOPsPerMicroBatch = costs == .model ? Double(costModel.totalFLOPs) : nil
+        modelFLOPsPerMicroBatch = costs == .model ? Double(modelCosts.totalFLOPs) : nil
         fp8FLOPsPerMicroBatch =
             costs == .model && precision.linear == .fp8
-            ? Double(StageCompute.linearFLOPs(of: costModel.ops, precision: precision)) : nil
+            ? Double(StageCompute.linearFLOPs(of: modelCosts.ops, precision: precision)) : nil
         let pipelineRanks = schedule.deviceCount
         let recorder = PipelineRecorder(
             deviceCount: pipelineRanks, gpuCount: gpus.count, microBatchCount: training.microBatchesPerStep,

@@ -19,6 +19,6 @@ extension StageWorker {
         return StepMemoryPlan.GPUPlan(
             gpuName: gpu.name, pipelineRank: rank, dataIndex: dataParallel?.dataIndex ?? 0,
             stages: replicas.map(\.stageIndex), modelStates: modelStateMemory, activationBytesPerMicroBatch: bytes,
-            peakInFlight: peak)
+            peakInFlight: peak, activations: compute.costModel.activations)
     }
 }

@@ -17,7 +17,8 @@ public enum StepMemoryError: Error, Equatable, Sendable, CustomStringConvertible
                 + "\(plan.stages.map(String.init).joined(separator: "+"))) needs \(Self.gigabytes(plan.totalBytes)) "
                 + "at the step's peak = parameters \(Self.gigabytes(states.parameterBytes)) + gradients "
                 + "\(Self.gigabytes(states.gradientBytes)) + optimizer shard \(Self.gigabytes(states.optimizerBytes)) "
-                + "+ activations \(Self.gigabytes(plan.peakActivationBytes)) (\(plan.peakMicroBatches) micro-batches "
+                + "+ activations \(Self.gigabytes(plan.peakActivationBytes)) (activations=\(plan.activations.rawValue), "
+                + "\(plan.peakMicroBatches) micro-batches "
                 + "in flight at the schedule's peak: \(copies.joined(separator: " + "))), HBM "
                 + "\(Self.gigabytes(capacity))\(freeNote); \(misfits) of \(gpuCount) GPUs do not fit; nothing was run"
         }

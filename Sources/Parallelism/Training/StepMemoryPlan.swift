@@ -1,4 +1,5 @@
 import Hardware
+import MoEModel
 
 /// The HBM a training step needs on each GPU at its peak, planned before anything runs: the model states the
 /// trainer charges when it starts (BF16 parameters and gradients, the optimizer state of its shard) and the
@@ -24,11 +25,13 @@ public struct StepMemoryPlan: Sendable, Equatable {
         public var activationBytesPerMicroBatch: [Int]
         /// Micro-batches of each copy in flight at the activation peak (same order as `stages`).
         public var peakInFlight: [Int]
+        /// The policy that priced `activationBytesPerMicroBatch`.
+        public var activations: ActivationPolicy
 
         /// A GPU's plan.
         public init(
             gpuName: String, pipelineRank: Int, dataIndex: Int, stages: [Int], modelStates: ModelStateMemory,
-            activationBytesPerMicroBatch: [Int], peakInFlight: [Int]
+            activationBytesPerMicroBatch: [Int], peakInFlight: [Int], activations: ActivationPolicy = .full
         ) {
             self.gpuName = gpuName
             self.pipelineRank = pipelineRank
@@ -37,6 +40,7 @@ public struct StepMemoryPlan: Sendable, Equatable {
             self.modelStates = modelStates
             self.activationBytesPerMicroBatch = activationBytesPerMicroBatch
             self.peakInFlight = peakInFlight
+            self.activations = activations
         }
 
         /// Activation bytes at the peak: Σ in flight × bytes per micro-batch over the copies.
@@ -53,6 +57,11 @@ public struct StepMemoryPlan: Sendable, Equatable {
 
     /// Every GPU of the run, in the trainer's GPU order.
     public var gpus: [GPUPlan]
+
+    /// The GPU whose planned peak is the largest (the first of equals), if any.
+    public var largestPeak: GPUPlan? {
+        gpus.indices.min { gpus[$0].totalBytes > gpus[$1].totalBytes }.map { gpus[$0] }
+    }
 
     /// A plan of the given GPUs.
     public init(gpus: [GPUPlan]) { self.gpus = gpus }

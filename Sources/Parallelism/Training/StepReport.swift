@@ -1,3 +1,4 @@
+import MoEModel
 import SimCore
 
 /// What one training step on the emulated cluster measured: its loss, its virtual time and where the time went.
@@ -42,6 +43,8 @@ public struct StepReport: Sendable, Equatable {
     public var tokens: Int?
     /// The schedule the step ran (`1F1B`, `DualPipe`, …); nil outside pipeline runs.
     public var scheduleName: String?
+    /// The activation policy that sized the HBM's activations (pipeline runs); nil outside pipeline runs.
+    public var activations: ActivationPolicy?
 
     /// A step's report.
     public init(
