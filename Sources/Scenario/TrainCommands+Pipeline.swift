@@ -32,8 +32,8 @@ extension TrainCommands {
                 + "model=\(request.preset.rawValue) (\(request.config.layerCount) layers, \(layerSummary(ranges)) "
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
                 + "costs=\(request.costs.rawValue)\(precisionSummary(request))"
-                + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "") on gpu0…gpu"
-                + "\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
+                + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "")"
+                + zeroSummary(request) + " on gpu0…gpu\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
     }
 
     /// The trainer `request` asks for on the first GPUs of `cluster`, and its training step and schedule; every
@@ -69,7 +69,8 @@ extension TrainCommands {
                 costs: isUnit ? .unit(unitDurations(request)) : .model,
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
-                precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments)
+                precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments,
+                overlapsZeRO: request.zeroOverlap)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
@@ -122,7 +123,7 @@ extension TrainCommands {
 
     /// Keys a pure pipeline run would silently ignore: refused with the caret on the key.
     private func refuseIgnoredKeys(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
-        for key in ["zero", "moments"] where request.dataParallel == 1 {
+        for key in ["zero", "moments", "zero-overlap"] where request.dataParallel == 1 {
             if let token = Self.key(key, in: line) {
                 throw line.error("\(key)= applies to data-parallel ranks; a pipeline run with dp=1 has none", at: token)
             }
@@ -220,6 +221,14 @@ extension TrainCommands {
         let precision = request.precision
         guard request.costs == .model, precision.linear != .bf16 else { return "" }
         return ", \(precision.linear.rawValue) GEMMs (attention core, head, gate \(precision.attentionCore.rawValue))"
+    }
+
+    /// `, ZeRO-1 overlapped with the schedule` or `, ZeRO-1 after the schedule` (dp > 1), else nothing.
+    private func zeroSummary(_ request: TrainRequest) -> String {
+        guard request.dataParallel > 1 else { return "" }
+        return request.zeroOverlap
+            ? ", ZeRO-1 overlapped with the schedule (zero-overlap=on)"
+            : ", ZeRO-1 after the schedule (zero-overlap=off)"
     }
 
     private func layerSummary(_ counts: [Int]) -> String {

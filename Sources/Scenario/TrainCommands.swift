@@ -31,7 +31,7 @@ final class TrainCommands {
                 "train",
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
-                    + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
+                    + "moments=fp32|bf16 zero-overlap=on|off] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
                     + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
                     + "[compare=KIND,…] [seed=N] [real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
@@ -63,6 +63,10 @@ final class TrainCommands {
                     "has finished, `run` runs the same layout, model, batch and options under each of them on a",
                     "fresh world (a new cluster of the same spec, same seed), for `show step`'s comparison table",
                     "and train.compare[S].*; the same m for all (DualPipe needs m even and >= 2·pp).",
+                    "zero-overlap=on|off (pipeline trainer, dp > 1): on starts each stage copy's ZeRO-1",
+                    "(reduce-scatter, AdamW on the shard, all-gather) once its gradients are final (its last W;",
+                    "DualPipe: with the mirror copy's added), under the rest of the schedule; off runs it after the",
+                    "last op. Same values either way; default on for dsv3 and dsv3-mini, off otherwise.",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -72,6 +76,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         session.registerValues(command: "train", key: "overlap") { ["on", "off"] }
+        session.registerValues(command: "train", key: "zero-overlap") { ["on", "off"] }
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
@@ -93,7 +98,7 @@ final class TrainCommands {
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
-            for key in ["precision", "compare"] {
+            for key in ["precision", "compare", "zero-overlap"] {
                 if let token = line.options.last(where: { $0.key.text == key })?.key {
                     throw line.error(
                         "\(key)= applies to the pipeline trainer (pp=, schedule= or ep=); the data-parallel "

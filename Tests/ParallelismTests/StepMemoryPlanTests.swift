@@ -9,8 +9,8 @@ import Testing
 @Suite(.serialized) struct StepMemoryPlanTests {
     /// A PP=2 × EP=4 × DP_replica=2 trainer of the tiny model on 2 nodes (phantom: the same HBM charges), not
     /// started.
-    static func trainer(_ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1) throws
-        -> (DistributedTrainer, Cluster, Simulation)
+    static func trainer(_ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1, zeroOverlap: Bool = false)
+        throws -> (DistributedTrainer, Cluster, Simulation)
     {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -23,7 +23,8 @@ import Testing
         options.fp8Dispatch = false  // the tiny model's hidden size is no multiple of 128
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: try ModelPreset.tiny.config(layers: 4),
-            training: tinyTraining(microBatches: microBatches * 8, steps: steps), phantom: true, options: options)
+            training: tinyTraining(microBatches: microBatches * 8, steps: steps), phantom: true, options: options,
+            overlapsZeRO: zeroOverlap)
         return (trainer, cluster, simulation)
     }
 
@@ -31,7 +32,22 @@ import Testing
         "the plan is every GPU's HBM peak per kind after the run",
         arguments: [(PipelineScheduleKind.oneFOneB, 4), (.zeroBubbleH1, 4), (.dualPipe, 4), (.gpipe, 3)])
     func planEqualsThePeaks(_ kind: PipelineScheduleKind, microBatches: Int) throws {
-        let (trainer, cluster, simulation) = try Self.trainer(kind, microBatches: microBatches, steps: 2)
+        try Self.expectPlanEqualsThePeaks(kind, microBatches: microBatches, zeroOverlap: false)
+    }
+
+    /// `zero-overlap` runs ZeRO-1 under the schedule; the model states stay charged all step, so the plan holds.
+    @Test(
+        "the plan is every GPU's HBM peak with ZeRO-1 overlapped",
+        arguments: [(PipelineScheduleKind.oneFOneB, 4), (.dualPipe, 4)])
+    func planEqualsThePeaksWithZeROOverlap(_ kind: PipelineScheduleKind, microBatches: Int) throws {
+        try Self.expectPlanEqualsThePeaks(kind, microBatches: microBatches, zeroOverlap: true)
+    }
+
+    private static func expectPlanEqualsThePeaks(
+        _ kind: PipelineScheduleKind, microBatches: Int, zeroOverlap: Bool
+    ) throws {
+        let (trainer, cluster, simulation) = try Self.trainer(
+            kind, microBatches: microBatches, steps: 2, zeroOverlap: zeroOverlap)
         let plan = trainer.pipeline.memoryPlan()
         #expect(plan.gpus.map(\.gpuName) == cluster.gpus.prefix(16).map(\.name))
         trainer.start()

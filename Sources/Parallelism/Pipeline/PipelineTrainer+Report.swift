@@ -79,6 +79,7 @@ extension PipelineTrainer {
         report.fp8PeakFLOPsPerSecondPerGPU =
             fp8FLOPsPerMicroBatch == nil ? nil : gpus.first?.spec.denseFP8FlopsPerSecond
         report.scheduleName = schedule.name
+        report.zeroOverlap = dataParallel > 1 ? overlapsZeRO : nil
         return PipelineRunReport.Step(report: report, timeline: timeline)
     }
 

@@ -42,6 +42,8 @@ public struct StepReport: Sendable, Equatable {
     public var tokens: Int?
     /// The schedule the step ran (`1F1B`, `DualPipe`, …); nil outside pipeline runs.
     public var scheduleName: String?
+    /// Whether ZeRO-1 ran under the schedule (`zero-overlap=on`) or after it; nil without data parallelism.
+    public var zeroOverlap: Bool?
 
     /// A step's report.
     public init(
