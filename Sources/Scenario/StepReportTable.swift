@@ -28,6 +28,14 @@ enum StepReportTable {
             return lines + phaseTable(step) + ["per-GPU accounting, MFU and HBM by kind: pipeline train runs only"]
         }
         lines += throughputLines(step)
+        if let overlap = step.zeroOverlap {
+            lines.append(
+                overlap
+                    ? "ZeRO-1 overlapped (zero-overlap=on): each stage copy's reduce-scatter, AdamW and all-gather "
+                        + "start after its last W, under the rest of the schedule; dp exposed is what sticks out"
+                    : "ZeRO-1 after the schedule (zero-overlap=off): every copy's reduce-scatter, AdamW and "
+                        + "all-gather follow the last op")
+        }
         let slow = step.gpus[slowest]
         var table = TextTable([
             .init("part", .left), .init("mean GPU"), .init("%"), .init("slowest (\(slow.gpuName))"), .init("%"),

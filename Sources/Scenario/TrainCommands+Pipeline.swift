@@ -33,8 +33,8 @@ extension TrainCommands {
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
                 + "costs=\(request.costs.rawValue)\(precisionSummary(request))"
                 + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "")"
-                + ", activations=\(request.activations.rawValue)\(planSummary(trainer, on: cluster)) on gpu0…gpu"
-                + "\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
+                + ", activations=\(request.activations.rawValue)\(planSummary(trainer, on: cluster))" + zeroSummary(request)
+                + " on gpu0…gpu\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
     }
 
     /// The trainer `request` asks for on the first GPUs of `cluster`, and its training step and schedule; every
@@ -71,7 +71,8 @@ extension TrainCommands {
                 gpus: Array(cluster.gpus.prefix(gpuCount)), phantom: !request.isReal, dataGroups: groups.data,
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
                 precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments,
-                activations: request.activations, gemmRates: request.expertOptions.gemmRates)
+                activations: request.activations, gemmRates: request.expertOptions.gemmRates,
+                overlapsZeRO: request.zeroOverlap)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
@@ -124,7 +125,7 @@ extension TrainCommands {
 
     /// Keys a pure pipeline run would silently ignore: refused with the caret on the key.
     private func refuseIgnoredKeys(_ request: TrainRequest, line: CommandLine) throws(ScenarioError) {
-        for key in ["zero", "moments"] where request.dataParallel == 1 {
+        for key in ["zero", "moments", "zero-overlap"] where request.dataParallel == 1 {
             if let token = Self.key(key, in: line) {
                 throw line.error("\(key)= applies to data-parallel ranks; a pipeline run with dp=1 has none", at: token)
             }
@@ -227,6 +228,14 @@ extension TrainCommands {
             ? "DeepGEMM's published H800 rates where measured" : "datasheet peak"
         return ", \(precision.linear.rawValue) GEMMs (attention core, head, gate \(precision.attentionCore.rawValue); "
             + "\(rates))"
+    }
+
+    /// `, ZeRO-1 overlapped with the schedule` or `, ZeRO-1 after the schedule` (dp > 1), else nothing.
+    private func zeroSummary(_ request: TrainRequest) -> String {
+        guard request.dataParallel > 1 else { return "" }
+        return request.zeroOverlap
+            ? ", ZeRO-1 overlapped with the schedule (zero-overlap=on)"
+            : ", ZeRO-1 after the schedule (zero-overlap=off)"
     }
 
     private func layerSummary(_ counts: [Int]) -> String {

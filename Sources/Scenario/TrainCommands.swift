@@ -34,7 +34,7 @@ final class TrainCommands {
                 "train",
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
-                    + "moments=fp32|bf16] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
+                    + "moments=fp32|bf16 zero-overlap=on|off] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
                     + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
                     + "[gemm-rates=published|peak] "
                     + "[compare=KIND,…] [activations=full|deepseek] [seed=N] [real|phantom]",
@@ -73,6 +73,10 @@ final class TrainCommands {
                     "activations=full|deepseek (pipeline trainer): what a micro-batch keeps from F to W. full: every",
                     "op's input and output in BF16; deepseek (default for dsv3, dsv3-mini): DeepSeek-V3's RMSNorm",
                     "and MLA up-projection recomputation (charged in B) and FP8/E5M6 caching (docs/ARCHITECTURE.md).",
+                    "zero-overlap=on|off (pipeline trainer, dp > 1): on starts each stage copy's ZeRO-1",
+                    "(reduce-scatter, AdamW on the shard, all-gather) once its gradients are final (its last W;",
+                    "DualPipe: with the mirror copy's added), under the rest of the schedule; off runs it after the",
+                    "last op. Same values either way; default on for dsv3 and dsv3-mini, off otherwise.",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -82,6 +86,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "costs") { TrainRequest.Costs.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         session.registerValues(command: "train", key: "overlap") { ["on", "off"] }
+        session.registerValues(command: "train", key: "zero-overlap") { ["on", "off"] }
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "train", key: "gemm-rates") { GEMMRates.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
@@ -106,7 +111,7 @@ final class TrainCommands {
         if request.pipelineStages > 1 || request.scheduleName != nil || request.expertParallel > 1 {
             try queuePipeline(request, line: line, cluster: cluster)
         } else {
-            for key in ["precision", "compare", "activations", "gemm-rates"] {
+            for key in ["precision", "compare", "activations", "gemm-rates", "zero-overlap"] {
                 if let token = line.options.last(where: { $0.key.text == key })?.key {
                     throw line.error(
                         "\(key)= applies to the pipeline trainer (pp=, schedule= or ep=); the data-parallel "

@@ -7,7 +7,7 @@ struct TrainRequest {
     static let allowedKeys = [
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
-        "expert-precision", "precision", "compare", "gemm-rates", "activations",
+        "expert-precision", "precision", "compare", "gemm-rates", "activations", "zero-overlap",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
     static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]
@@ -47,6 +47,9 @@ struct TrainRequest {
     /// `comm-sms=`: SMs the run's GPUs reserve for communication (nil: the cluster's split).
     var commSMCount: Int?
     var zeroStage: Int
+    /// `zero-overlap=on|off`: each stage copy's ZeRO-1 under the rest of the schedule, or after it (default on
+    /// for the presets with DeepSeek-V3 step defaults, off for tiny and small).
+    var zeroOverlap: Bool
     /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
     var bf16Moments: Bool
     /// `activations=full|deepseek`: what each micro-batch keeps from F to W (pipeline trainer); default the
@@ -83,6 +86,8 @@ struct TrainRequest {
         dataParallel = try line.integer("dp", in: 1...Self.maxRanks, default: 1)
         expertParallel = try line.integer("ep", in: 1...Self.maxRanks, default: 1)
         zeroStage = try line.integer("zero", in: 0...3, default: 1)
+        let defaultOverlap = preset.stepDefaults == nil ? "off" : "on"
+        zeroOverlap = try line.choice("zero-overlap", ["on", "off"], default: defaultOverlap) == "on"
         // A preset's step sets its moments (DeepSeek-V3: BF16); the others default to FP32.
         let defaultMoments = preset.stepDefaults?.bf16Moments == true ? "bf16" : "fp32"
         bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: defaultMoments) == "bf16"

@@ -20,7 +20,7 @@ import Testing
     static func run(
         _ kind: PipelineScheduleKind, ep: Int, replicas: Int, microBatches: Int, overlap: Bool = true,
         steps: Int = 2, nodes: Int = 2, preset: ModelPreset = .tiny, phantom: Bool = false, layers: Int = 4,
-        expertWidth: Int? = nil, mode: EPMode = .serial
+        expertWidth: Int? = nil, mode: EPMode = .serial, zeroOverlap: Bool = false
     ) throws -> Run {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -45,7 +45,7 @@ import Testing
         options.mode = mode
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: config, training: training,
-            phantom: phantom, overlapsChunks: overlap, options: options)
+            phantom: phantom, overlapsChunks: overlap, options: options, overlapsZeRO: zeroOverlap)
         trainer.start()
         let stop = simulation.run()
         guard stop == .finished else { throw PipelineTestFailure.stopped(stop) }

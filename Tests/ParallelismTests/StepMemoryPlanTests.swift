@@ -10,7 +10,8 @@ import Testing
     /// A PP=2 × EP=4 × DP_replica=2 trainer of the tiny model on 2 nodes (phantom: the same HBM charges), not
     /// started.
     static func trainer(
-        _ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1, activations: ActivationPolicy = .full
+        _ kind: PipelineScheduleKind, microBatches: Int, steps: Int = 1, activations: ActivationPolicy = .full,
+        zeroOverlap: Bool = false
     ) throws -> (DistributedTrainer, Cluster, Simulation) {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -24,7 +25,7 @@ import Testing
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: try ModelPreset.tiny.config(layers: 4),
             training: tinyTraining(microBatches: microBatches * 8, steps: steps), phantom: true, options: options,
-            activations: activations)
+            activations: activations, overlapsZeRO: zeroOverlap)
         return (trainer, cluster, simulation)
     }
 
@@ -35,8 +36,22 @@ import Testing
             (.gpipe, 3, .full), (.dualPipe, 4, .deepseek), (.oneFOneB, 4, .deepseek),
         ])
     func planEqualsThePeaks(_ kind: PipelineScheduleKind, microBatches: Int, activations: ActivationPolicy) throws {
+        try Self.expectPlanEqualsThePeaks(kind, microBatches: microBatches, activations: activations, zeroOverlap: false)
+    }
+
+    /// `zero-overlap` runs ZeRO-1 under the schedule; the model states stay charged all step, so the plan holds.
+    @Test(
+        "the plan is every GPU's HBM peak with ZeRO-1 overlapped",
+        arguments: [(PipelineScheduleKind.oneFOneB, 4), (.dualPipe, 4)])
+    func planEqualsThePeaksWithZeROOverlap(_ kind: PipelineScheduleKind, microBatches: Int) throws {
+        try Self.expectPlanEqualsThePeaks(kind, microBatches: microBatches, activations: .deepseek, zeroOverlap: true)
+    }
+
+    private static func expectPlanEqualsThePeaks(
+        _ kind: PipelineScheduleKind, microBatches: Int, activations: ActivationPolicy, zeroOverlap: Bool
+    ) throws {
         let (trainer, cluster, simulation) = try Self.trainer(
-            kind, microBatches: microBatches, steps: 2, activations: activations)
+            kind, microBatches: microBatches, steps: 2, activations: activations, zeroOverlap: zeroOverlap)
         let plan = trainer.pipeline.memoryPlan()
         // Each copy's bytes per micro-batch are the cost model's under the policy (the tiny model: 4 layers over
         // 2 stages, one sequence of 8 tokens per micro-batch).

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct DeepSeekV3StepTests {
     static let train = "train model=dsv3-mini layers=4 pp=4 dp=4 ep=4 schedule=dualpipe microbatches=8 phantom"
     /// The bound docs/ARCHITECTURE.md states for the coarse-chunk approximation's step-time error.
-    static let chunkApproximationBound = 0.02
+    static let chunkApproximationBound = 0.03
 
     /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
     static func run(cluster: String) throws -> (

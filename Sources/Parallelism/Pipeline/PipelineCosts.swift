@@ -129,12 +129,17 @@ struct StageCompute: Sendable {
         }
     }
 
-    /// Charges AdamW over `parameterCount` values (model costs: a memory-bound kernel; unit costs: free).
-    func chargeOptimizer(parameterCount: Int, on gpu: GPU) async throws {
-        guard case .model = costs, parameterCount > 0 else { return }
+    /// Charges AdamW over `parameterCount` values (model costs: a memory-bound kernel; unit costs: free); returns
+    /// when the kernel occupied the compute SMs (nil: no kernel).
+    @discardableResult
+    func chargeOptimizer(parameterCount: Int, on gpu: GPU) async throws -> Range<SimInstant>? {
+        guard case .model = costs, parameterCount > 0 else { return nil }
         // The same kernel as data parallelism's: fp32 master and both moments (K bytes) read and written, the BF16
         // gradient read and the BF16 parameter copy written.
-        try await gpu.compute.run(
-            OpKernels.optimizerStep(elements: parameterCount, stateBytesPerElement: optimizerStateBytesPerParameter))
+        let kernel = OpKernels.optimizerStep(
+            elements: parameterCount, stateBytesPerElement: optimizerStateBytesPerParameter)
+        let duration = await gpu.compute.duration(of: kernel)
+        let end = try await gpu.compute.run(kernel)
+        return SimInstant(nanosecondsSinceStart: end.nanosecondsSinceStart - duration.nanoseconds)..<end
     }
 }

@@ -80,6 +80,7 @@ extension PipelineTrainer {
             fp8FLOPsPerMicroBatch == nil ? nil : gpus.first?.spec.denseFP8FlopsPerSecond
         report.scheduleName = schedule.name
         report.activations = activations
+        report.zeroOverlap = dataParallel > 1 ? overlapsZeRO : nil
         return PipelineRunReport.Step(report: report, timeline: timeline)
     }
 

@@ -27,6 +27,9 @@ public final class PipelineTrainer: Sendable {
     public let precision: ComputePrecision
     /// Which activations each micro-batch keeps from F to W (HBM, the plan) and what B recomputes (its FLOPs).
     public let activations: ActivationPolicy
+    /// Whether each stage copy's ZeRO-1 starts once its gradients are final, under the rest of the schedule
+    /// (false without data-parallel groups).
+    public let overlapsZeRO: Bool
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -59,12 +62,16 @@ public final class PipelineTrainer: Sendable {
     /// (`PublishedGEMMRates`; the EP layers follow their options' `gemmRates`) or at the datasheet peak.
     /// `activations` prices each micro-batch's activations (`ActivationPolicy`; `.deepseek` also charges B the
     /// recomputed MLA up-projections); MFU's model FLOPs leave the recomputation out.
+    ///
+    /// `overlapsZeRO` (with `dataGroups`) starts each copy's ZeRO-1 as soon as its gradients are final — after
+    /// its last W, for DualPipe once the mirror copy's gradients are added — under the schedule's remaining ops,
+    /// in the same reduction order (the same values); without it ZeRO-1 runs after the schedule.
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
         expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
         precision: ComputePrecision = .bf16, bf16Moments: Bool = false, activations: ActivationPolicy = .full,
-        gemmRates: GEMMRates = .published
+        gemmRates: GEMMRates = .published, overlapsZeRO: Bool = false
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -85,6 +92,7 @@ public final class PipelineTrainer: Sendable {
             )
         }
         self.dataParallel = dataParallel
+        self.overlapsZeRO = overlapsZeRO && !dataGroups.isEmpty
         if validates { try schedule.validate() }
         do {
             stageLayers = try ModelStage.layerRanges(layers: config.layerCount, stages: schedule.stageCount)
@@ -149,7 +157,7 @@ public final class PipelineTrainer: Sendable {
                     initial: reference?.parameters,
                     training: training, costModel: costModel, layers: layers, compute: compute, transport: transport,
                     data: data, recorder: recorder, dataParallel: group, experts: experts,
-                    overlapsChunks: overlapsChunks)
+                    overlapsChunks: overlapsChunks, overlapsZeRO: overlapsZeRO)
             }
         }
         // Workers were built group by group; keep them in GPU order (p·DP + d).
@@ -162,7 +170,8 @@ public final class PipelineTrainer: Sendable {
         rank: Int, gpu: GPU, schedule: PipelineSchedule, config: MoEConfig, initial: ParameterSet?,
         training: TrainingConfig, costModel: CostModel, layers: [Range<Int>], compute: StageCompute,
         transport: any StageTransport, data: PipelineData?, recorder: PipelineRecorder,
-        dataParallel: StageDataParallel?, experts: (PipelineExpertGroups, ExpertLayerSet)?, overlapsChunks: Bool
+        dataParallel: StageDataParallel?, experts: (PipelineExpertGroups, ExpertLayerSet)?, overlapsChunks: Bool,
+        overlapsZeRO: Bool
     ) throws -> StageWorker {
         var copy = 0
         let replicas = try schedule.directions.flatMap { direction in
@@ -179,7 +188,8 @@ public final class PipelineTrainer: Sendable {
         return StageWorker(
             rank: rank, gpu: gpu, schedule: schedule, compute: compute, transport: transport,
             data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
-            replicas: replicas, dataParallel: dataParallel, overlapsChunks: overlapsChunks)
+            replicas: replicas, dataParallel: dataParallel, overlapsChunks: overlapsChunks,
+            overlapsZeRO: overlapsZeRO)
     }
 
     private static func checkDataGroups(_ groups: [Communicator], gpus: [GPU], pipelineRanks: Int) throws {

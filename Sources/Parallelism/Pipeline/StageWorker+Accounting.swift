@@ -34,6 +34,8 @@ extension StageWorker {
     /// Hands the step's accounting, its schedule phases (`optimizer`: the step's end after the last op) and this
     /// step's HBM peaks to the recorder.
     func recordStepAccounting(optimizer: Range<SimInstant>) async {
+        // Under `zero-overlap` AdamW kernels ran among the schedule's ops: compute busy time of theirs.
+        accounting.reassignToOptimizer(optimizerBusy(before: optimizer.lowerBound))
         let hbm = await gpu.hbm
         let measured = zip(computePhases, spans).map { phase, span in
             (phase: phase, start: stepStart + (span.start - .start), end: stepStart + (span.end - .start))

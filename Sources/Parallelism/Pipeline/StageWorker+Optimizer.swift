@@ -35,37 +35,47 @@ extension StageWorker {
     /// the two copies' gradients before the optimizer.
     private func sumMirroredGradients() async throws {
         guard schedule.directions.count == 2 else { return }
-        for replica in replicas {
-            let partner = try mirrorRank(of: replica)
-            let flat =
-                replica.isPhantom
-                ? try Tensor(phantom: [replica.parameterCount])
-                : try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
-            await openInterval()
-            try await transport.send(
-                flat, from: rank, to: partner,
-                tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: replica.direction),
-                label: "gradients of stage \(replica.stageIndex) \(replica.direction)")
-            await closeInterval(.send(communication: .dpCommunication))
+        for index in replicas.indices { try await sendMirroredGradients(of: index) }
+        for index in replicas.indices { try await addMirroredGradients(into: index, accounted: true) }
+    }
+
+    /// Posts copy `index`'s summed gradients to its mirror copy (DP communication while the SMs are idle).
+    func sendMirroredGradients(of index: Int) async throws {
+        let replica = replicas[index]
+        let partner = try mirrorRank(of: replica)
+        let flat =
+            replica.isPhantom
+            ? try Tensor(phantom: [replica.parameterCount])
+            : try Tensor(shape: [replica.gradients.elementCount], values: replica.gradients.flattened())
+        await openInterval()
+        try await transport.send(
+            flat, from: rank, to: partner,
+            tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: replica.direction),
+            label: "gradients of stage \(replica.stageIndex) \(replica.direction)")
+        await closeInterval(.send(communication: .dpCommunication))
+    }
+
+    /// Receives the mirror copy's gradients and makes copy `index`'s down + up; `accounted`: the wait is a
+    /// step interval (false under `zero-overlap`, where the worker's own intervals go on meanwhile).
+    func addMirroredGradients(into index: Int, accounted: Bool) async throws {
+        let replica = replicas[index]
+        let other: PipelineDirection = replica.direction == .down ? .up : .down
+        let partner = try mirrorRank(of: replica)
+        if accounted { await openInterval() }
+        let received = try await transport.receiveMessage(
+            from: partner, to: rank, tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
+            label: "gradients of stage \(replica.stageIndex) \(other)")
+        if accounted { await closeInterval(.wait(sentAt: received.sentAt, communication: .dpCommunication)) }
+        guard !replica.isPhantom else { return }
+        // Read the copy again: under `zero-overlap` other ops ran while this one waited.
+        let gradients = replicas[index].gradients
+        let theirs = try gradients.unflattened(received.tensor.scalars())
+        let (down, up) = replica.direction == .down ? (gradients, theirs) : (theirs, gradients)
+        var sum = ParameterSet()
+        for (mine, mirrored) in zip(down.entries, up.entries) {
+            try sum.append(mine.name, mine.tensor.adding(mirrored.tensor))
         }
-        for index in replicas.indices {
-            let replica = replicas[index]
-            let other: PipelineDirection = replica.direction == .down ? .up : .down
-            let partner = try mirrorRank(of: replica)
-            await openInterval()
-            let received = try await transport.receiveMessage(
-                from: partner, to: rank, tag: tags.gradientExchangeTag(stage: replica.stageIndex, direction: other),
-                label: "gradients of stage \(replica.stageIndex) \(other)")
-            await closeInterval(.wait(sentAt: received.sentAt, communication: .dpCommunication))
-            guard !replica.isPhantom else { continue }
-            let theirs = try replica.gradients.unflattened(received.tensor.scalars())
-            let (down, up) = replica.direction == .down ? (replica.gradients, theirs) : (theirs, replica.gradients)
-            var sum = ParameterSet()
-            for (mine, mirrored) in zip(down.entries, up.entries) {
-                try sum.append(mine.name, mine.tensor.adding(mirrored.tensor))
-            }
-            replicas[index].gradients = sum
-        }
+        replicas[index].gradients = sum
     }
 
     private func mirrorRank(of replica: StageReplica) throws -> Int {

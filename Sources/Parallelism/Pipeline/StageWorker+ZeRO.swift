@@ -23,13 +23,17 @@ extension StageWorker {
     /// group (BF16 on the wire), scale to the global batch's mean, AdamW on the owned shard, all-gather the
     /// updated shards.
     func zeroOneStep(_ dataParallel: StageDataParallel) async throws {
+        for index in replicas.indices { try await zeroOneStep(copy: index, dataParallel) }
+    }
+
+    /// ZeRO-1 of copy `index` alone (its parts in order), then its gradients cleared: after the schedule, or as
+    /// soon as its gradients are final (`zero-overlap`, `StageWorker+ZeROOverlap.swift`).
+    func zeroOneStep(copy index: Int, _ dataParallel: StageDataParallel) async throws {
         let scale = 1 / Float(schedule.microBatchCount * dataParallel.size)
-        for index in replicas.indices {
-            for part in zeroParts(of: index, dataParallel: dataParallel) {
-                try await update(part, of: index, scale: scale)
-            }
-            if !replicas[index].isPhantom { replicas[index].gradients = try replicas[index].gradients.zeros() }
+        for part in zeroParts(of: index, dataParallel: dataParallel) {
+            try await update(part, of: index, scale: scale)
         }
+        if !replicas[index].isPhantom { replicas[index].gradients = try replicas[index].gradients.zeros() }
     }
 
     /// The parameters whose optimizer state this worker holds: its shard of every part of every copy.
@@ -78,7 +82,9 @@ extension StageWorker {
             replicas[index][keyPath: part.optimizer] = optimizer
             mine = try Tensor(shape: [shard.count], values: Array(flat[shard]), dtype: .bf16)
         }
-        try await compute.chargeOptimizer(parameterCount: shard.count, on: gpu)
+        if let kernel = try await compute.chargeOptimizer(parameterCount: shard.count, on: gpu) {
+            optimizerKernels.append(kernel)
+        }
         guard let group else {
             if !replica.isPhantom {
                 replicas[index].parameters = try replica.parameters.unflattened(

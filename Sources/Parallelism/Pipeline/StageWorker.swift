@@ -48,11 +48,16 @@ actor StageWorker: SimulatedActor {
     var accounting = StepAccounting(start: .start)
     /// The schedule phase of each compute op of the rank's list, in order.
     let computePhases: [SchedulePhaseBreakdown.Phase]
+    /// Whether each copy's ZeRO-1 starts as soon as its gradients are final, under the rest of the schedule
+    /// (`StageWorker+ZeROOverlap.swift`), instead of after it; only with a data-parallel group.
+    let overlapsZeRO: Bool
+    /// When this step's ZeRO-1 AdamW kernels occupied the compute SMs (for `StepAccounting`).
+    var optimizerKernels: [Range<SimInstant>] = []
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
         data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica],
-        dataParallel: StageDataParallel? = nil, overlapsChunks: Bool = true
+        dataParallel: StageDataParallel? = nil, overlapsChunks: Bool = true, overlapsZeRO: Bool = false
     ) {
         simulation = gpu.simulation
         self.rank = rank
@@ -68,6 +73,7 @@ actor StageWorker: SimulatedActor {
         self.dataParallel = dataParallel
         self.replicas = replicas
         self.overlapsChunks = overlapsChunks
+        self.overlapsZeRO = overlapsZeRO && dataParallel != nil
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
         computePhases = SchedulePhaseBreakdown.phases(of: schedule.devices[rank]).compactMap { $0 }
     }
@@ -95,14 +101,24 @@ actor StageWorker: SimulatedActor {
         stepStart = simulation.now
         spans = []
         losses = []
+        optimizerKernels = []
         await beginStepAccounting()
+        if overlapsZeRO, let dataParallel {
+            try await runOverlappedStep(dataParallel)
+            return
+        }
         for op in schedule.devices[rank] { try await run(op) }
-        try checkDrained()
-        let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
-        await recorder.record(step: index, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
+        try await endSchedule()
         let finishStart = simulation.now
         try await finishStep()
         await recordStepAccounting(optimizer: finishStart..<simulation.now)
+    }
+
+    /// Checks the schedule left nothing behind and records the step's spans and losses.
+    func endSchedule() async throws {
+        try checkDrained()
+        let recordsSpans = (dataParallel?.dataIndex ?? 0) == 0
+        await recorder.record(step: step, rank: recordsSpans ? rank : nil, spans: spans, losses: losses)
     }
 
     /// The parameters of every stage copy this worker holds, for the final comparison.
@@ -110,7 +126,7 @@ actor StageWorker: SimulatedActor {
         replicas.map { ($0.stageIndex, $0.direction, $0.parameters) }
     }
 
-    private func run(_ op: PipelineOp) async throws {
+    func run(_ op: PipelineOp) async throws {
         switch op.kind {
         case .send(let transfer): try await send(transfer)
         case .receive(let transfer): pendingReceives.append(transfer)

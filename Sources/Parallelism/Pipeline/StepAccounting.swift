@@ -79,6 +79,14 @@ struct StepAccounting: Sendable {
         }
     }
 
+    /// Moves `busy` of compute SMs' time, counted as compute by the intervals it fell in, to the optimizer: the
+    /// AdamW kernels `zero-overlap` runs while the schedule's intervals are open (at most the compute part).
+    mutating func reassignToOptimizer(_ busy: SimDuration) {
+        let moved = min(busy, breakdown[.compute])
+        breakdown.add(.zero - moved, to: .compute)
+        breakdown.add(moved, to: .optimizer)
+    }
+
     /// The breakdown over the whole step from `stepStart` to `stepEnd` (the barrier releases around it): the
     /// time before the worker began is remainder, the wait after its last interval bubble.
     func closed(stepStart: SimInstant, stepEnd: SimInstant) -> StepTimeBreakdown {

@@ -17,11 +17,13 @@ public final class DistributedTrainer: Sendable {
     /// A trainer for `schedule` (PP ranks = `layout.pipelineStages`) on the first `layout.gpuCount` GPUs of
     /// `cluster`; `training.microBatchesPerStep` must be DP_total × the schedule's m. `overlapsChunks` runs DualPipe's
     /// F&B cells with their two chunks at once (off: one after the other, for comparison); `activations` as
-    /// `PipelineTrainer`'s.
+    /// `PipelineTrainer`'s; `overlapsZeRO` starts each copy's ZeRO-1 once its gradients are final
+    /// (`PipelineTrainer`).
     public init(
         layout: ParallelLayout, cluster: Cluster, schedule: PipelineSchedule, config: MoEConfig,
         training: TrainingConfig, phantom: Bool = false, overlapsChunks: Bool = true,
-        options: ExpertParallelLayer.Options = ExpertParallelLayer.Options(), activations: ActivationPolicy = .full
+        options: ExpertParallelLayer.Options = ExpertParallelLayer.Options(), activations: ActivationPolicy = .full,
+        overlapsZeRO: Bool = false
     ) throws {
         guard layout.gpuCount <= cluster.gpus.count else {
             throw PipelineError.invalidSetup(
@@ -39,7 +41,8 @@ public final class DistributedTrainer: Sendable {
         pipeline = try PipelineTrainer(
             schedule: schedule, config: config, training: training, costs: .model,
             gpus: Array(cluster.gpus.prefix(layout.gpuCount)), phantom: phantom, dataGroups: dataGroups,
-            expertGroups: expertGroups, overlapsChunks: overlapsChunks, activations: activations)
+            expertGroups: expertGroups, overlapsChunks: overlapsChunks, activations: activations,
+            overlapsZeRO: overlapsZeRO)
     }
 
     /// Spawns the stage workers (see `PipelineTrainer.start`).

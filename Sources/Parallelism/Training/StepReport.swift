@@ -45,6 +45,8 @@ public struct StepReport: Sendable, Equatable {
     public var scheduleName: String?
     /// The activation policy that sized the HBM's activations (pipeline runs); nil outside pipeline runs.
     public var activations: ActivationPolicy?
+    /// Whether ZeRO-1 ran under the schedule (`zero-overlap=on`) or after it; nil without data parallelism.
+    public var zeroOverlap: Bool?
 
     /// A step's report.
     public init(
