@@ -33,7 +33,8 @@ extension TrainCommands {
                 + "per stage, \(request.isReal ? "real" : "phantom")) for \(request.steps) step(s), "
                 + "costs=\(request.costs.rawValue)\(precisionSummary(request))"
                 + "\(request.bf16Moments && request.costs == .model ? ", bf16 AdamW moments" : "")"
-                + ", activations=\(request.activations.rawValue)\(planSummary(trainer, on: cluster))" + zeroSummary(request)
+                + ", activations=\(request.activations.rawValue)\(planSummary(trainer, on: cluster))"
+                + zeroSummary(request)
                 + " on gpu0…gpu\(schedule.deviceCount * dp - 1)" + compareSummary(comparison))
     }
 

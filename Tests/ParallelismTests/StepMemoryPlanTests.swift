@@ -36,7 +36,8 @@ import Testing
             (.gpipe, 3, .full), (.dualPipe, 4, .deepseek), (.oneFOneB, 4, .deepseek),
         ])
     func planEqualsThePeaks(_ kind: PipelineScheduleKind, microBatches: Int, activations: ActivationPolicy) throws {
-        try Self.expectPlanEqualsThePeaks(kind, microBatches: microBatches, activations: activations, zeroOverlap: false)
+        try Self.expectPlanEqualsThePeaks(
+            kind, microBatches: microBatches, activations: activations, zeroOverlap: false)
     }
 
     /// `zero-overlap` runs ZeRO-1 under the schedule; the model states stay charged all step, so the plan holds.
