@@ -12,8 +12,9 @@ extension TrainCommands {
         guard let fullest = plan.largestPeak else { return "" }
         guard let gpu = cluster.gpus.first(where: { $0.name == fullest.gpuName }) else { return "" }
         let capacity = session.simulation.inspect(gpu) { $0.hbm.capacityBytes }
-        return " (HBM plan: fullest \(fullest.gpuName) \(Self.gigabytes(fullest.totalBytes)) of "
-            + "\(Self.gigabytes(capacity)), activations \(Self.gigabytes(fullest.peakActivationBytes)))"
+        let gigabytes = StepMemoryError.gigabytes
+        return " (HBM plan: fullest \(fullest.gpuName) \(gigabytes(fullest.totalBytes)) of \(gigabytes(capacity)), "
+            + "activations \(gigabytes(fullest.peakActivationBytes)))"
     }
 
     /// Registers `train.plan_peak` and `train.plan_activations`.
@@ -28,12 +29,5 @@ extension TrainCommands {
                 "train.plan_activations", .bytes,
                 "the activation bytes of that GPU's planned peak (in-flight micro-batches × bytes per micro-batch)"
             ) { [unowned self] _ in queuedPlan?.largestPeak.map { Double($0.peakActivationBytes) } })
-    }
-
-    /// `62.30 GB`: bytes in GB (1e9) with two decimals, as the HBM refusal prints them.
-    static func gigabytes(_ bytes: Int) -> String {
-        let hundredths = (bytes + 5_000_000) / 10_000_000
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) GB"
     }
 }

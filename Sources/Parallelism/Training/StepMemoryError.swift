@@ -25,7 +25,7 @@ public enum StepMemoryError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// `85.52 GB`: bytes in GB (1e9) with two decimals, rounded half up.
-    static func gigabytes(_ bytes: Int) -> String {
+    public static func gigabytes(_ bytes: Int) -> String {
         let hundredths = (bytes + 5_000_000) / 10_000_000
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) GB"
