@@ -5,11 +5,18 @@ extension Cluster {
     public struct LinkReport: Sendable {
         public let name: String
         public let bytesPerSecond: Double
+        /// The chunks it serialised.
         public let stats: LinkStats
+        /// The bulk flows booked on it (`Cluster.bookFlow`).
+        public let flowStats: LinkStats
 
-        /// The fraction of `start..<end` the link was busy.
+        /// Bytes of chunks and flows.
+        public var bytes: Int { stats.bytes + flowStats.bytes }
+
+        /// The fraction of `start..<end` the link was busy with chunks or flows (at most 1: the two are modelled
+        /// apart and may overlap).
         public func utilisation(from start: SimInstant = .start, to end: SimInstant) -> Double {
-            stats.utilisation(from: start, to: end)
+            min(1, stats.utilisation(from: start, to: end) + flowStats.utilisation(from: start, to: end))
         }
     }
 
@@ -21,14 +28,15 @@ extension Cluster {
 
     private func report(of link: Link) -> LinkReport {
         simulation.inspect(link) {
-            LinkReport(name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics)
+            LinkReport(
+                name: link.name, bytesPerSecond: $0.bytesPerSecond, stats: $0.statistics, flowStats: $0.flowStatistics)
         }
     }
 
     /// The `count` links that carried the most bytes, ties in `links` order; call between steps.
     public func busiestLinks(_ count: Int) -> [LinkReport] {
         let reports = linkReports().enumerated().sorted {
-            ($0.element.stats.bytes, -$0.offset) > ($1.element.stats.bytes, -$1.offset)
+            ($0.element.bytes, -$0.offset) > ($1.element.bytes, -$1.offset)
         }
         return reports.prefix(max(0, count)).map(\.element)
     }

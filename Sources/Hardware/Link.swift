@@ -41,6 +41,8 @@ public actor Link: SimulatedActor {
     private var flows = Deque<Flow>()
     private var inService: Transfer?
     private var stats = LinkStats()
+    /// The bulk flows booked on this link (`Cluster.bookFlow`), kept apart from the chunks it serialises.
+    nonisolated let flowPort: FlowPort
 
     private struct Flow {
         let transfer: Transfer
@@ -61,17 +63,22 @@ public actor Link: SimulatedActor {
         self.port = port
         self.name = owner + "." + port
         self.bytesPerSecond = bytesPerSecond
+        flowPort = FlowPort(bytesPerSecond: bytesPerSecond)
         self.latency = latency
         self.track = simulation.trace.track(actor: owner, lane: port)
     }
 
-    /// Bytes, busy time and busy intervals so far.
+    /// Bytes, busy time and busy intervals of the chunks serialised so far.
     public var statistics: LinkStats { stats }
+
+    /// Bytes, busy time and busy intervals of the bulk flows booked so far (`Cluster.bookFlow`).
+    public var flowStatistics: LinkStats { flowPort.stats }
 
     /// Changes the serialisation rate for chunks that start from now on.
     func setBytesPerSecond(_ value: Double) throws {
         try HardwareError.requirePositive(value, "\(name) bytesPerSecond")
         bytesPerSecond = value
+        flowPort.bytesPerSecond = effectiveBytesPerSecond
     }
 
     /// The rate chunks serialise at now: `bytesPerSecond × bandwidthFactor`.
@@ -92,6 +99,7 @@ public actor Link: SimulatedActor {
                 reason: "must be in (0, 1] and leave at least 1 MB/s")
         }
         bandwidthFactor = factor
+        flowPort.bytesPerSecond = effectiveBytesPerSecond
     }
 
     /// Takes the link down (it finishes the chunk on the wire, then holds every chunk that reaches it) or

@@ -91,7 +91,7 @@ extension ClusterCommands {
                     return read(report)
                 })
         }
-        linkMetric("link[NAME].bytes", .bytes, "bytes the link carried") { Double($0.stats.bytes) }
+        linkMetric("link[NAME].bytes", .bytes, "bytes the link carried") { Double($0.bytes) }
         linkMetric("link[NAME].busy", .time, "time the link was sending") { Double($0.stats.busyTime.nanoseconds) }
         linkMetric("link[NAME].utilisation", .number, "busy time / elapsed virtual time (0…1)") {
             [unowned self] report in

@@ -55,7 +55,7 @@ extension ClusterCommands {
         func utilisation(_ report: Cluster.LinkReport) -> Double { now > .start ? report.utilisation(to: now) : 0 }
         let used = cluster.linkReports().enumerated()
             .filter {
-                $0.element.stats.bytes > 0 && (kind == "all" || LinkKind(linkName: $0.element.name).rawValue == kind)
+                $0.element.bytes > 0 && (kind == "all" || LinkKind(linkName: $0.element.name).rawValue == kind)
             }
             .map { (order: $0.offset, report: $0.element, utilisation: utilisation($0.element)) }
         guard !used.isEmpty else {
@@ -65,17 +65,17 @@ extension ClusterCommands {
         }
         let ranked = used.sorted { a, b in
             switch sort {
-            case "bytes": (a.report.stats.bytes, -a.order) > (b.report.stats.bytes, -b.order)
+            case "bytes": (a.report.bytes, -a.order) > (b.report.bytes, -b.order)
             case "name": Self.naturalOrder(a.report.name, b.report.name)
-            default: (a.utilisation, a.report.stats.bytes, -a.order) > (b.utilisation, b.report.stats.bytes, -b.order)
+            default: (a.utilisation, a.report.bytes, -a.order) > (b.utilisation, b.report.bytes, -b.order)
             }
         }
         // The busiest link of each kind: highest utilisation, then most bytes, then the first in cluster order.
         let busiest = LinkKind.allCases.compactMap { linkKind in
             used.filter { LinkKind(linkName: $0.report.name) == linkKind }
                 .max {
-                    ($0.utilisation, $0.report.stats.bytes, -$0.order) < (
-                        $1.utilisation, $1.report.stats.bytes, -$1.order
+                    ($0.utilisation, $0.report.bytes, -$0.order) < (
+                        $1.utilisation, $1.report.bytes, -$1.order
                     )
                 }
                 .map { (kind: linkKind, entry: $0) }
@@ -88,7 +88,7 @@ extension ClusterCommands {
         for entry in shown {
             let mark = busiest.first { $0.entry.order == entry.order }.map { "<- busiest \($0.kind.rawValue)" } ?? ""
             table.add([
-                entry.report.name, LinkKind(linkName: entry.report.name).rawValue, bytes(entry.report.stats.bytes),
+                entry.report.name, LinkKind(linkName: entry.report.name).rawValue, bytes(entry.report.bytes),
                 entry.report.stats.busyTime.description, String(format: "%.1f%%", entry.utilisation * 100),
                 Quantity.format(entry.report.bytesPerSecond, .bandwidth), mark,
             ])

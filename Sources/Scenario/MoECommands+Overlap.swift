@@ -16,7 +16,7 @@ extension MoECommands {
             topK: try line.integer("topk", in: 1...EPRunRequest.maxExperts, default: preset?.topK))
     }
 
-    /// `mode=`, `waves=`, `experts-per-wave=`, `comet-blocks=`, `expert-precision=` and `gemm-rates=`.
+    /// `mode=`, `waves=`, `experts-per-wave=`, `comet-blocks=`, `expert-precision=`, `gemm-rates=` and `a2a=`.
     static func overlapOptions(
         _ line: CommandLine, into options: inout ExpertParallelLayer.Options
     ) throws(ScenarioError) {
@@ -34,6 +34,18 @@ extension MoECommands {
             "expert-precision", ExpertPrecision.allCases.map(\.rawValue), default: "bf16")
         options.expertPrecision = ExpertPrecision(rawValue: precision) ?? .bf16
         options.gemmRates = try gemmRates(line)
+        options.transport =
+            EPTransport(rawValue: try line.choice("a2a", EPTransport.allCases.map(\.rawValue), default: "messages"))
+            ?? .messages
+    }
+
+    /// Refuses `a2a=flows` on a run with real rows (flows carry no values).
+    static func checkTransport(_ line: CommandLine, options: ExpertParallelLayer.Options, real: Bool)
+        throws(ScenarioError)
+    {
+        guard real, options.transport == .flows, let token = line.option("a2a") else { return }
+        throw line.error(
+            "a2a=flows models phantom rows only (flows carry no values); use phantom or a2a=messages", at: token)
     }
 
     /// `gemm-rates=published` (default: DeepGEMM's published H800 FP8 figures where they exist) or `peak`.

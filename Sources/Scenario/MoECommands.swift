@@ -29,7 +29,7 @@ final class MoECommands {
     static let argumentKeys = [
         "tokens", "hidden", "expert-hidden", "experts", "topk", "node-limit", "shared", "group", "gate", "skew",
         "dispatch", "name", "preset", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision",
-        "gemm-rates",
+        "gemm-rates", "a2a",
     ]
 
     init(session: ScenarioSession, clusterCommands: ClusterCommands) {
@@ -43,7 +43,7 @@ final class MoECommands {
                     "moe tokens=N (preset=v4-flash|v4-pro | hidden=H expert-hidden=D experts=E topk=K) "
                     + "[node-limit=M] [shared=S] [group=all|gpu0-63|node0-7] [gate=sigmoid|softmax] [skew=F] "
                     + "[dispatch=fp8|bf16] [mode=serial|comet|waved] [waves=N|experts-per-wave=N] [comet-blocks=N] "
-                    + "[expert-precision=bf16|fp8|fp4|fp4x4] [gemm-rates=published|peak] [name=NAME] [backward] [real|phantom]",
+                    + "[expert-precision=bf16|fp8|fp4|fp4x4] [gemm-rates=published|peak] [a2a=messages|flows] [name=NAME] [backward] [real|phantom]",
                 summary: "queue one expert-parallel MoE layer on an EP group (run to execute); tokens per rank",
                 details: [
                     "dispatch fp8 (default; hidden + 4·hidden/128 scales + 16 B metadata per token and target, hidden",
@@ -58,6 +58,9 @@ final class MoECommands {
                     "experts-per-wave=); backward (B) follows the same mode; same values in every mode. Prints the",
                     "wave plan and V4's balance rule. gemm-rates=published (default): FP8 expert GEMMs on H800s at",
                     "DeepGEMM's published grouped figures (>= 4096 rows per expert), else at the datasheet peak.",
+                    "a2a=messages (default): every all-to-all as chunked messages; a2a=flows (phantom only): each as",
+                    "bulk flows booked on the same links with the same bytes, a few events per rank instead of",
+                    "hundreds of messages; other traffic does not see them (docs/ARCHITECTURE.md states the error).",
                 ],
                 completionWords: ["backward", "real", "phantom"],
                 argumentKeys: Self.argumentKeys
@@ -69,6 +72,7 @@ final class MoECommands {
         session.registerValues(command: "moe", key: "mode") { EPMode.allCases.map(\.rawValue) }
         session.registerValues(command: "moe", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         session.registerValues(command: "moe", key: "gemm-rates") { GEMMRates.allCases.map(\.rawValue) }
+        session.registerValues(command: "moe", key: "a2a") { EPTransport.allCases.map(\.rawValue) }
         registerMetrics()
     }
 
@@ -97,6 +101,7 @@ final class MoECommands {
         request.options.synchronizePhases = true
         try Self.overlapOptions(line, into: &request.options)
         request.options.phantomSeed = session.seed
+        try Self.checkTransport(line, options: request.options, real: real)
         request.backward = backward
         request.real = real
         request.seed = session.seed

@@ -73,9 +73,15 @@ extension TrainCommands {
             ["dualpipe", "dualpipev"].contains(request.scheduleName ?? "")
             ? ", F&B overlap \(request.overlapsChunks ? "on" : "off")" : ""
         let dispatch = request.expertOptions.fp8Dispatch ? "fp8" : "bf16"
+        let flows = request.expertOptions.transport == .flows ? ", all-to-alls as flows (a2a=flows)" : ""
         return " (ep=\(ep) × dp-replica=\(request.dataParallel / ep), \(dispatch) dispatch, "
-            + "mode \(request.expertOptions.mode.rawValue)\(overlap))"
+            + "mode \(request.expertOptions.mode.rawValue)\(overlap)\(flows))"
     }
+
+    /// What `show step` says of a run with `a2a=flows`.
+    static let flowsApproximation =
+        "all-to-alls as bulk flows (a2a=flows): the same bytes per link, shared first come, first served among "
+        + "themselves; pipeline and ZeRO traffic does not see them"
 
     /// Node-limited routing needs one expert group per node of the EP group: a preset grouped for another EP
     /// size (DeepSeek-V3's 8 groups are EP64's 8 nodes) is regrouped over this run's nodes, same node limit.

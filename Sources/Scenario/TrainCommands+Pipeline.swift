@@ -11,6 +11,8 @@ struct PipelineRunSummary: Sendable {
     var nanosecondsPerUnit: Double
     /// Whether the run used unit costs.
     var isUnitCost: Bool
+    /// Whether its all-to-alls ran as bulk flows (`a2a=flows`, an approximation `show step` states).
+    var usesFlows = false
 }
 
 extension TrainCommands {
@@ -98,7 +100,9 @@ extension TrainCommands {
                     referenceLosses = try reference.train()
                     difference = try report.maxRelativeDifference(to: reference.parameters)
                 }
-                let summary = PipelineRunSummary(report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit)
+                let summary = PipelineRunSummary(
+                    report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit,
+                    usesFlows: request.expertParallel > 1 && request.expertOptions.transport == .flows)
                 await log.append(
                     TrainingRun(
                         steps: report.steps.map(\.report), maxParameterDifference: difference,

@@ -81,7 +81,9 @@ extension TrainCommands {
         for text in StepReportTable.lines(steps[index], index: index, of: steps.count, comparisons: comparisons) {
             session.output(text)
         }
-        if let approximation = ClusterCommands.approximations(clusterCommands.spec) {
+        var approximations = ClusterCommands.approximations(clusterCommands.spec).map { [$0] } ?? []
+        if lastRun({ $0.pipeline?.usesFlows }) == true { approximations.append(TrainCommands.flowsApproximation) }
+        for approximation in approximations {
             session.output("approximation (see docs/ARCHITECTURE.md for its measured error): " + approximation)
         }
     }

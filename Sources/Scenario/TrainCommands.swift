@@ -35,7 +35,7 @@ final class TrainCommands {
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
                     + "moments=fp32|bf16 zero-overlap=on|off] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
-                    + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved …] [comm-sms=N] [precision=fp8|bf16] "
+                    + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved a2a=messages|flows …] [comm-sms=N] [precision=fp8|bf16] "
                     + "[gemm-rates=published|peak] "
                     + "[compare=KIND,…] [activations=full|deepseek] [seed=N] [real|phantom]",
                 summary: "queue training steps of a model preset on the emulated cluster (run to execute)",
@@ -57,7 +57,7 @@ final class TrainCommands {
                     "each F&B cell's two chunks at once so each one's all-to-all hides under the other's compute;",
                     "overlap=off runs them one after the other. dispatch=fp8 (default when hidden is a multiple",
                     "of 128, else bf16), mode=serial|comet|waved and waves=, experts-per-wave=, comet-blocks=,",
-                    "expert-precision= as for `moe`. comm-sms=N: SMs each of the run's GPUs reserves for",
+                    "expert-precision=, a2a= as for `moe`. comm-sms=N: SMs each of the run's GPUs reserves for",
                     "communication from the run's start (the rest compute; it stays so after the run).",
                     "precision=fp8|bf16 (pipeline trainer, costs=model): fp8 runs the linear layers' GEMMs (attention",
                     "projections, dense FFN, routed and shared experts) at the FP8 rate and the attention core, head",
@@ -89,6 +89,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "zero-overlap") { ["on", "off"] }
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "train", key: "gemm-rates") { GEMMRates.allCases.map(\.rawValue) }
+        session.registerValues(command: "train", key: "a2a") { EPTransport.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "mode") { EPMode.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "expert-precision") { ExpertPrecision.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "precision") { TrainRequest.precisionNames }

@@ -8,9 +8,12 @@ struct TrainRequest {
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
         "expert-precision", "precision", "compare", "gemm-rates", "activations", "zero-overlap",
+        "a2a",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
-    static let expertKeys = ["dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision"]
+    static let expertKeys = [
+        "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks", "expert-precision", "a2a",
+    ]
     /// Values of `schedule=`.
     static let scheduleNames = PipelineScheduleKind.allCases.map(\.rawValue) + ["interleaved"]
     /// Limits that keep a run bounded in memory and time.
@@ -111,6 +114,7 @@ struct TrainRequest {
         let defaultDispatch = config.hiddenSize % 128 == 0 ? "fp8" : "bf16"
         expertOptions.fp8Dispatch = try line.choice("dispatch", ["fp8", "bf16"], default: defaultDispatch) == "fp8"
         try MoECommands.overlapOptions(line, into: &expertOptions)
+        try MoECommands.checkTransport(line, options: expertOptions, real: isReal)
         precision = try Self.precision(line, preset: preset)
         if precision.linear == .fp8 {
             // The experts are linear layers too: FP8 unless expert-precision= says otherwise.

@@ -10,9 +10,10 @@ import Testing
 func runEP(
     ranks: Int, gate: GateKind, nodeLimit: Int? = nil, tokens: Int = 12, experts: Int = 16, topK: Int = 4,
     backward: Bool = true, real: Bool = true, skew: Double = 0, maxPieces: Int = 3, minPieceTokens: Int = 2,
-    seed: UInt64 = 5, hidden: Int = 32, width: Int = 8, shared: Int = 1
+    seed: UInt64 = 5, hidden: Int = 32, width: Int = 8, shared: Int = 1, transport: EPTransport = .messages,
+    mode: EPMode = .serial, storesTraceEvents: Bool = false
 ) throws -> (run: EPRun, report: EPRunReport, simulation: Simulation) {
-    let simulation = Simulation(seed: 0, storesTraceEvents: false)
+    let simulation = Simulation(seed: 0, storesTraceEvents: storesTraceEvents)
     simulation.executor.trapsOnForeignEnqueue = true
     let nodes = (ranks + 7) / 8
     let cluster = try Cluster.railOptimized(nodeCount: nodes, in: simulation)
@@ -29,6 +30,8 @@ func runEP(
     request.options.fp8Dispatch = hidden % 128 == 0
     request.options.maxPiecesPerNode = maxPieces
     request.options.minPieceTokens = minPieceTokens
+    request.options.transport = transport
+    request.options.mode = mode
     let run = try EPRun(request, communicator: communicator)
     try run.spawn()
     let reason = simulation.run()

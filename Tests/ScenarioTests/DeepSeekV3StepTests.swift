@@ -11,14 +11,16 @@ import Testing
     static let train = "train model=dsv3-mini layers=4 pp=4 dp=4 ep=4 schedule=dualpipe microbatches=8 phantom"
     /// The bound docs/ARCHITECTURE.md states for the coarse-chunk approximation's step-time error.
     static let chunkApproximationBound = 0.03
+    /// The bound docs/ARCHITECTURE.md states for the flow-level all-to-all's (`a2a=flows`) step-time error.
+    static let flowApproximationBound = 0.03
 
     /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
-    static func run(cluster: String) throws -> (
+    static func run(cluster: String, trainArguments: String = "") throws -> (
         report: StepReport, traceHash: UInt64, events: UInt64, output: [String]
     ) {
         var printed: [String] = []
         let session = ScenarioSession(seed: 0, output: { printed.append($0) })
-        for line in [cluster, train, "run", "show step"] {
+        for line in [cluster, train + trainArguments, "run", "show step"] {
             #expect(session.execute(line) == .done, "\(line): \(printed.last ?? "")")
         }
         let commands = try #require(session.component(TrainCommands.self))
@@ -54,6 +56,21 @@ import Testing
         #expect(coarse.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
         #expect(!full.output.contains { $0.contains("approximation") })
         #expect(coarse.output.contains { $0.contains("trace: hash only") })
+    }
+
+    @Test("a2a=flows: fewer events, step time within the documented bound and stated; a rerun has the same hash")
+    func flowsStayWithinTheBound() throws {
+        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
+        let flows = try Self.run(cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows")
+        let error = abs(flows.report.stepTime.seconds / full.report.stepTime.seconds - 1)
+        #expect(error <= Self.flowApproximationBound, "step \(flows.report.stepTime) vs \(full.report.stepTime)")
+        #expect(flows.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
+        #expect(flows.events < full.events, "\(flows.events) events vs \(full.events)")
+        #expect(flows.output.contains { $0.contains("all-to-alls as flows (a2a=flows)") })
+        #expect(flows.output.contains { $0.hasSuffix(TrainCommands.flowsApproximation) })
+        #expect(!full.output.contains { $0.contains("a2a=flows") })
+        let again = try Self.run(cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows")
+        #expect(again.traceHash == flows.traceHash)
     }
 
     @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")

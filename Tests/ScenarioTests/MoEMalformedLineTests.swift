@@ -34,6 +34,12 @@ struct MoEMalformedLineTests {
             four + " gemm-rates=measured",
             "t.moesim:1:72: error: 'measured' is not valid for gemm-rates (one of published, peak)"
         ),
+        (four + " a2a=packets", "t.moesim:1:65: error: 'packets' is not valid for a2a (one of messages, flows)"),
+        (
+            four + " a2a=flows real",
+            "t.moesim:1:65: error: a2a=flows models phantom rows only (flows carry no values); use phantom or "
+                + "a2a=messages"
+        ),
         (four + " preset=v5", "t.moesim:1:68: error: 'v5' is not valid for preset (one of v4-flash, v4-pro)"),
         ("moe hidden=256", "t.moesim:1:1: error: missing argument tokens=N"),
         (

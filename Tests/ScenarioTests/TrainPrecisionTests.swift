@@ -28,6 +28,12 @@ import Testing
             "t.moesim:1:12: error: gemm-rates= applies to the pipeline trainer (pp=, schedule= or ep=); the "
                 + "data-parallel trainer runs BF16 without a schedule"
         ),
+        (
+            "train model=small pp=2 dp=8 ep=4 schedule=dualpipe microbatches=4 a2a=flows real",
+            "t.moesim:1:71: error: a2a=flows models phantom rows only (flows carry no values); use phantom or "
+                + "a2a=messages"
+        ),
+        ("train pp=2 a2a=flows phantom", "t.moesim:1:16: error: a2a= applies to expert-parallel runs (ep > 1)"),
     ]
 
     @Test("bad precision= lines name the value", arguments: malformed.indices)

@@ -10,6 +10,8 @@ actor EPExchange: SimulatedActor {
 
     private struct Call {
         var layouts: [SourceLayout?]
+        /// Every rank's layout once all have published (built once, read by every rank).
+        var complete: [SourceLayout]?
         var finished = 0
         var barriers: [(arrived: Int, latch: Latch)] = []
     }
@@ -26,15 +28,18 @@ actor EPExchange: SimulatedActor {
 
     /// Every rank's layout of the call.
     func layouts(tagBase: Int) throws -> [SourceLayout] {
-        guard let call = calls[tagBase] else {
+        guard var call = calls[tagBase] else {
             throw ExpertParallelError.invalid("tag base", "\(tagBase)", "no layer call with this tag base is running")
         }
+        if let complete = call.complete { return complete }
         let layouts = call.layouts.compactMap { $0 }
         guard layouts.count == rankCount else {
             throw ExpertParallelError.invalid(
                 "tag base", "\(tagBase)",
                 "\(layouts.count) of \(rankCount) ranks have routed: a counts message is missing")
         }
+        call.complete = layouts
+        calls[tagBase] = call
         return layouts
     }
 

@@ -92,9 +92,19 @@ extension ExpertParallelLayer {
     /// Per target rank: this rank's output gradients for the target's experts that `layout` keeps, in canonical
     /// order (expert, then token); nil where none.
     func gradientRows(_ gradients: [Tensor], layout: SourceLayout) throws -> [Tensor?] {
-        try (0..<placement.rankCount).map { target -> Tensor? in
+        if gradients.isEmpty { return try phantomGradientRows(layout: layout) }
+        return try (0..<placement.rankCount).map { target -> Tensor? in
             let parts = placement.experts(ofRank: target).filter { layout.expertCounts[$0] > 0 }.map { gradients[$0] }
             return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
+        }
+    }
+
+    /// `gradientRows` of a phantom call (whose forward kept no per-expert rows): per target rank, phantom rows
+    /// of this rank's slot count for its experts.
+    private func phantomGradientRows(layout: SourceLayout) throws -> [Tensor?] {
+        try (0..<placement.rankCount).map { target -> Tensor? in
+            let rows = layout.slotsToRank[target].count
+            return rows == 0 ? nil : try Tensor(phantom: [rows, hiddenSize])
         }
     }
 

@@ -59,7 +59,7 @@ extension ExpertParallelLayer {
                 if block == blocks - 1 { last = rows }
             }
         }
-        outcome.expertOutputs = try localExpertRows(last, layout: layouts[rank], phantom: phantom)
+        if !phantom { outcome.expertOutputs = try localExpertRows(last, layout: layouts[rank], phantom: false) }
         return outcome
     }
 

@@ -7,6 +7,16 @@ extension ExpertParallelLayer {
     /// order of the single-device layer); nil for an expert that received nothing.
     func rowsByExpert(_ received: [Tensor?], layouts: [SourceLayout], rank: Int) throws -> [Tensor?] {
         let experts = placement.experts(ofRank: rank)
+        if let sample = received.lazy.compactMap({ $0 }).first, sample.isPhantom {
+            // Phantom rows carry only their counts: the same shapes without slicing and concatenating.
+            return try experts.map { expert -> Tensor? in
+                var rows = 0
+                for (source, block) in received.enumerated() where block != nil {
+                    rows += layouts[source].expertCounts[expert]
+                }
+                return rows == 0 ? nil : try Self.phantomRows(rows, like: sample)
+            }
+        }
         var parts = [[Tensor]](repeating: [], count: experts.count)
         for (source, block) in received.enumerated() {
             guard let block else { continue }
@@ -23,6 +33,15 @@ extension ExpertParallelLayer {
     /// The inverse of `rowsByExpert`: per source, its rows of every local expert in canonical order.
     func rowsBySource(_ byExpert: [Tensor?], layouts: [SourceLayout], rank: Int) throws -> [Tensor?] {
         let experts = placement.experts(ofRank: rank)
+        if let sample = byExpert.lazy.compactMap({ $0 }).first, sample.isPhantom {
+            return try layouts.map { layout -> Tensor? in
+                var rows = 0
+                for (index, expert) in experts.enumerated() where byExpert[index] != nil {
+                    rows += layout.expertCounts[expert]
+                }
+                return rows == 0 ? nil : try Self.phantomRows(rows, like: sample)
+            }
+        }
         var offsets = [Int](repeating: 0, count: experts.count)
         return try layouts.map { layout -> Tensor? in
             var parts: [Tensor] = []
@@ -34,5 +53,10 @@ extension ExpertParallelLayer {
             }
             return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
         }
+    }
+
+    /// `rows` phantom rows of `sample`'s width and dtype (what slicing or concatenating phantom rows gives).
+    static func phantomRows(_ rows: Int, like sample: Tensor) throws -> Tensor {
+        try Tensor(phantom: [rows] + sample.shape.dropFirst(), dtype: sample.dtype)
     }
 }

@@ -40,7 +40,7 @@ extension ExpertParallelLayer {
         var waveLayouts: [[SourceLayout]]
         var routerCache: Router.Cache?
         var sharedCaches: [SwiGLUFFN.Cache]
-        /// Per routed expert: this rank's slots' output rows (the combine's input).
+        /// Per routed expert: this rank's slots' output rows (the combine's input); empty in phantom calls.
         var expertOutputs: [Tensor]
         /// Per local expert: its cache over the rows from every source.
         var expertCaches: [SwiGLUFFN.Cache?]
@@ -72,7 +72,10 @@ extension ExpertParallelLayer {
             rank: rank, input: input, parameters: parameters, tagBase: tagBase, given)
         try await charge(gateKernel(tokens: input.rowCount), rank: rank)
         stats.gateEnd = simulation.now
-        let layouts = try await exchangeCounts(layout, tagBase: tagBase, traffic: &stats.dispatchTraffic)
+        let layouts =
+            usesFlows(phantom: phantom)
+            ? try await exchangeCountsAsFlows(layout, tagBase: tagBase, traffic: &stats.dispatchTraffic)
+            : try await exchangeCounts(layout, tagBase: tagBase, traffic: &stats.dispatchTraffic)
         stats.tokenNodePairs = layout.tokenNodePairs
         stats.remoteTokenNodePairs = layout.tokenNodePairs - layout.distinctTokensToNode[placement.nodeOfRank[rank]]
 
@@ -178,6 +181,7 @@ extension ExpertParallelLayer {
                 guard let block = rows[target], count > 0 else {
                     return phantom ? try Tensor(phantom: [0, hiddenSize]) : try Tensor(zeros: [0, hiddenSize])
                 }
+                if block.isPhantom { return try Self.phantomRows(count, like: block) }
                 return try block.slicingRows(offset..<(offset + count))
             }
         }

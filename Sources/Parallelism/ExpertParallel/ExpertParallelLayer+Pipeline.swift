@@ -113,6 +113,8 @@ extension ExpertParallelLayer {
                 }
             }
         }
+        // Phantom runs never read the routed experts' rows back (backward rebuilds their counts from the layout).
+        if phantom { return outcome }
         let perWave = try (0..<waveCount).map {
             try localExpertRows(returned[$0], layout: waveLayouts[$0][rank], phantom: phantom)
         }
@@ -126,7 +128,12 @@ extension ExpertParallelLayer {
     func outgoingRows(_ input: Tensor, layout: SourceLayout) throws -> [Tensor?] {
         try (0..<placement.rankCount).map { target -> Tensor? in
             let slots = layout.slotsToRank[target]
-            return slots.isEmpty ? nil : try input.gatheringRows(slots.map { $0 / layout.topK })
+            guard !slots.isEmpty else { return nil }
+            // Phantom rows carry only their count: no indices to gather.
+            if input.isPhantom {
+                return try Tensor(phantom: [slots.count] + input.shape.dropFirst(), dtype: input.dtype)
+            }
+            return try input.gatheringRows(slots.map { $0 / layout.topK })
         }
     }
 

@@ -87,6 +87,11 @@ extension ExpertParallelLayer {
         rank: Int, outgoing: [Tensor?], layouts: [SourceLayout], legs: EPLegs, bytesPerToken: Int, tagBase: Int,
         phantom: Bool, onArrival: (@Sendable (Int) async throws -> Void)? = nil
     ) async throws -> (rows: [Tensor?], traffic: EPTraffic) {
+        if usesFlows(phantom: phantom) {
+            return try await dispatchAsFlows(
+                rank: rank, outgoing: outgoing, layouts: layouts, legs: legs, bytesPerToken: bytesPerToken,
+                tagBase: tagBase, onArrival: onArrival)
+        }
         let gpu = try communicator.gpu(rank: rank)
         let ids = communicator.ranks
         let home = placement.nodeOfRank[rank]
@@ -203,6 +208,11 @@ extension ExpertParallelLayer {
         rank: Int, outgoing: [Tensor?], layouts: [SourceLayout], legs: EPLegs, bytesPerToken: Int, tagBase: Int,
         phantom: Bool
     ) async throws -> (rows: [Tensor?], traffic: EPTraffic) {
+        if usesFlows(phantom: phantom) {
+            return try await combineAsFlows(
+                rank: rank, outgoing: outgoing, layouts: layouts, legs: legs, bytesPerToken: bytesPerToken,
+                tagBase: tagBase)
+        }
         let gpu = try communicator.gpu(rank: rank)
         let ids = communicator.ranks
         let home = placement.nodeOfRank[rank]

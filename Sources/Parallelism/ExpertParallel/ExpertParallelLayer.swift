@@ -45,6 +45,8 @@ public struct ExpertParallelLayer: Sendable {
         public var sharedExpertPrecision = ExpertPrecision.bf16
         /// FP8 expert GEMMs at DeepGEMM's published H800 figures where they exist, or at the datasheet peak.
         public var gemmRates = GEMMRates.published
+        /// How phantom calls move their all-to-alls (real rows always travel as messages).
+        public var transport = EPTransport.messages
 
         /// The defaults.
         public init() {}
@@ -63,6 +65,8 @@ public struct ExpertParallelLayer: Sendable {
     /// The knobs.
     public let options: Options
     let exchange: EPExchange
+    /// Where the ranks of `a2a=flows` calls join.
+    let flowExchange: EPFlowExchange
     /// Phantom routings and layouts shared by the run's layers (nil: each call draws its own).
     let phantomCache: PhantomRoutingCache?
     /// Whether FP8 expert GEMMs run at `PublishedGEMMRates`' efficiencies (published rates on an H800 group).
@@ -108,6 +112,7 @@ public struct ExpertParallelLayer: Sendable {
         self.expertWidth = expertWidth
         self.options = options
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
+        flowExchange = EPFlowExchange(placement: placement)
         self.phantomCache = phantomCache
         appliesPublishedRates =
             options.gemmRates == .published && PublishedGEMMRates.applies(to: communicator.cluster.spec.gpu)
