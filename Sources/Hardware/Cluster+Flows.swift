@@ -16,19 +16,9 @@ extension Cluster {
                 first.flowPort.book(bytes: bytes, startNs: startNs),
                 second.flowPort.book(bytes: bytes, startNs: startNs),
                 third.flowPort.book(bytes: bytes, startNs: startNs))
-            return endNs + overheadNs(bytes: bytes, first, second, third)
+            return endNs + fabric.flowOverheadNs(bytes: bytes, first, second, third)
         }
-        let links = try fabric.route(from: source, to: destination).links
-        var arrivalNs = startNs
-        for link in links {
-            guard link.enter({ $0.isUp }) else {
-                throw HardwareError.invalidParameter(
-                    name: "flow \(source)->\(destination)", value: link.name,
-                    reason: "the link is down and bulk flows model no faults (use message-level transport)")
-            }
-            arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs))
-        }
-        return arrivalNs + overheadNs(bytes: bytes, links)
+        return try fabric.bookFlow(try fabric.route(from: source, to: destination), bytes: bytes, startNs: startNs)
     }
 
     /// How long `bytes` from `source` to `destination` take on an idle route (ns), as `bookFlow` gives with
@@ -38,30 +28,11 @@ extension Cluster {
             let slowestNs = max(
                 first.flowPort.durationNs(bytes: bytes), second.flowPort.durationNs(bytes: bytes),
                 third.flowPort.durationNs(bytes: bytes))
-            return slowestNs + overheadNs(bytes: bytes, first, second, third)
+            return slowestNs + fabric.flowOverheadNs(bytes: bytes, first, second, third)
         }
         let links = try fabric.route(from: source, to: destination).links
-        return (links.map { $0.flowPort.durationNs(bytes: bytes) }.max() ?? 0) + overheadNs(bytes: bytes, links)
-    }
-
-    /// What a flow of `bytes` adds after its slowest link: the store-and-forward fill of the message's last chunk
-    /// (its time on every hop but the slowest) and every hop's latency.
-    private func overheadNs(bytes: Int, _ links: Link...) -> Int64 { overheadNs(bytes: bytes, links) }
-
-    private func overheadNs(bytes: Int, _ links: [Link]) -> Int64 {
-        let chunks = Transfer.chunkCount(
-            bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
-        let lastChunk = bytes / chunks
-        var sumNs: Int64 = 0
-        var slowestNs: Int64 = 0
-        var latencyNs: Int64 = 0
-        for link in links {
-            let chunkNs = link.flowPort.durationNs(bytes: lastChunk)
-            sumNs += chunkNs
-            slowestNs = max(slowestNs, chunkNs)
-            latencyNs += link.latency.nanoseconds
-        }
-        return sumNs - slowestNs + latencyNs
+        return (links.map { $0.flowPort.durationNs(bytes: bytes) }.max() ?? 0)
+            + fabric.flowOverheadNs(bytes: bytes, links)
     }
 }
 
@@ -76,5 +47,39 @@ extension Fabric {
         let rail = destination % rails
         guard source % rails == rail else { return nil }
         return (commOut[source], nicOut[source], leafDown[rail * spec.nodeCount + destinationNode])
+    }
+
+    /// Books `bytes` on every link of `route` from `startNs` (see `Cluster.bookFlow`); returns the arrival (ns).
+    func bookFlow(_ route: Route, bytes: Int, startNs: Int64) throws -> Int64 {
+        var arrivalNs = startNs
+        for link in route.links {
+            guard link.enter({ $0.isUp }) else {
+                throw HardwareError.invalidParameter(
+                    name: "flow \(route.source)->\(route.destination)", value: link.name,
+                    reason: "the link is down and bulk flows model no faults (use chunked messages)")
+            }
+            arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs))
+        }
+        return route.links.isEmpty ? startNs : arrivalNs + flowOverheadNs(bytes: bytes, route.links)
+    }
+
+    /// What a flow of `bytes` adds after its slowest link: the store-and-forward fill of the message's last chunk
+    /// (its time on every hop but the slowest) and every hop's latency.
+    func flowOverheadNs(bytes: Int, _ links: Link...) -> Int64 { flowOverheadNs(bytes: bytes, links) }
+
+    func flowOverheadNs(bytes: Int, _ links: [Link]) -> Int64 {
+        let chunks = Transfer.chunkCount(
+            bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
+        let lastChunk = bytes / chunks
+        var sumNs: Int64 = 0
+        var slowestNs: Int64 = 0
+        var latencyNs: Int64 = 0
+        for link in links {
+            let chunkNs = link.flowPort.durationNs(bytes: lastChunk)
+            sumNs += chunkNs
+            slowestNs = max(slowestNs, chunkNs)
+            latencyNs += link.latency.nanoseconds
+        }
+        return sumNs - slowestNs + latencyNs
     }
 }

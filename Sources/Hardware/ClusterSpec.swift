@@ -41,6 +41,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var maxChunksPerMessage = 1_024
     /// Chunks are at least this large (a smaller message is one chunk); 512 KiB is the order of NCCL's steps.
     public var minChunkBytes = 512 * 1024
+    /// Phantom messages as bulk flows (`Cluster.bookFlow`) instead of chunks: one booking per message on its
+    /// route's links, delivered when the flow arrives (an approximation for large phantom runs; real tensors
+    /// always travel in chunks).
+    public var phantomMessagesAsFlows = false
 
     /// The default spec: one node of 8 H800.
     public init() {}

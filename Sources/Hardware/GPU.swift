@@ -127,12 +127,15 @@ public actor GPU: SimulatedActor {
         var cached = try cachedRoute(to: destination)
         let route = cached.route
         let spec = fabric.spec
+        let asFlow = spec.phantomMessagesAsFlows && tensor.isPhantom && !route.links.isEmpty
         let chunkCount =
-            route.links.isEmpty
+            route.links.isEmpty || asFlow
             ? 1
             : Transfer.chunkCount(
                 bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
         let nowNs = simulation.executor.nowNs
+        // A phantom message as a bulk flow: booked on its route's links now, delivered when it arrives.
+        let flowArrivalNs = asFlow ? try fabric.bookFlow(route, bytes: bytes, startNs: nowNs) : nil
         let transfer = Transfer(
             tensor: tensor, bytes: bytes, tag: tag, route: route, destination: target, chunkCount: chunkCount,
             sentAt: simulation.now)
@@ -142,7 +145,9 @@ public actor GPU: SimulatedActor {
         fabric.ledger.noteSent(transfer)
         // The destination and the links share this GPU's executor: enter them synchronously.
         target.enter { $0.expect(transfer) }
-        if let first = route.links.first {
+        if let flowArrivalNs {
+            target.enter { $0.chunkArrived(transfer, atNs: flowArrivalNs) }
+        } else if let first = route.links.first {
             first.enter { link in
                 for _ in 0..<chunkCount { link.accept(transfer, hop: 0, readyAtNs: nowNs) }
             }

@@ -50,7 +50,7 @@ final class ClusterCommands {
     private func registerClusterCommand() {
         let keys = [
             "preset", "nodes", "gpus-per-node", "gpu", "nvlink", "ib", "comm-sms", "comm-sm-bw", "routing",
-            "spines", "spine-bw", "chunks", "min-chunk", "hbm", "trace",
+            "spines", "spine-bw", "chunks", "min-chunk", "hbm", "trace", "phantom-flows",
         ]
         session.register(
             Command(
@@ -63,6 +63,9 @@ final class ClusterCommands {
                     "           hbm=80GB (HBM capacity per GPU; every other figure stays the GPU's)",
                     "approximation: min-chunk=8MiB cuts messages into fewer, larger chunks (fewer events; docs give",
                     "           the measured error); trace=hash keeps only the trace's hash, not its events (less memory)",
+                    "approximation: phantom-flows=on sends every phantom message as one bulk flow booked on its",
+                    "           route's links (first come, first served per link) instead of chunks: a few events per",
+                    "           message; real tensors always travel in chunks",
                 ],
                 argumentKeys: keys
             ) { [unowned self] line in
@@ -75,6 +78,7 @@ final class ClusterCommands {
         session.registerValues(command: "cluster", key: "preset") { ClusterPreset.allCases.map(\.rawValue) }
         session.registerValues(command: "cluster", key: "gpu") { GPUSpec.presets.map(\.name) }
         session.registerValues(command: "cluster", key: "trace") { ["full", "hash"] }
+        session.registerValues(command: "cluster", key: "phantom-flows") { ["on", "off"] }
         session.registerValues(command: "cluster", key: "routing") {
             ClusterSpec.CrossRailRouting.allCases.map(\.rawValue)
         }
@@ -112,6 +116,7 @@ final class ClusterCommands {
             throw line.error("min-chunk must be between 1 B and 1 TiB", at: line.option("min-chunk") ?? line.command)
         }
         spec.minChunkBytes = Int(minChunk)
+        spec.phantomMessagesAsFlows = try line.choice("phantom-flows", ["on", "off"], default: "off") == "on"
         do {
             try spec.validate()
         } catch {
@@ -150,14 +155,20 @@ final class ClusterCommands {
             + (session.storesTraceEvents ? "" : "; trace: hash only")
     }
 
-    /// The message chunking when it is coarser than the default (an approximation of the full emulation), or nil.
+    /// The approximations the spec asks for (coarser message chunks, phantom messages as flows), or nil.
     static func approximations(_ spec: ClusterSpec) -> String? {
         let standard = ClusterSpec()
-        guard spec.minChunkBytes > standard.minChunkBytes || spec.maxChunksPerMessage < standard.maxChunksPerMessage
-        else { return nil }
-        return "messages cut into chunks of at least \(Quantity.format(Double(spec.minChunkBytes), .bytes)), "
-            + "at most \(spec.maxChunksPerMessage) per message (full emulation: "
-            + "\(Quantity.format(Double(standard.minChunkBytes), .bytes)), \(standard.maxChunksPerMessage))"
+        var parts: [String] = []
+        if spec.minChunkBytes > standard.minChunkBytes || spec.maxChunksPerMessage < standard.maxChunksPerMessage {
+            parts.append(
+                "messages cut into chunks of at least \(Quantity.format(Double(spec.minChunkBytes), .bytes)), "
+                    + "at most \(spec.maxChunksPerMessage) per message (full emulation: "
+                    + "\(Quantity.format(Double(standard.minChunkBytes), .bytes)), \(standard.maxChunksPerMessage))")
+        }
+        if spec.phantomMessagesAsFlows {
+            parts.append("phantom messages as bulk flows (phantom-flows=on; full emulation: chunks)")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }
 

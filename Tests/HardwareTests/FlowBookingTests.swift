@@ -1,5 +1,6 @@
 import Hardware
 import SimCore
+import Tensors
 import Testing
 
 /// Bulk flows (`Cluster.bookFlow`) against their closed form: each link of the route carries its booked flows
@@ -78,6 +79,36 @@ struct FlowBookingTests {
             let chunks = Int64((bytes + 524_287) / 524_288)
             #expect(abs(flow[0] - message[0]) <= 5 * chunks, "gpu0 -> gpu\(to), \(bytes) B: \(flow) vs \(message)")
         }
+    }
+
+    @Test("phantom-flows: phantom messages arrive as flows (no chunks on the links), real tensors still in chunks")
+    func phantomMessagesAsFlows() throws {
+        var spec = ClusterSpec(gpu: .h800, nodeCount: 2)
+        spec.phantomMessagesAsFlows = true
+        let sends = [
+            TestSend(from: 0, to: 3, bytes: 8_000_000), TestSend(from: 1, to: 3, bytes: 8_000_000),
+            TestSend(from: 0, to: 9, bytes: 2_000_000),
+        ]
+        let flows = try Cluster(spec, in: makeSimulation())
+        let arrivals = try flows.arrivalTimes(sends)
+        let expected = try Self.book(
+            sends.map { ($0.from, $0.to, $0.bytes) }, on: try Cluster(spec, in: makeSimulation()))
+        #expect(arrivals == expected)
+        #expect(try flows.stats("gpu0.comm.out").chunkCount == 0)
+        #expect(try flows.linkReport(named: "gpu0.comm.out").flowStats.bytes == 10_000_000)
+        // The same messages in chunks share links round-robin: other times, every chunk on the links.
+        let chunked = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        #expect(try chunked.arrivalTimes(sends) != arrivals)
+        #expect(try chunked.stats("gpu0.comm.out").bytes == 10_000_000)
+        // A real tensor travels in chunks even with phantom-flows on.
+        let real = try Cluster(spec, in: makeSimulation())
+        let message = try Tensor(shape: [250_000], values: Array(repeating: 1, count: 250_000))
+        let (source, destination) = (real.gpus[0], real.gpus[3])
+        real.simulation.spawn(name: "sender") { try await source.send(message, to: destination.id, tag: 1) }
+        real.simulation.spawn(name: "receiver") { _ = try await destination.receive(from: source.id, tag: 1) }
+        #expect(real.simulation.run() == .finished)
+        #expect(try real.stats("gpu0.comm.out").chunkCount == 2)
+        #expect(real.checkConservation().holds)
     }
 
     @Test("a flow whose route crosses a down link is refused, naming the link")

@@ -13,6 +13,8 @@ import Testing
     static let chunkApproximationBound = 0.03
     /// The bound docs/ARCHITECTURE.md states for the flow-level all-to-all's (`a2a=flows`) step-time error.
     static let flowApproximationBound = 0.03
+    /// The bound it states with every phantom message as a flow too (`cluster phantom-flows=on`).
+    static let phantomFlowsBound = 0.05
 
     /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
     static func run(cluster: String, trainArguments: String = "") throws -> (
@@ -71,6 +73,17 @@ import Testing
         #expect(!full.output.contains { $0.contains("a2a=flows") })
         let again = try Self.run(cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows")
         #expect(again.traceHash == flows.traceHash)
+    }
+
+    @Test("phantom-flows=on with a2a=flows: a tenth of the events, step time within the same bound, stated")
+    func allFlowsStayWithinTheBound() throws {
+        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
+        let flows = try Self.run(cluster: "cluster nodes=2 trace=hash phantom-flows=on", trainArguments: " a2a=flows")
+        let error = abs(flows.report.stepTime.seconds / full.report.stepTime.seconds - 1)
+        #expect(error <= Self.phantomFlowsBound, "step \(flows.report.stepTime) vs \(full.report.stepTime)")
+        #expect(flows.events * 10 < full.events, "\(flows.events) events vs \(full.events)")
+        #expect(flows.output.contains { $0.contains("phantom messages as bulk flows (phantom-flows=on") })
+        #expect(flows.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
     }
 
     @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")

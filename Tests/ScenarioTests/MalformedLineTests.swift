@@ -162,6 +162,10 @@ struct MalformedLineTests {
             "t.moesim:1:28: error: '0.25B' is 0.25 bytes, not a whole number of bytes"
         ),
         (
+            "cluster phantom-flows=yes",
+            "t.moesim:1:23: error: 'yes' is not valid for phantom-flows (one of on, off)"
+        ),
+        (
             "cluster min-chunk=1000.5B",
             "t.moesim:1:19: error: '1000.5B' is 1000.5 bytes, not a whole number of bytes"
         ),
