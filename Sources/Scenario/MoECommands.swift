@@ -123,7 +123,8 @@ final class MoECommands {
             "queued moe layer on \(communicator.size) GPUs: \(request.tokensPerRank) tokens/rank, "
                 + "\(request.expertCount) experts top-\(request.topK)"
                 + (request.nodeLimit.map { " node-limit \($0)" } ?? "") + ", \(real ? "real" : "phantom")"
-                + (backward ? " + backward" : ""))
+                + (backward ? " + backward" : "")
+                + (request.options.transport == .flows ? ", all-to-alls as flows (a2a=flows, an approximation)" : ""))
         try describePlan(run, line: line)
     }
 
