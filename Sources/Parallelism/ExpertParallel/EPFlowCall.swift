@@ -46,6 +46,10 @@ final class EPFlowCall {
     private(set) var resolved: [Bool]
     /// Ranks that have taken their result.
     var returned = 0
+    /// Counts exchange: each rank's layout as it joins (what its counts tell the others).
+    private var published: [SourceLayout?]
+    /// Counts exchange: every rank's layout, once all have joined.
+    private(set) lazy var publishedLayouts: [SourceLayout] = published.compactMap { $0 }
 
     init(kind: EPFlowKind, layouts: [SourceLayout], placement: ExpertPlacement, tracksArrivals: Bool) {
         self.kind = kind
@@ -66,6 +70,7 @@ final class EPFlowCall {
         traffic = Array(repeating: EPTraffic(), count: ranks)
         arrivalNs = tracksArrivals ? Array(repeating: 0, count: ranks * ranks) : []
         resolved = Array(repeating: false, count: ranks)
+        if case .counts = kind { published = Array(repeating: nil, count: ranks) } else { published = [] }
         for source in 0..<ranks {
             for node in 0..<nodeCount where exists(source, node) {
                 pairExists[source * nodeCount + node] = true
@@ -89,9 +94,11 @@ final class EPFlowCall {
     private func joined(_ rank: Int) -> Bool { joinNs[rank] >= 0 }
     private func nodeFull(_ node: Int) -> Bool { nodeJoined[node] == placement.ranksOfNode[node].count }
 
-    /// Rank `rank` joins at `nowNs`: books what it makes bookable; returns the ranks resolved now.
-    func join(_ rank: Int, nowNs: Int64) throws -> [Int] {
+    /// Rank `rank` joins at `nowNs` (with its layout in a counts exchange): books what it makes bookable;
+    /// returns the ranks resolved now.
+    func join(_ rank: Int, nowNs: Int64, layout: SourceLayout?) throws -> [Int] {
         joinNs[rank] = nowNs
+        if !published.isEmpty { published[rank] = layout }
         try bookFirstHops(of: rank, nowNs: nowNs)
         let home = placement.nodeOfRank[rank]
         nodeJoined[home] += 1

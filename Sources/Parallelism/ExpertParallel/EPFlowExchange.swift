@@ -8,6 +8,8 @@ struct EPFlowResult: Sendable {
     var traffic: EPTraffic
     /// Per source rank, when its rows for this rank arrived (ns; dispatch with arrivals tracked, else empty).
     var arrivalNs: [Int64]
+    /// Counts exchange: every rank's layout (else empty).
+    var layouts: [SourceLayout] = []
 }
 
 /// The flow-level all-to-alls of one expert-parallel layer (`a2a=flows`): the ranks of each call join here
@@ -24,17 +26,18 @@ actor EPFlowExchange: SimulatedActor {
     }
 
     /// Rank `rank` joins the call `key` (one per all-to-all of a layer call; every rank passes the same kind
-    /// and layouts) now; returns its part once every flow it takes part in is booked. The caller then waits
-    /// until `completionNs`.
-    func join(key: Int, rank: Int, kind: EPFlowKind, layouts: [SourceLayout], tracksArrivals: Bool) async throws
-        -> EPFlowResult
-    {
+    /// and layouts, and in a counts exchange its own `layout`) now; returns its part once every flow it takes
+    /// part in is booked. The caller then waits until `completionNs`.
+    func join(
+        key: Int, rank: Int, kind: EPFlowKind, layouts: [SourceLayout], tracksArrivals: Bool,
+        layout: SourceLayout? = nil
+    ) async throws -> EPFlowResult {
         let call =
             calls[key]
             ?? EPFlowCall(kind: kind, layouts: layouts, placement: placement, tracksArrivals: tracksArrivals)
         calls[key] = call
         var parked = waiters[key] ?? Array(repeating: nil, count: placement.rankCount)
-        for done in try call.join(rank, nowNs: simulation.executor.nowNs) where done != rank {
+        for done in try call.join(rank, nowNs: simulation.executor.nowNs, layout: layout) where done != rank {
             parked[done]?.resume(returning: ())
             parked[done] = nil
         }
@@ -61,7 +64,9 @@ actor EPFlowExchange: SimulatedActor {
     private func result(of call: EPFlowCall, rank: Int) -> EPFlowResult {
         let ranks = placement.rankCount
         let arrivals = call.arrivalNs.isEmpty ? [] : Array(call.arrivalNs[(rank * ranks)..<((rank + 1) * ranks)])
-        return EPFlowResult(completionNs: call.doneNs[rank], traffic: call.traffic[rank], arrivalNs: arrivals)
+        var result = EPFlowResult(completionNs: call.doneNs[rank], traffic: call.traffic[rank], arrivalNs: arrivals)
+        if case .counts = call.kind { result.layouts = call.publishedLayouts }
+        return result
     }
 }
 

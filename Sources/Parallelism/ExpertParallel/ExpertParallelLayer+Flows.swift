@@ -10,18 +10,23 @@ extension ExpertParallelLayer {
     func usesFlows(phantom: Bool) -> Bool { options.transport == .flows && phantom }
 
     /// The counts exchange as flows: the same messages' bytes (E / nodes × 4 per rank and node) booked to every
-    /// rank of the node and once per other node over IB, relayed there; then every source's layout.
+    /// rank of the node and once per other node over IB, relayed there; then every source's layout (the flow
+    /// exchange carries them, as the counts would).
     func exchangeCountsAsFlows(_ layout: SourceLayout, tagBase: Int, traffic: inout EPTraffic) async throws
         -> [SourceLayout]
     {
-        await exchange.publish(layout, tagBase: tagBase)
         let bytes = placement.expertCount / placement.nodeCount * DType.fp32.bytesPerElement
+        // The flow exchange resolves a counts call once every rank has joined with its layout.
         let result = try await flowExchange.join(
             key: tag(tagBase, EPLegs.counts, 0), rank: layout.rank, kind: .counts(bytes: bytes), layouts: [],
-            tracksArrivals: false)
+            tracksArrivals: false, layout: layout)
         traffic = traffic + result.traffic
         try await waitUntil(result.completionNs)
-        return try await exchange.layouts(tagBase: tagBase)
+        guard result.layouts.count == placement.rankCount else {
+            throw ExpertParallelError.invalid(
+                "tag base", "\(tagBase)", "\(result.layouts.count) of \(placement.rankCount) ranks have routed")
+        }
+        return result.layouts
     }
 
     /// `dispatchRows` as flows: per source with rows for this rank, phantom rows of its slot count;

@@ -113,7 +113,8 @@ extension ExpertParallelLayer {
         if sharedEnd > simulation.now { try await simulation.clock.sleep(until: sharedEnd) }
         stats.end = simulation.now
         try recordForward(rank: rank, stats)
-        await exchange.finish(tagBase: tagBase)
+        // Flow-level calls publish nothing there; only their phase barriers need dropping.
+        if !usesFlows(phantom: phantom) || options.synchronizePhases { await exchange.finish(tagBase: tagBase) }
         let cache = Cache(
             routing: routing, layouts: layouts, waveLayouts: waves, routerCache: routerCache,
             sharedCaches: sharedCaches, expertOutputs: expertOutputs, expertCaches: caches, phantom: phantom)
