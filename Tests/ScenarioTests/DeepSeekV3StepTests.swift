@@ -17,9 +17,7 @@ import Testing
     static let phantomFlowsBound = 0.05
 
     /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
-    static func run(cluster: String, trainArguments: String = "") throws -> (
-        report: StepReport, traceHash: UInt64, events: UInt64, output: [String]
-    ) {
+    static func run(cluster: String, trainArguments: String = "") throws -> Run {
         var printed: [String] = []
         let session = ScenarioSession(seed: 0, output: { printed.append($0) })
         for line in [cluster, train + trainArguments, "run", "show step"] {
@@ -46,44 +44,54 @@ import Testing
         #expect(second.report == report)
     }
 
+    /// One step's report, trace hash, events and printed lines.
+    typealias Run = (report: StepReport, traceHash: UInt64, events: UInt64, output: [String])
+
+    /// The full emulation of the reduced step, run once for the approximation tests.
+    static let fullEmulation = Result { () throws -> Run in try run(cluster: "cluster nodes=2 trace=hash") }
+
+    /// The reduced step under an approximation: its step time within `bound` of the full emulation's, and not
+    /// equal to it (else the test would be vacuous). Returns both runs.
+    static func approximated(cluster: String, trainArguments: String = "", bound: Double) throws -> (
+        approximated: Run, full: Run
+    ) {
+        let full = try fullEmulation.get()
+        let run = try Self.run(cluster: cluster, trainArguments: trainArguments)
+        let error = abs(run.report.stepTime.seconds / full.report.stepTime.seconds - 1)
+        #expect(error <= bound, "step \(run.report.stepTime) vs \(full.report.stepTime)")
+        #expect(run.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
+        #expect(run.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
+        #expect(!full.output.contains { $0.contains("approximation") })
+        return (run, full)
+    }
+
     @Test("coarse chunks (min-chunk=8MiB): far fewer chunk events, step time within the documented bound")
     func coarseChunksStayWithinTheBound() throws {
-        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
-        let coarse = try Self.run(cluster: "cluster nodes=2 min-chunk=8MiB trace=hash")
-        let error = abs(coarse.report.stepTime.seconds / full.report.stepTime.seconds - 1)
-        #expect(error <= Self.chunkApproximationBound, "step \(coarse.report.stepTime) vs \(full.report.stepTime)")
-        #expect(coarse.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
+        let (coarse, full) = try Self.approximated(
+            cluster: "cluster nodes=2 min-chunk=8MiB trace=hash", bound: Self.chunkApproximationBound)
         #expect(coarse.events * 4 < full.events, "\(coarse.events) events vs \(full.events)")
         #expect(coarse.output.contains { $0.contains("approximation: messages cut into chunks of at least 8 MiB") })
-        #expect(coarse.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
-        #expect(!full.output.contains { $0.contains("approximation") })
         #expect(coarse.output.contains { $0.contains("trace: hash only") })
     }
 
     @Test("a2a=flows: fewer events, step time within the documented bound and stated; a rerun has the same hash")
     func flowsStayWithinTheBound() throws {
-        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
-        let flows = try Self.run(cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows")
-        let error = abs(flows.report.stepTime.seconds / full.report.stepTime.seconds - 1)
-        #expect(error <= Self.flowApproximationBound, "step \(flows.report.stepTime) vs \(full.report.stepTime)")
-        #expect(flows.report.stepTime != full.report.stepTime, "the approximation changes nothing: test is vacuous")
+        let (flows, full) = try Self.approximated(
+            cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows", bound: Self.flowApproximationBound)
         #expect(flows.events < full.events, "\(flows.events) events vs \(full.events)")
         #expect(flows.output.contains { $0.contains("all-to-alls as flows (a2a=flows)") })
         #expect(flows.output.contains { $0.hasSuffix(TrainCommands.flowsApproximation) })
-        #expect(!full.output.contains { $0.contains("a2a=flows") })
         let again = try Self.run(cluster: "cluster nodes=2 trace=hash", trainArguments: " a2a=flows")
         #expect(again.traceHash == flows.traceHash)
     }
 
-    @Test("phantom-flows=on with a2a=flows: a tenth of the events, step time within the same bound, stated")
+    @Test("phantom-flows=on with a2a=flows: a tenth of the events, step time within its documented bound, stated")
     func allFlowsStayWithinTheBound() throws {
-        let full = try Self.run(cluster: "cluster nodes=2 trace=hash")
-        let flows = try Self.run(cluster: "cluster nodes=2 trace=hash phantom-flows=on", trainArguments: " a2a=flows")
-        let error = abs(flows.report.stepTime.seconds / full.report.stepTime.seconds - 1)
-        #expect(error <= Self.phantomFlowsBound, "step \(flows.report.stepTime) vs \(full.report.stepTime)")
+        let (flows, full) = try Self.approximated(
+            cluster: "cluster nodes=2 trace=hash phantom-flows=on", trainArguments: " a2a=flows",
+            bound: Self.phantomFlowsBound)
         #expect(flows.events * 10 < full.events, "\(flows.events) events vs \(full.events)")
         #expect(flows.output.contains { $0.contains("phantom messages as bulk flows (phantom-flows=on") })
-        #expect(flows.output.contains { $0.hasPrefix("approximation (see docs/ARCHITECTURE.md") })
     }
 
     @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")
