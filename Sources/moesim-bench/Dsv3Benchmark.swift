@@ -82,11 +82,12 @@ struct Dsv3Benchmark: ParsableCommand {
             """
             wall: \(format(wall)) s (train line, building the \(preset == .dsv3 ? 2048 : 128) workers and checking HBM: \
             \(format(build)) s; run: \(format(simulate)) s)
-            events: \(events), \(format(Double(events) / max(simulate, 1e-9), digits: 0)) events/s over the run
+            events: \(events), \(format(Double(events) / max(simulate, 1e-9), digits: 0)) events/s over the run\
+            \(trainArgs.contains("compare=") ? " (the main run's events; the run's wall time includes the compare= runs)" : "")
             peak RSS: \(ProcessMemory.peakDescription())
             step time: \(stepTime)
             show step:
-            \(report.split(separator: "\n", omittingEmptySubsequences: false).prefix(24).joined(separator: "\n"))
+            \(report)
             """)
     }
 
