@@ -60,7 +60,8 @@ final class MoECommands {
                     "DeepGEMM's published grouped figures (>= 4096 rows per expert), else at the datasheet peak.",
                     "a2a=messages (default): every all-to-all as chunked messages; a2a=flows (phantom only): each as",
                     "bulk flows booked on the same links with the same bytes, a few events per rank instead of",
-                    "hundreds of messages; other traffic does not see them (docs/ARCHITECTURE.md states the error).",
+                    "hundreds of messages; other traffic sees them only as flows too (cluster phantom-flows=on);",
+                    "docs/ARCHITECTURE.md states the measured error.",
                 ],
                 completionWords: ["backward", "real", "phantom"],
                 argumentKeys: Self.argumentKeys

@@ -81,7 +81,7 @@ extension TrainCommands {
     /// What `show step` says of a run with `a2a=flows`.
     static let flowsApproximation =
         "all-to-alls as bulk flows (a2a=flows): the same bytes per link, shared first come, first served among "
-        + "themselves; pipeline and ZeRO traffic does not see them"
+        + "themselves; pipeline and ZeRO traffic shares links with them only as flows too (cluster phantom-flows=on)"
 
     /// Node-limited routing needs one expert group per node of the EP group: a preset grouped for another EP
     /// size (DeepSeek-V3's 8 groups are EP64's 8 nodes) is regrouped over this run's nodes, same node limit.

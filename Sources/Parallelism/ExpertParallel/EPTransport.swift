@@ -5,6 +5,7 @@ public enum EPTransport: String, Sendable, CaseIterable {
     /// Phantom runs only: each all-to-all as bulk flows booked on the same links (`Cluster.bookFlow`), the
     /// same bytes per link, each rank's part over when its last flow has arrived: a few events per rank instead
     /// of hundreds of messages. An approximation: flows share each link first come, first served among
-    /// themselves, and other traffic (pipeline sends, ZeRO collectives) does not see them nor they it.
+    /// themselves; other traffic (pipeline sends, ZeRO collectives) shares the links with them only when it is
+    /// flows too (`ClusterSpec.phantomMessagesAsFlows`), else neither sees the other.
     case flows
 }
