@@ -9,7 +9,8 @@ extension Cluster {
     /// itself arrives at `startNs`.
     ///
     /// For the flow-level all-to-all of phantom runs (`a2a=flows`); call it from a simulated actor or process of
-    /// this cluster's simulation. Throws when the route crosses a link that is down: flows model no faults.
+    /// this cluster's simulation. Flows model no faults: one whose route crosses a link that is down is refused
+    /// (nothing booked), and a link going down later leaves flows already booked as they were.
     public func bookFlow(from source: GPUID, to destination: GPUID, bytes: Int, startNs: Int64) throws -> Int64 {
         if let (first, second, third) = fabric.flowLinks(from: source.index, to: destination.index) {
             let endNs = max(
@@ -51,15 +52,14 @@ extension Fabric {
 
     /// Books `bytes` on every link of `route` from `startNs` (see `Cluster.bookFlow`); returns the arrival (ns).
     func bookFlow(_ route: Route, bytes: Int, startNs: Int64) throws -> Int64 {
-        var arrivalNs = startNs
-        for link in route.links {
-            guard link.enter({ $0.isUp }) else {
-                throw HardwareError.invalidParameter(
-                    name: "flow \(route.source)->\(route.destination)", value: link.name,
-                    reason: "the link is down and bulk flows model no faults (use chunked messages)")
-            }
-            arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs))
+        // Refused before anything is booked, so a refused flow leaves no bytes behind.
+        if downLinkCount > 0, let down = route.links.first(where: { link in !link.enter { $0.isUp } }) {
+            throw HardwareError.invalidParameter(
+                name: "flow \(route.source)->\(route.destination)", value: down.name,
+                reason: "the link is down and bulk flows model no faults (use chunked messages)")
         }
+        var arrivalNs = startNs
+        for link in route.links { arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs)) }
         return route.links.isEmpty ? startNs : arrivalNs + flowOverheadNs(bytes: bytes, route.links)
     }
 

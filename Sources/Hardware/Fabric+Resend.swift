@@ -11,7 +11,8 @@ import SimCore
 extension Fabric {
     /// Resends, around `link` (just gone down), the unsent rest of every message on its way across it.
     func resendAround(_ link: Link) {
-        for transfer in ledger.inFlight {
+        // A bulk flow was booked on its links when sent: it arrives as booked (flows model no faults).
+        for transfer in ledger.inFlight where !transfer.isBulkFlow {
             guard let hop = transfer.route.links.firstIndex(where: { $0 === link }) else { continue }
             let started = transfer.startedChunks[hop]
             guard started < transfer.chunkCount else { continue }

@@ -139,6 +139,7 @@ public actor GPU: SimulatedActor {
         let transfer = Transfer(
             tensor: tensor, bytes: bytes, tag: tag, route: route, destination: target, chunkCount: chunkCount,
             sentAt: simulation.now)
+        transfer.isBulkFlow = flowArrivalNs != nil
         transfer.sourceTraceTrack = sendTrack
         transfer.sendTraceRecord = simulation.trace.storesEvents ? simulation.trace.nextRecordIndex : -1
         recordSend(transfer, to: destination, route: &cached)

@@ -39,6 +39,8 @@ final class Transfer: @unchecked Sendable {
     private(set) var deliveryCount = 0
     /// The message's number in its fabric's ledger, in send order.
     var serial = 0
+    /// Whether it travels as a bulk flow (`phantom-flows`): booked on its links at once, never in chunks.
+    var isBulkFlow = false
     private(set) var deliveredAt: SimInstant?
     private var waiters: [(waiter: CancellableWaiter<Void>, process: ProcessID?)] = []
 

@@ -111,6 +111,18 @@ struct FlowBookingTests {
         #expect(real.checkConservation().holds)
     }
 
+    @Test("phantom-flows: a link going down under a booked flow leaves it as booked; conservation holds")
+    func linkDownUnderBookedFlow() throws {
+        var spec = ClusterSpec(gpu: .h800, nodeCount: 2)
+        spec.phantomMessagesAsFlows = true
+        let expected = try Cluster(spec, in: makeSimulation()).arrivalTimes([TestSend(from: 0, to: 3, bytes: 8_000_000)]
+        )
+        let cluster = try Cluster(spec, in: makeSimulation())
+        _ = try cluster.inject(.linkDown(link: "gpu0.nvlink.out"), from: SimInstant(nanosecondsSinceStart: 1_000))
+        // arrivalTimes checks that conservation holds and that the message was delivered exactly once.
+        #expect(try cluster.arrivalTimes([TestSend(from: 0, to: 3, bytes: 8_000_000)]) == expected)
+    }
+
     @Test("a flow whose route crosses a down link is refused, naming the link")
     func downLinkRefused() throws {
         let cluster = try Cluster.railOptimized(nodeCount: 1, in: makeSimulation())

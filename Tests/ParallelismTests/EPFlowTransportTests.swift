@@ -63,6 +63,23 @@ struct EPFlowTransportTests {
         #expect(flows.simulation.trace.hash == messages.simulation.trace.hash)
     }
 
+    @Test("a refused booking (a down link, no detour) fails the run with the link's name instead of blocking it")
+    func refusedBookingFails() throws {
+        let simulation = Simulation(seed: 0, storesTraceEvents: false)
+        let cluster = try Cluster.railOptimized(nodeCount: 1, in: simulation)
+        _ = try cluster.inject(.linkDown(link: "gpu0.comm.out"))
+        let communicator = try Communicator(cluster: cluster, ranks: (0..<8).map(GPUID.init))
+        var request = EPRunRequest(tokensPerRank: 64, hiddenSize: 128, expertWidth: 16, expertCount: 16, topK: 2)
+        request.options.transport = .flows
+        request.options.synchronizePhases = true
+        try EPRun(request, communicator: communicator).spawn()
+        guard case .processFailed(_, let error) = simulation.run() else {
+            Issue.record("expected a failed process")
+            return
+        }
+        #expect(error.contains("gpu0.comm.out"), "\(error)")
+    }
+
     @Test("a rank that never joins a flow-level all-to-all: the run stops blocked, naming the wait")
     func missingRankBlocks() throws {
         let simulation = Simulation(seed: 0, storesTraceEvents: false)

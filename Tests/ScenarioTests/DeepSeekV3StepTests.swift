@@ -92,6 +92,11 @@ import Testing
             bound: Self.phantomFlowsBound)
         #expect(flows.events * 10 < full.events, "\(flows.events) events vs \(full.events)")
         #expect(flows.output.contains { $0.contains("phantom messages as bulk flows (phantom-flows=on") })
+        // phantom-flows alone (the EP layers' messages each a flow) holds the same bound.
+        let alone = try Self.approximated(
+            cluster: "cluster nodes=2 trace=hash phantom-flows=on", bound: Self.phantomFlowsBound
+        ).approximated
+        #expect(alone.events < full.events)
     }
 
     @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")

@@ -46,6 +46,8 @@ final class EPFlowCall {
     private(set) var resolved: [Bool]
     /// Ranks that have taken their result.
     var returned = 0
+    /// Why the call failed (a refused booking); every rank of it then throws this.
+    var failure: (any Error)?
     /// Counts exchange: each rank's layout as it joins (what its counts tell the others).
     private var published: [SourceLayout?]
     /// Counts exchange: every rank's layout, once all have joined.
@@ -97,6 +99,9 @@ final class EPFlowCall {
     /// Rank `rank` joins at `nowNs` (with its layout in a counts exchange): books what it makes bookable;
     /// returns the ranks resolved now.
     func join(_ rank: Int, nowNs: Int64, layout: SourceLayout?) throws -> [Int] {
+        guard !joined(rank) else {
+            throw ExpertParallelError.invalid("rank", "\(rank)", "joined the same flow-level all-to-all twice")
+        }
         joinNs[rank] = nowNs
         if !published.isEmpty { published[rank] = layout }
         try bookFirstHops(of: rank, nowNs: nowNs)
@@ -221,6 +226,7 @@ final class EPFlowCall {
     /// whose pending pairs went down.
     private func bookPair(_ source: Int, _ node: Int) throws -> [Int] {
         let pair = source * nodeCount + node
+        guard !pairBooked[pair] else { return [] }
         pairBooked[pair] = true
         let proxy = placement.proxy(of: source, onNode: node)
         let firstHop = pairFirstHopNs[pair]

@@ -36,8 +36,19 @@ actor EPFlowExchange: SimulatedActor {
             calls[key]
             ?? EPFlowCall(kind: kind, layouts: layouts, placement: placement, tracksArrivals: tracksArrivals)
         calls[key] = call
+        if let failure = call.failure { throw failure }
         var parked = waiters[key] ?? Array(repeating: nil, count: placement.rankCount)
-        for done in try call.join(rank, nowNs: simulation.executor.nowNs, layout: layout) where done != rank {
+        let resolved: [Int]
+        do {
+            resolved = try call.join(rank, nowNs: simulation.executor.nowNs, layout: layout)
+        } catch {
+            // A refused booking fails the call: every rank parked on it wakes and throws the same error.
+            call.failure = error
+            for index in parked.indices { parked[index]?.resume(returning: ()) }
+            waiters[key] = nil
+            throw error
+        }
+        for done in resolved where done != rank {
             parked[done]?.resume(returning: ())
             parked[done] = nil
         }
@@ -49,6 +60,7 @@ actor EPFlowExchange: SimulatedActor {
             simulation.noteWait(process, describedBy: self, key, rank)
             defer { simulation.noteWait(process, on: nil) }
             try await waiter.wait()
+            if let failure = call.failure { throw failure }
         } else {
             waiters[key] = parked
         }
