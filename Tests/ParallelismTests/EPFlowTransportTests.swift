@@ -85,15 +85,10 @@ struct EPFlowTransportTests {
         let simulation = Simulation(seed: 0, storesTraceEvents: false)
         let cluster = try Cluster.railOptimized(nodeCount: 1, in: simulation)
         let communicator = try Communicator(cluster: cluster, ranks: (0..<8).map(GPUID.init))
-        let config = MoEConfig(
-            vocabularySize: 2, hiddenSize: 128, layerCount: 1, headCount: 1, routedExpertCount: 8,
-            sharedExpertCount: 0, topK: 2, expertWidth: 16, denseWidth: 16, denseLayerCount: 0)
-        let moe = MoELayer(prefix: "moe", config: config)
-        let parameters = try EPRun.parameters(moe, hidden: 128, width: 16, seed: 1)
         var options = ExpertParallelLayer.Options()
         options.transport = .flows
-        let layer = try ExpertParallelLayer(
-            layer: moe, hiddenSize: 128, expertWidth: 16, communicator: communicator, options: options)
+        let (layer, parameters) = try handMadeEPLayer(
+            hidden: 128, width: 16, experts: 8, shared: 0, topK: 2, communicator: communicator, options: options)
         let input = try Tensor(phantom: [16, 128])
         for rank in 0..<7 {
             simulation.spawn(name: "rank\(rank)") {

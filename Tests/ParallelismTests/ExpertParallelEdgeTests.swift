@@ -65,15 +65,10 @@ struct ExpertParallelEdgeTests {
         let simulation = Simulation(seed: 0, storesTraceEvents: false)
         let cluster = try Cluster.railOptimized(nodeCount: 1, in: simulation)
         let communicator = try Communicator(cluster: cluster, ranks: [GPUID(0), GPUID(1)])
-        let config = MoEConfig(
-            vocabularySize: 2, hiddenSize: 32, layerCount: 1, headCount: 1, routedExpertCount: 2,
-            sharedExpertCount: 1, topK: 1, expertWidth: 8, denseWidth: 8, denseLayerCount: 0)
-        let moe = MoELayer(prefix: "moe", config: config)
-        let parameters = try EPRun.parameters(moe, hidden: 32, width: 8, seed: 1)
         var options = ExpertParallelLayer.Options()
         options.fp8Dispatch = false
-        let layer = try ExpertParallelLayer(
-            layer: moe, hiddenSize: 32, expertWidth: 8, communicator: communicator, options: options)
+        let (layer, parameters) = try handMadeEPLayer(
+            hidden: 32, width: 8, experts: 2, shared: 1, topK: 1, communicator: communicator, options: options)
         let box = FLOPsBox(in: simulation)
         for rank in 0..<2 {
             let routing = try RoutingDecision(

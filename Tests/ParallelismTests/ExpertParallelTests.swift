@@ -173,16 +173,10 @@ struct ExpertParallelTests {
         simulation.executor.trapsOnForeignEnqueue = true
         let cluster = try Cluster.railOptimized(nodeCount: 2, in: simulation)
         let communicator = try Communicator(cluster: cluster, ranks: (0..<16).map(GPUID.init))
-        let config = MoEConfig(
-            vocabularySize: 2, hiddenSize: 128, layerCount: 1, headCount: 1, routedExpertCount: 16,
-            sharedExpertCount: 1, topK: 3, expertWidth: 4, denseWidth: 4, denseLayerCount: 0)
-        let moe = MoELayer(prefix: "moe", config: config)
-        let parameters = try EPRun.parameters(moe, hidden: 128, width: 4, seed: 1)
         var options = ExpertParallelLayer.Options()
         options.minPieceTokens = 2
-        let layer = try ExpertParallelLayer(
-            layer: moe, hiddenSize: 128, expertWidth: 4,
-            communicator: communicator, options: options)
+        let (layer, parameters) = try handMadeEPLayer(
+            hidden: 128, width: 4, experts: 16, shared: 1, topK: 3, communicator: communicator, options: options)
         let tokens = 5
         let experts = Self.handMadeExperts
         var expectedPairs = 0

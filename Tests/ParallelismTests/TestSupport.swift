@@ -1,3 +1,5 @@
+import Collectives
+import MoEModel
 import Parallelism
 import SimCore
 
@@ -34,4 +36,20 @@ func analyse(_ kind: PipelineScheduleKind, stages: Int, microBatches: Int, _ dur
 extension ScheduleAnalysis {
     /// The idle time of every device, in ns.
     var idleNs: [Int64] { idleTime.map(\.nanoseconds) }
+}
+
+/// A hand-made one-layer MoE (`experts` routed experts top-`topK`, `shared` shared experts, `hidden` × `width`),
+/// its parameters (seed 1) and its expert-parallel layer over `communicator` with `options`.
+func handMadeEPLayer(
+    hidden: Int, width: Int, experts: Int, shared: Int, topK: Int, communicator: Communicator,
+    options: ExpertParallelLayer.Options
+) throws -> (layer: ExpertParallelLayer, parameters: ParameterSet) {
+    let config = MoEConfig(
+        vocabularySize: 2, hiddenSize: hidden, layerCount: 1, headCount: 1, routedExpertCount: experts,
+        sharedExpertCount: shared, topK: topK, expertWidth: width, denseWidth: width, denseLayerCount: 0)
+    let moe = MoELayer(prefix: "moe", config: config)
+    let parameters = try EPRun.parameters(moe, hidden: hidden, width: width, seed: 1)
+    let layer = try ExpertParallelLayer(
+        layer: moe, hiddenSize: hidden, expertWidth: width, communicator: communicator, options: options)
+    return (layer, parameters)
 }

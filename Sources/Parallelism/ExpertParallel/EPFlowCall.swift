@@ -1,4 +1,5 @@
 import Hardware
+import SimCore
 
 /// Which all-to-all a flow-level call models, with its bytes.
 enum EPFlowKind: Sendable {
@@ -48,6 +49,8 @@ final class EPFlowCall {
     var returned = 0
     /// Why the call failed (a refused booking); every rank of it then throws this.
     var failure: (any Error)?
+    /// Per rank: the waiter of its process while it waits to be resolved.
+    private var parked: [CancellableWaiter<Void>?]
     /// Counts exchange: each rank's layout as it joins (what its counts tell the others).
     private var published: [SourceLayout?]
     /// Counts exchange: every rank's layout, once all have joined.
@@ -72,6 +75,7 @@ final class EPFlowCall {
         traffic = Array(repeating: EPTraffic(), count: ranks)
         arrivalNs = tracksArrivals ? Array(repeating: 0, count: ranks * ranks) : []
         resolved = Array(repeating: false, count: ranks)
+        parked = Array(repeating: nil, count: ranks)
         if case .counts = kind { published = Array(repeating: nil, count: ranks) } else { published = [] }
         for source in 0..<ranks {
             for node in 0..<nodeCount where exists(source, node) {
@@ -80,6 +84,18 @@ final class EPFlowCall {
             }
         }
     }
+
+    /// Parks `rank`'s process on `waiter` until it is resolved (`wake`) or the call fails (`wakeAll`).
+    func park(_ rank: Int, _ waiter: CancellableWaiter<Void>) { parked[rank] = waiter }
+
+    /// Wakes `rank`'s process if it is parked.
+    func wake(_ rank: Int) {
+        parked[rank]?.resume(returning: ())
+        parked[rank] = nil
+    }
+
+    /// Wakes every parked process (the call failed).
+    func wakeAll() { for rank in parked.indices { wake(rank) } }
 
     private func exists(_ source: Int, _ node: Int) -> Bool {
         guard placement.nodeOfRank[source] != node else { return false }

@@ -18,7 +18,6 @@ actor EPFlowExchange: SimulatedActor {
     nonisolated let simulation: Simulation
     private let placement: ExpertPlacement
     private var calls: [Int: EPFlowCall] = [:]  // lookup only, never iterated
-    private var waiters: [Int: [CancellableWaiter<Void>?]] = [:]  // lookup only, never iterated
 
     init(placement: ExpertPlacement) {
         self.placement = placement
@@ -37,39 +36,28 @@ actor EPFlowExchange: SimulatedActor {
             ?? EPFlowCall(kind: kind, layouts: layouts, placement: placement, tracksArrivals: tracksArrivals)
         calls[key] = call
         if let failure = call.failure { throw failure }
-        var parked = waiters[key] ?? Array(repeating: nil, count: placement.rankCount)
         let resolved: [Int]
         do {
             resolved = try call.join(rank, nowNs: simulation.executor.nowNs, layout: layout)
         } catch {
             // A refused booking fails the call: every rank parked on it wakes and throws the same error.
             call.failure = error
-            for index in parked.indices { parked[index]?.resume(returning: ()) }
-            waiters[key] = nil
+            call.wakeAll()
             throw error
         }
-        for done in resolved where done != rank {
-            parked[done]?.resume(returning: ())
-            parked[done] = nil
-        }
+        for done in resolved where done != rank { call.wake(done) }
         if !call.resolved[rank] {
             let waiter = CancellableWaiter<Void>()
-            parked[rank] = waiter
-            waiters[key] = parked
+            call.park(rank, waiter)
             let process = ProcessID.current
             simulation.noteWait(process, describedBy: self, key, rank)
             defer { simulation.noteWait(process, on: nil) }
             try await waiter.wait()
             if let failure = call.failure { throw failure }
-        } else {
-            waiters[key] = parked
         }
         let result = result(of: call, rank: rank)
         call.returned += 1
-        if call.returned == placement.rankCount {
-            calls[key] = nil
-            waiters[key] = nil
-        }
+        if call.returned == placement.rankCount { calls[key] = nil }
         return result
     }
 
