@@ -19,7 +19,10 @@ extension CollectiveRunner {
 
     /// Runs rank `rank`'s program of `plan` with `input` from the calling process and returns its output once
     /// its sends are delivered. Other ranks must run their programs of the same plan concurrently.
-    public func executeRank(_ plan: CollectivePlan, rank: Int, input: Tensor) async throws -> Tensor {
+    /// `fillSlices` > 1: each message stands for that many slices sent together (see `ringSlicing`).
+    public func executeRank(_ plan: CollectivePlan, rank: Int, input: Tensor, fillSlices: Int = 1) async throws
+        -> Tensor
+    {
         try CollectiveError.require(
             plan.rankCount == communicator.size, "\(plan.name) rank count", plan.rankCount,
             "the communicator has \(communicator.size) ranks")
@@ -29,7 +32,8 @@ extension CollectiveRunner {
         try CollectiveError.require(
             input.elementCount == program.inputElementCount, "\(plan.name) rank \(rank) input", input,
             "needs \(program.inputElementCount) elements")
-        return try await runRank(program, rank: rank, input: input, gpu: try communicator.gpu(rank: rank))
+        return try await runRank(
+            program, rank: rank, input: input, gpu: try communicator.gpu(rank: rank), fillSlices: fillSlices)
     }
 
     /// Ring reduce-scatter of `input` (every rank's input has the same length): rank r gets the reduction of
@@ -39,12 +43,23 @@ extension CollectiveRunner {
         algorithm: CollectiveAlgorithm = .ring
     ) async throws -> Tensor {
         let counts = blockCounts ?? CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
+        if algorithm == .hierarchical {
+            let plan = try hierarchicalPlan(.reduceScatter, counts, op: op, Slicing(dtype: input.dtype), rank: rank)
+            return try await executeRank(plan, rank: rank, input: input)
+        }
+        let slicing = ringSlicing(input, blockCounts: counts)
+        let plan = try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing.plan, onlyRank: rank)
+        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
+    }
+
+    /// The ring slicing of `input`'s blocks (`blockCounts`) and how many slices each message stands for. Under
+    /// `phantom-flows` a phantom ring block travels as one flow with the fill of one of its slices: a ring step
+    /// sends all its slices before it receives, so they would arrive with the last one anyway (to the ns, unless
+    /// another flow is booked on a shared link at the same instant, between the slices).
+    func ringSlicing(_ input: Tensor, blockCounts: [Int]) -> (plan: Slicing, fillSlices: Int) {
         let slicing = Slicing(dtype: input.dtype)
-        let plan =
-            algorithm == .hierarchical
-            ? try hierarchicalPlan(.reduceScatter, counts, op: op, slicing, rank: rank)
-            : try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing, onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input)
+        guard input.isPhantom, communicator.cluster.spec.phantomMessagesAsFlows else { return (slicing, 1) }
+        return (.whole, slicing.sliceCount(elements: blockCounts.max() ?? 0))
     }
 
     private func hierarchicalPlan(
@@ -61,26 +76,29 @@ extension CollectiveRunner {
     public func allGather(
         _ input: Tensor, rank: Int, elementCounts: [Int], algorithm: CollectiveAlgorithm = .ring
     ) async throws -> Tensor {
-        let slicing = Slicing(dtype: input.dtype)
-        let plan =
-            algorithm == .hierarchical
-            ? try hierarchicalPlan(.allGather, elementCounts, op: .sum, slicing, rank: rank)
-            : try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing, onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input)
+        if algorithm == .hierarchical {
+            let plan = try hierarchicalPlan(
+                .allGather, elementCounts, op: .sum, Slicing(dtype: input.dtype), rank: rank)
+            return try await executeRank(plan, rank: rank, input: input)
+        }
+        let slicing = ringSlicing(input, blockCounts: elementCounts)
+        let plan = try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing.plan, onlyRank: rank)
+        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
     }
 
     /// Ring all-reduce of `input` (the same length on every rank): every rank gets the same reduced values.
     public func allReduce(_ input: Tensor, rank: Int, op: ReduceOp = .sum, algorithm: CollectiveAlgorithm = .ring)
         async throws -> Tensor
     {
-        let slicing = Slicing(dtype: input.dtype)
         let counts = CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
-        let plan =
-            algorithm == .hierarchical
-            ? try hierarchicalPlan(.allReduce, counts, op: op, slicing, rank: rank)
-            : try CollectivePlan.allReduce(
-                rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing,
-                onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input)
+        if algorithm == .hierarchical {
+            let plan = try hierarchicalPlan(.allReduce, counts, op: op, Slicing(dtype: input.dtype), rank: rank)
+            return try await executeRank(plan, rank: rank, input: input)
+        }
+        let slicing = ringSlicing(input, blockCounts: counts)
+        let plan = try CollectivePlan.allReduce(
+            rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing.plan,
+            onlyRank: rank)
+        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
     }
 }

@@ -80,7 +80,9 @@ public struct CollectiveRunner: Sendable {
     }
 
     /// One rank's program on its GPU.
-    func runRank(_ program: CollectivePlan.RankProgram, rank: Int, input: Tensor, gpu: GPU) async throws -> Tensor {
+    func runRank(
+        _ program: CollectivePlan.RankProgram, rank: Int, input: Tensor, gpu: GPU, fillSlices: Int = 1
+    ) async throws -> Tensor {
         var blocks = [Tensor?](repeating: nil, count: program.blockElementCounts.count)
         let flat = try input.reshaped([input.elementCount])
         var offset = 0
@@ -103,7 +105,9 @@ public struct CollectiveRunner: Sendable {
             case .send(let indices, let peer, let tag):
                 let parts = try indices.map(take)
                 let message = parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts)
-                sends.append(try await gpu.startSend(message, to: communicator.ranks[peer], tag: tagBase + tag))
+                sends.append(
+                    try await gpu.startSend(
+                        message, to: communicator.ranks[peer], tag: tagBase + tag, flowFillSlices: fillSlices))
             case .receive(let indices, let peer, let tag, let combine):
                 let message = try await gpu.receive(from: communicator.ranks[peer], tag: tagBase + tag)
                 try CollectiveError.require(

@@ -51,7 +51,8 @@ extension Fabric {
     }
 
     /// Books `bytes` on every link of `route` from `startNs` (see `Cluster.bookFlow`); returns the arrival (ns).
-    func bookFlow(_ route: Route, bytes: Int, startNs: Int64) throws -> Int64 {
+    /// The fill is that of a message of `fillBytes` (default: `bytes`), e.g. one slice of a sliced block.
+    func bookFlow(_ route: Route, bytes: Int, startNs: Int64, fillBytes: Int? = nil) throws -> Int64 {
         // Refused before anything is booked, so a refused flow leaves no bytes behind.
         if downLinkCount > 0, let down = route.links.first(where: { link in !link.enter { $0.isUp } }) {
             throw HardwareError.invalidParameter(
@@ -60,7 +61,7 @@ extension Fabric {
         }
         var arrivalNs = startNs
         for link in route.links { arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs)) }
-        return route.links.isEmpty ? startNs : arrivalNs + flowOverheadNs(bytes: bytes, route.links)
+        return route.links.isEmpty ? startNs : arrivalNs + flowOverheadNs(bytes: fillBytes ?? bytes, route.links)
     }
 
     /// What a flow of `bytes` adds after its slowest link: the store-and-forward fill of the message's last chunk

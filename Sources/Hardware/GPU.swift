@@ -115,9 +115,11 @@ public actor GPU: SimulatedActor {
 
     /// Starts sending `tensor` to `destination` and returns at once; `wait()` on the handle for delivery.
     /// `wireBytes` (default: the tensor's `byteCount`) sets the bytes on the wire independently of the storage.
-    public func startSend(_ tensor: Tensor, to destination: GPUID, tag: Int, wireBytes: Int? = nil) throws
-        -> SendHandle
-    {
+    /// `flowFillSlices`: booked as a bulk flow (`phantom-flows`), the message stands for that many equal slices
+    /// sent together, so its store-and-forward fill is one slice's.
+    public func startSend(
+        _ tensor: Tensor, to destination: GPUID, tag: Int, wireBytes: Int? = nil, flowFillSlices: Int = 1
+    ) throws -> SendHandle {
         if let wireBytes, wireBytes < 0 {
             throw HardwareError.invalidParameter(
                 name: "\(name) send wireBytes", value: "\(wireBytes)", reason: "must be >= 0")
@@ -135,7 +137,10 @@ public actor GPU: SimulatedActor {
                 bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
         let nowNs = simulation.executor.nowNs
         // A phantom message as a bulk flow: booked on its route's links now, delivered when it arrives.
-        let flowArrivalNs = asFlow ? try fabric.bookFlow(route, bytes: bytes, startNs: nowNs) : nil
+        let flowArrivalNs =
+            asFlow
+            ? try fabric.bookFlow(route, bytes: bytes, startNs: nowNs, fillBytes: bytes / max(1, flowFillSlices))
+            : nil
         let transfer = Transfer(
             tensor: tensor, bytes: bytes, tag: tag, route: route, destination: target, chunkCount: chunkCount,
             sentAt: simulation.now)

@@ -59,12 +59,57 @@ extension ExpertParallelLayer {
                 pass, rank: rank, layouts: waveLayouts[0], tagBase: tagBase, phantom: phantom, shared: shared,
                 outgoing: try outgoing(waveLayouts[0][rank]), values: values)
         }
-        let simulation = communicator.cluster.simulation
         let waveCount = waveLayouts.count
-        let serial = options.mode == .serial
+        let context = WaveContext(
+            pass: pass, rank: rank, waveCount: waveCount, tagBase: tagBase, syncKey: syncKey, phantom: phantom,
+            shared: shared)
+        let (ran, returned) =
+            try await waveCount == 1
+            ? runInLine(waveLayouts[0], context, outgoing: outgoing, values: values)
+            : runInWaves(waveLayouts, context, outgoing: outgoing, values: values)
+        var outcome = ran
+        // Phantom runs never read the routed experts' rows back (backward rebuilds their counts from the layout).
+        if phantom { return outcome }
+        let perWave = try (0..<waveCount).map {
+            try localExpertRows(returned[$0], layout: waveLayouts[$0][rank], phantom: phantom)
+        }
         let experts = placement.expertsPerRank / waveCount
+        outcome.expertOutputs = (0..<placement.expertCount).map { expert in
+            perWave[(expert % placement.expertsPerRank) / experts][expert]
+        }
+        return outcome
+    }
+
+    /// One wave in line on the calling worker: no child tasks, whose hops off the worker's actor each cost an
+    /// event. Returns the outcome and the combined rows (one entry).
+    private func runInLine(
+        _ layouts: [SourceLayout], _ context: WaveContext, outgoing: (SourceLayout) throws -> [Tensor?],
+        values: ([Tensor?]) throws -> [Tensor?]
+    ) async throws -> (PipelineOutcome, [[Tensor?]]) {
         var outcome = PipelineOutcome()
-        var returned = [[Tensor?]](repeating: [], count: waveCount)
+        let dispatched = try await dispatchRows(
+            rank: context.rank, outgoing: try outgoing(layouts[context.rank]), layouts: layouts,
+            legs: context.pass.dispatchLegs, bytesPerToken: dispatchBytesPerToken(context.pass),
+            tagBase: context.tagBase, phantom: context.phantom)
+        outcome.dispatchTraffic = dispatched.traffic
+        outcome.dispatchEnd = communicator.cluster.simulation.now
+        let computed = try await computeWave(
+            0, rows: dispatched.rows, layouts: layouts, context, values: values, outcome: &outcome)
+        let combined = try await combineWave(0, computed, layouts: layouts, context)
+        outcome.combineTraffic = combined.traffic
+        return (outcome, [combined.rows])
+    }
+
+    /// Several waves in a task group: wave w+1's dispatch starts once wave w's arrived, each wave's combine once
+    /// its experts end. Returns the outcome and the combined rows per wave.
+    private func runInWaves(
+        _ waveLayouts: [[SourceLayout]], _ context: WaveContext, outgoing: (SourceLayout) throws -> [Tensor?],
+        values: ([Tensor?]) throws -> [Tensor?]
+    ) async throws -> (PipelineOutcome, [[Tensor?]]) {
+        let simulation = communicator.cluster.simulation
+        let (pass, rank, tagBase, phantom) = (context.pass, context.rank, context.tagBase, context.phantom)
+        var outcome = PipelineOutcome()
+        var returned = [[Tensor?]](repeating: [], count: waveLayouts.count)
         try await withThrowingTaskGroup(of: Event.self) { group in
             func startDispatch(_ wave: Int) throws {
                 let sub = waveLayouts[wave]
@@ -81,30 +126,15 @@ extension ExpertParallelLayer {
                 switch event {
                 case .dispatched(let wave, let rows, let traffic):
                     outcome.dispatchTraffic = outcome.dispatchTraffic + traffic
-                    if wave + 1 < waveCount {
+                    if wave + 1 < waveLayouts.count {
                         try startDispatch(wave + 1)
                     } else {
                         outcome.dispatchEnd = simulation.now
                     }
-                    if serial { await synchronize(syncKey, phase: 1) }
-                    let sub = waveLayouts[wave]
-                    let inputs = try rowsByExpert(rows, layouts: sub, rank: rank)
-                    let end = try await queueExperts(pass, rank: rank, inputs: inputs, wave: wave)
-                    let outputs = try rowsBySource(try values(inputs), layouts: sub, rank: rank)
-                    if wave + 1 == waveCount {
-                        for kernel in shared { outcome.sharedEnd = try await enqueue(kernel, rank: rank) }
-                    }
-                    if serial {
-                        try await simulation.clock.sleep(until: end)
-                        await synchronize(syncKey, phase: 2)
-                    }
-                    if wave == 0 { outcome.combineStart = max(simulation.now, end) }
+                    let computed = try await computeWave(
+                        wave, rows: rows, layouts: waveLayouts[wave], context, values: values, outcome: &outcome)
                     group.addTask {
-                        if end > simulation.now { try await simulation.clock.sleep(until: end) }
-                        if serial { try await launchKernel(rank: rank) }
-                        let result = try await combineRows(
-                            rank: rank, outgoing: outputs, layouts: sub, legs: pass.combineLegs.sub(wave),
-                            bytesPerToken: wire.bf16BytesPerToken, tagBase: tagBase, phantom: phantom)
+                        let result = try await combineWave(wave, computed, layouts: waveLayouts[wave], context)
                         return .combined(part: wave, rows: result.rows, traffic: result.traffic)
                     }
                 case .combined(let wave, let rows, let traffic):
@@ -113,15 +143,60 @@ extension ExpertParallelLayer {
                 }
             }
         }
-        // Phantom runs never read the routed experts' rows back (backward rebuilds their counts from the layout).
-        if phantom { return outcome }
-        let perWave = try (0..<waveCount).map {
-            try localExpertRows(returned[$0], layout: waveLayouts[$0][rank], phantom: phantom)
+        return (outcome, returned)
+    }
+
+    /// What every wave of one `runPipeline` call shares.
+    struct WaveContext: Sendable {
+        var pass: EPPass
+        var rank: Int
+        var waveCount: Int
+        var tagBase: Int
+        var syncKey: Int
+        var phantom: Bool
+        var shared: [Kernel]
+    }
+
+    /// A wave's rows to combine and when its experts' last kernel ends.
+    struct ComputedWave: Sendable {
+        var outputs: [Tensor?]
+        var end: SimInstant
+    }
+
+    /// Once wave `wave`'s `rows` arrived: its experts' kernels (and after the last wave the shared ones), in
+    /// serial mode between the phase barriers; notes the shared kernels' end and the first combine's start.
+    private func computeWave(
+        _ wave: Int, rows: [Tensor?], layouts: [SourceLayout], _ context: WaveContext,
+        values: ([Tensor?]) throws -> [Tensor?], outcome: inout PipelineOutcome
+    ) async throws -> ComputedWave {
+        let simulation = communicator.cluster.simulation
+        let serial = options.mode == .serial
+        let rank = context.rank
+        if serial { await synchronize(context.syncKey, phase: 1) }
+        let inputs = try rowsByExpert(rows, layouts: layouts, rank: rank)
+        let end = try await queueExperts(context.pass, rank: rank, inputs: inputs, wave: wave)
+        let outputs = try rowsBySource(try values(inputs), layouts: layouts, rank: rank)
+        if wave + 1 == context.waveCount {
+            for kernel in context.shared { outcome.sharedEnd = try await enqueue(kernel, rank: rank) }
         }
-        outcome.expertOutputs = (0..<placement.expertCount).map { expert in
-            perWave[(expert % placement.expertsPerRank) / experts][expert]
+        if serial {
+            try await simulation.clock.sleep(until: end)
+            await synchronize(context.syncKey, phase: 2)
         }
-        return outcome
+        if wave == 0 { outcome.combineStart = max(simulation.now, end) }
+        return ComputedWave(outputs: outputs, end: end)
+    }
+
+    /// Wave `wave`'s combine once its experts end (serial mode: after the combine kernel's launch).
+    private func combineWave(
+        _ wave: Int, _ computed: ComputedWave, layouts: [SourceLayout], _ context: WaveContext
+    ) async throws -> (rows: [Tensor?], traffic: EPTraffic) {
+        let simulation = communicator.cluster.simulation
+        if computed.end > simulation.now { try await simulation.clock.sleep(until: computed.end) }
+        if options.mode == .serial { try await launchKernel(rank: context.rank) }
+        return try await combineRows(
+            rank: context.rank, outgoing: computed.outputs, layouts: layouts, legs: context.pass.combineLegs.sub(wave),
+            bytesPerToken: wire.bf16BytesPerToken, tagBase: context.tagBase, phantom: context.phantom)
     }
 
     /// This rank's rows for each target rank, in canonical order, under `layout`.

@@ -5,8 +5,9 @@ import MoEModel
 /// same-index GPU there forwards as they arrive.
 ///
 /// Every rank derives the same layout from the source's routing, so senders, forwarders and receivers agree on
-/// every message without exchanging anything but the counts.
-public struct SourceLayout: Sendable {
+/// every message without exchanging anything but the counts. Immutable, and a class: every rank reads every
+/// source's layout many times per call, and a copy of a struct of nine arrays costs nine retains.
+public final class SourceLayout: Sendable {
     /// One IB message of a source to a node: a range of the tokens bound for that node.
     public struct Piece: Sendable {
         /// Distinct tokens in the piece (what crosses IB).
