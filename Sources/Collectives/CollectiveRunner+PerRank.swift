@@ -43,13 +43,24 @@ extension CollectiveRunner {
         algorithm: CollectiveAlgorithm = .ring
     ) async throws -> Tensor {
         let counts = blockCounts ?? CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
+        return try await runRingOrHierarchical(.reduceScatter, algorithm, counts, op: op, input: input, rank: rank) {
+            slicing in
+            try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing, onlyRank: rank)
+        }
+    }
+
+    /// Rank `rank`'s part of the hierarchical plan of `kind` on blocks `counts`, or of the ring plan `ring`
+    /// builds with the slicing `ringSlicing` chooses.
+    private func runRingOrHierarchical(
+        _ kind: CollectivePlan.HierarchicalKind, _ algorithm: CollectiveAlgorithm, _ counts: [Int], op: ReduceOp,
+        input: Tensor, rank: Int, ring: (Slicing) throws -> CollectivePlan
+    ) async throws -> Tensor {
         if algorithm == .hierarchical {
-            let plan = try hierarchicalPlan(.reduceScatter, counts, op: op, Slicing(dtype: input.dtype), rank: rank)
+            let plan = try hierarchicalPlan(kind, counts, op: op, Slicing(dtype: input.dtype), rank: rank)
             return try await executeRank(plan, rank: rank, input: input)
         }
         let slicing = ringSlicing(input, blockCounts: counts)
-        let plan = try CollectivePlan.reduceScatter(blockCounts: counts, op: op, slicing: slicing.plan, onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
+        return try await executeRank(try ring(slicing.plan), rank: rank, input: input, fillSlices: slicing.fillSlices)
     }
 
     /// The ring slicing of `input`'s blocks (`blockCounts`) and how many slices each message stands for. Under
@@ -76,14 +87,10 @@ extension CollectiveRunner {
     public func allGather(
         _ input: Tensor, rank: Int, elementCounts: [Int], algorithm: CollectiveAlgorithm = .ring
     ) async throws -> Tensor {
-        if algorithm == .hierarchical {
-            let plan = try hierarchicalPlan(
-                .allGather, elementCounts, op: .sum, Slicing(dtype: input.dtype), rank: rank)
-            return try await executeRank(plan, rank: rank, input: input)
+        try await runRingOrHierarchical(.allGather, algorithm, elementCounts, op: .sum, input: input, rank: rank) {
+            slicing in
+            try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing, onlyRank: rank)
         }
-        let slicing = ringSlicing(input, blockCounts: elementCounts)
-        let plan = try CollectivePlan.allGather(elementCounts: elementCounts, slicing: slicing.plan, onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
     }
 
     /// Ring all-reduce of `input` (the same length on every rank): every rank gets the same reduced values.
@@ -91,14 +98,11 @@ extension CollectiveRunner {
         async throws -> Tensor
     {
         let counts = CollectivePlan.evenSplit(input.elementCount, into: communicator.size)
-        if algorithm == .hierarchical {
-            let plan = try hierarchicalPlan(.allReduce, counts, op: op, Slicing(dtype: input.dtype), rank: rank)
-            return try await executeRank(plan, rank: rank, input: input)
+        return try await runRingOrHierarchical(.allReduce, algorithm, counts, op: op, input: input, rank: rank) {
+            slicing in
+            try CollectivePlan.allReduce(
+                rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing,
+                onlyRank: rank)
         }
-        let slicing = ringSlicing(input, blockCounts: counts)
-        let plan = try CollectivePlan.allReduce(
-            rankCount: communicator.size, elementCount: input.elementCount, op: op, slicing: slicing.plan,
-            onlyRank: rank)
-        return try await executeRank(plan, rank: rank, input: input, fillSlices: slicing.fillSlices)
     }
 }

@@ -6,7 +6,7 @@ import MoEModel
 ///
 /// Every rank derives the same layout from the source's routing, so senders, forwarders and receivers agree on
 /// every message without exchanging anything but the counts. Immutable, and a class: every rank reads every
-/// source's layout many times per call, and a copy of a struct of nine arrays costs nine retains.
+/// source's layout many times per call, and each copy of a struct of many arrays retains every one of them.
 public final class SourceLayout: Sendable {
     /// One IB message of a source to a node: a range of the tokens bound for that node.
     public struct Piece: Sendable {
