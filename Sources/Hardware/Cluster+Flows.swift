@@ -12,36 +12,109 @@ extension Cluster {
     /// this cluster's simulation. Flows model no faults: one whose route crosses a link that is down is refused
     /// (nothing booked), and a link going down later leaves flows already booked as they were.
     public func bookFlow(from source: GPUID, to destination: GPUID, bytes: Int, startNs: Int64) throws -> Int64 {
-        if let (first, second, third) = fabric.flowLinks(from: source.index, to: destination.index) {
-            let endNs = max(
-                first.flowPort.book(bytes: bytes, startNs: startNs),
-                second.flowPort.book(bytes: bytes, startNs: startNs),
-                third.flowPort.book(bytes: bytes, startNs: startNs))
-            return endNs + fabric.flowOverheadNs(bytes: bytes, first, second, third)
-        }
-        return try fabric.bookFlow(try fabric.route(from: source, to: destination), bytes: bytes, startNs: startNs)
+        try bookFlow(on: flowPath(from: source, to: destination), bytes: bytes, startNs: startNs)
     }
 
     /// How long `bytes` from `source` to `destination` take on an idle route (ns), as `bookFlow` gives with
     /// nothing else booked: the slowest link's time, the last chunk's fill and the latencies.
     public func flowDurationNs(from source: GPUID, to destination: GPUID, bytes: Int) throws -> Int64 {
-        if let (first, second, third) = fabric.flowLinks(from: source.index, to: destination.index) {
-            let slowestNs = max(
-                first.flowPort.durationNs(bytes: bytes), second.flowPort.durationNs(bytes: bytes),
-                third.flowPort.durationNs(bytes: bytes))
-            return slowestNs + fabric.flowOverheadNs(bytes: bytes, first, second, third)
+        try flowDurationNs(on: flowPath(from: source, to: destination), bytes: bytes)
+    }
+
+    /// The path of flows from `source` to `destination`, its links looked up once for booking it many times.
+    public func flowPath(from source: GPUID, to destination: GPUID) -> FlowPath {
+        let standard = fabric.flowLinks(from: source.index, to: destination.index).map { first, second, third in
+            FlowPath.StandardPorts(fabric: fabric, first, second, third)
         }
-        let links = try fabric.route(from: source, to: destination).links
+        return FlowPath(source: source, destination: destination, standard: standard)
+    }
+
+    /// `bookFlow(from:to:bytes:startNs:)` on a path from `flowPath`.
+    public func bookFlow(on path: FlowPath, bytes: Int, startNs: Int64) throws -> Int64 {
+        if let ports = path.standard, ports.fabric.downLinkCount == 0 {
+            return ports.book(bytes: bytes, startNs: startNs)
+        }
+        let route = try fabric.route(from: path.source, to: path.destination)
+        return try fabric.bookFlow(route, bytes: bytes, startNs: startNs)
+    }
+
+    /// `flowDurationNs(from:to:bytes:)` on a path from `flowPath`.
+    public func flowDurationNs(on path: FlowPath, bytes: Int) throws -> Int64 {
+        if let ports = path.standard, ports.fabric.downLinkCount == 0 { return ports.durationNs(bytes: bytes) }
+        let links = try fabric.route(from: path.source, to: path.destination).links
         return (links.map { $0.flowPort.durationNs(bytes: bytes) }.max() ?? 0)
             + fabric.flowOverheadNs(bytes: bytes, links)
     }
 }
 
+/// Where bulk flows from one GPU to another go (`Cluster.flowPath`): on the standard paths (inside a node, to
+/// another node on the same rail) its three links' flow ports, used while no link is down; else the route,
+/// found per flow.
+public struct FlowPath: Sendable {
+    /// The flow ports of a standard path, with what its bookings need of the fabric.
+    ///
+    /// Unowned and unretained: copying a path costs no reference counting (a flow-level all-to-all books
+    /// thousands per call). The fabric and its links' ports live as long as the cluster, and only holders of
+    /// the cluster book on a path.
+    struct StandardPorts: @unchecked Sendable {
+        unowned(unsafe) let fabric: Fabric
+        unowned(unsafe) let first: FlowPort
+        unowned(unsafe) let second: FlowPort
+        unowned(unsafe) let third: FlowPort
+        /// The three links' latencies (ns).
+        let latencyNs: Int64
+        /// The chunking of the messages flows stand for (the fabric's spec).
+        let minChunkBytes: Int
+        let maxChunks: Int
+
+        init(fabric: Fabric, _ first: Link, _ second: Link, _ third: Link) {
+            self.fabric = fabric
+            self.first = first.flowPort
+            self.second = second.flowPort
+            self.third = third.flowPort
+            latencyNs = first.latency.nanoseconds + second.latency.nanoseconds + third.latency.nanoseconds
+            minChunkBytes = fabric.spec.minChunkBytes
+            maxChunks = fabric.spec.maxChunksPerMessage
+        }
+
+        /// Books `bytes` from `startNs` on the three ports; returns the arrival (`Fabric.bookFlow`'s rule).
+        func book(bytes: Int, startNs: Int64) -> Int64 {
+            let endNs = max(
+                first.book(bytes: bytes, startNs: startNs), second.book(bytes: bytes, startNs: startNs),
+                third.book(bytes: bytes, startNs: startNs))
+            return endNs + overheadNs(bytes: bytes)
+        }
+
+        /// How long `bytes` take on the idle ports (ns).
+        func durationNs(bytes: Int) -> Int64 {
+            max(first.durationNs(bytes: bytes), second.durationNs(bytes: bytes), third.durationNs(bytes: bytes))
+                + overheadNs(bytes: bytes)
+        }
+
+        /// `Fabric.flowOverheadNs` on the three ports.
+        private func overheadNs(bytes: Int) -> Int64 {
+            let lastChunk =
+                bytes / Transfer.chunkCount(bytes: bytes, minChunkBytes: minChunkBytes, maxChunks: maxChunks)
+            let firstNs = first.durationNs(bytes: lastChunk)
+            let secondNs = second.durationNs(bytes: lastChunk)
+            let thirdNs = third.durationNs(bytes: lastChunk)
+            return firstNs + secondNs + thirdNs - max(firstNs, secondNs, thirdNs) + latencyNs
+        }
+    }
+
+    /// The sending GPU.
+    public let source: GPUID
+    /// The receiving GPU.
+    public let destination: GPUID
+    /// The standard path's ports, or nil where the route decides.
+    let standard: StandardPorts?
+}
+
 extension Fabric {
     /// The three links of the standard route for the paths bulk flows take (inside a node; to another node on
-    /// the same rail), without building a `Route`; nil for other paths and while any link is down.
+    /// the same rail), without building a `Route`; nil for other paths. Valid while no link is down.
     func flowLinks(from source: Int, to destination: Int) -> (Link, Link, Link)? {
-        guard downLinkCount == 0, source != destination else { return nil }
+        guard source != destination else { return nil }
         let rails = spec.gpusPerNode
         let (sourceNode, destinationNode) = (source / rails, destination / rails)
         if sourceNode == destinationNode { return (commOut[source], nvlinkOut[source], nvswitchOut[destination]) }
@@ -66,12 +139,11 @@ extension Fabric {
 
     /// What a flow of `bytes` adds after its slowest link: the store-and-forward fill of the message's last chunk
     /// (its time on every hop but the slowest) and every hop's latency.
-    func flowOverheadNs(bytes: Int, _ links: Link...) -> Int64 { flowOverheadNs(bytes: bytes, links) }
-
     func flowOverheadNs(bytes: Int, _ links: [Link]) -> Int64 {
-        let chunks = Transfer.chunkCount(
-            bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
-        let lastChunk = bytes / chunks
+        let lastChunk =
+            bytes
+            / Transfer.chunkCount(
+                bytes: bytes, minChunkBytes: spec.minChunkBytes, maxChunks: spec.maxChunksPerMessage)
         var sumNs: Int64 = 0
         var slowestNs: Int64 = 0
         var latencyNs: Int64 = 0

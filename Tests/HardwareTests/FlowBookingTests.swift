@@ -139,4 +139,41 @@ struct FlowBookingTests {
         let message = try #require(cluster.simulation.inspect(collector) { $0.values[0] })
         #expect(message.contains("gpu0.comm.out") && message.contains("down"), "\(message)")
     }
+
+    @Test("a path looked up once books as the flow's endpoints do: standard and spine paths, then a link down")
+    func pathsBookAsEndpoints() throws {
+        // Inside a node, same rail across nodes (standard paths), across rails (the route), twice each: the
+        // second flows queue behind the first.
+        let flows: [Flow] = [(0, 3, 8_000_000), (0, 8, 6_000_000), (1, 10, 3_000_000), (0, 3, 2_000_000), (0, 8, 700)]
+        let byEndpoints = try Self.book(flows, on: try Cluster.railOptimized(nodeCount: 2, in: makeSimulation()))
+        let cluster = try Cluster.railOptimized(nodeCount: 2, in: makeSimulation())
+        let collector = Collector<Int64>(in: cluster.simulation)
+        let paths = flows.map { cluster.flowPath(from: GPUID($0.from), to: GPUID($0.to)) }
+        cluster.simulation.spawn(name: "booker") {
+            for (index, flow) in flows.enumerated() {
+                let arrival = try cluster.bookFlow(on: paths[index], bytes: flow.bytes, startNs: 0)
+                #expect(
+                    try cluster.flowDurationNs(on: paths[index], bytes: flow.bytes)
+                        == cluster.flowDurationNs(from: GPUID(flow.from), to: GPUID(flow.to), bytes: flow.bytes))
+                await collector.set(index, arrival)
+            }
+        }
+        #expect(cluster.simulation.run() == .finished)
+        let values = cluster.simulation.inspect(collector) { $0.values }
+        #expect(flows.indices.map { values[$0] ?? -1 } == byEndpoints)
+        #expect(byEndpoints[3] > byEndpoints[0], "the second flow 0->3 queues behind the first")
+        // A path looked up while every link is up is refused once one of its links is down.
+        try cluster.inject(.linkDown(link: "gpu0.comm.out"))
+        let refusal = Collector<String>(in: cluster.simulation)
+        cluster.simulation.spawn(name: "late booker") {
+            do {
+                _ = try cluster.bookFlow(on: paths[0], bytes: 1000, startNs: 0)
+            } catch {
+                await refusal.set(0, "\(error)")
+            }
+        }
+        #expect(cluster.simulation.run() == .finished)
+        let message = try #require(cluster.simulation.inspect(refusal) { $0.values[0] })
+        #expect(message.contains("gpu0.comm.out"), "\(message)")
+    }
 }

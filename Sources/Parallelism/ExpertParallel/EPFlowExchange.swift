@@ -18,9 +18,12 @@ actor EPFlowExchange: SimulatedActor {
     nonisolated let simulation: Simulation
     private let placement: ExpertPlacement
     private var calls: [Int: EPFlowCall] = [:]  // lookup only, never iterated
+    private let plans: EPFlowPlans
 
-    init(placement: ExpertPlacement) {
+    /// The exchange of a layer on `placement`, its calls' plans kept in `plans`.
+    init(placement: ExpertPlacement, plans: EPFlowPlans) {
         self.placement = placement
+        self.plans = plans
         simulation = placement.communicator.cluster.simulation
     }
 
@@ -33,7 +36,9 @@ actor EPFlowExchange: SimulatedActor {
     ) async throws -> EPFlowResult {
         let call =
             calls[key]
-            ?? EPFlowCall(kind: kind, layouts: layouts, placement: placement, tracksArrivals: tracksArrivals)
+            ?? EPFlowCall(
+                plan: plans.plan(kind, layouts: layouts, placement: placement), placement: placement,
+                tracksArrivals: tracksArrivals)
         calls[key] = call
         if let failure = call.failure { throw failure }
         let resolved: [Int]

@@ -102,9 +102,10 @@ extension ExpertParallelLayer {
     /// `gradientRows` of a phantom call (whose forward kept no per-expert rows): per target rank, phantom rows
     /// of this rank's slot count for its experts.
     private func phantomGradientRows(layout: SourceLayout) throws -> [Tensor?] {
-        try (0..<placement.rankCount).map { target -> Tensor? in
-            let rows = layout.slotsToRank[target].count
-            return rows == 0 ? nil : try Tensor(phantom: [rows, hiddenSize])
+        try phantomRowSet(
+            .gradients, rank: layout.rank, width: hiddenSize, dtype: .fp32, layouts: CollectionOfOne(layout)
+        ) {
+            try layout.slotsToRank.map { $0.isEmpty ? nil : try Tensor(phantom: [$0.count, hiddenSize]) }
         }
     }
 

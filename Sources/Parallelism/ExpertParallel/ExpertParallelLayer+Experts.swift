@@ -34,13 +34,19 @@ extension ExpertParallelLayer {
     func rowsBySource(_ byExpert: [Tensor?], layouts: [SourceLayout], rank: Int) throws -> [Tensor?] {
         let experts = placement.experts(ofRank: rank)
         if let sample = byExpert.lazy.compactMap({ $0 }).first, sample.isPhantom {
-            return try layouts.map { layout -> Tensor? in
-                var rows = 0
-                for (index, expert) in experts.enumerated() where byExpert[index] != nil {
-                    rows += layout.expertCounts[expert]
+            func build() throws -> [Tensor?] {
+                try layouts.map { layout -> Tensor? in
+                    var rows = 0
+                    for (index, expert) in experts.enumerated() where byExpert[index] != nil {
+                        rows += layout.expertCounts[expert]
+                    }
+                    return rows == 0 ? nil : try Self.phantomRows(rows, like: sample)
                 }
-                return rows == 0 ? nil : try Self.phantomRows(rows, like: sample)
             }
+            guard sample.rank == 2 else { return try build() }
+            return try phantomRowSet(
+                .bySource, rank: rank, width: sample.shape[1], dtype: sample.dtype, layouts: layouts,
+                pattern: byExpert.map { $0 != nil }, build: build)
         }
         var offsets = [Int](repeating: 0, count: experts.count)
         return try layouts.map { layout -> Tensor? in
@@ -53,6 +59,17 @@ extension ExpertParallelLayer {
             }
             return parts.isEmpty ? nil : (parts.count == 1 ? parts[0] : try Tensor.concatenatingRows(parts))
         }
+    }
+
+    /// `build()`'s phantom rows, kept in the run's phantom cache while `layouts` (the same objects) and `pattern`
+    /// repeat (`PhantomRowSets`); without a cache, built every time.
+    func phantomRowSet(
+        _ purpose: PhantomRowSets.Purpose, rank: Int, width: Int, dtype: DType, layouts: some Collection<SourceLayout>,
+        pattern: [Bool] = [], build: () throws -> [Tensor?]
+    ) rethrows -> [Tensor?] {
+        guard let sets = phantomCache?.rowSets else { return try build() }
+        return try sets.rows(
+            purpose, rank: rank, width: width, dtype: dtype, layouts: layouts, pattern: pattern, build: build)
     }
 
     /// `rows` phantom rows of `sample`'s width and dtype (what slicing or concatenating phantom rows gives).

@@ -39,12 +39,15 @@ extension ExpertParallelLayer {
             key: tag(tagBase, legs.direct, 0), rank: rank, kind: .dispatch(bytesPerToken: bytesPerToken),
             layouts: layouts, tracksArrivals: onArrival != nil)
         let dtype = outgoing.lazy.compactMap { $0 }.first?.dtype ?? .fp32
-        var received = [Tensor?](repeating: nil, count: placement.rankCount)
-        for source in layouts.indices where !layouts[source].slotsToRank[rank].isEmpty {
-            received[source] =
-                source == rank
-                ? outgoing[rank]
-                : try Tensor(phantom: [layouts[source].slotsToRank[rank].count, hiddenSize], dtype: dtype)
+        let received = try phantomRowSet(.dispatched, rank: rank, width: hiddenSize, dtype: dtype, layouts: layouts) {
+            var received = [Tensor?](repeating: nil, count: placement.rankCount)
+            for source in layouts.indices where !layouts[source].slotsToRank[rank].isEmpty {
+                received[source] =
+                    source == rank
+                    ? outgoing[rank]
+                    : try Tensor(phantom: [layouts[source].slotsToRank[rank].count, hiddenSize], dtype: dtype)
+            }
+            return received
         }
         if let onArrival {
             let sources = received.indices.filter { received[$0] != nil }
@@ -66,11 +69,16 @@ extension ExpertParallelLayer {
             layouts: layouts, tracksArrivals: false)
         let mine = layouts[rank]
         let dtype = outgoing.lazy.compactMap { $0 }.first?.dtype ?? .fp32
-        var received = [Tensor?](repeating: nil, count: placement.rankCount)
-        for target in mine.slotsToRank.indices where !mine.slotsToRank[target].isEmpty {
-            received[target] =
-                target == rank
-                ? outgoing[rank] : try Tensor(phantom: [mine.slotsToRank[target].count, hiddenSize], dtype: dtype)
+        let received = try phantomRowSet(
+            .combined, rank: rank, width: hiddenSize, dtype: dtype, layouts: CollectionOfOne(mine)
+        ) {
+            var received = [Tensor?](repeating: nil, count: placement.rankCount)
+            for target in mine.slotsToRank.indices where !mine.slotsToRank[target].isEmpty {
+                received[target] =
+                    target == rank
+                    ? outgoing[rank] : try Tensor(phantom: [mine.slotsToRank[target].count, hiddenSize], dtype: dtype)
+            }
+            return received
         }
         try await waitUntil(result.completionNs)
         return (received, result.traffic)

@@ -201,14 +201,19 @@ extension ExpertParallelLayer {
 
     /// This rank's rows for each target rank, in canonical order, under `layout`.
     func outgoingRows(_ input: Tensor, layout: SourceLayout) throws -> [Tensor?] {
-        try (0..<placement.rankCount).map { target -> Tensor? in
-            let slots = layout.slotsToRank[target]
-            guard !slots.isEmpty else { return nil }
+        if input.isPhantom {
             // Phantom rows carry only their count: no indices to gather.
-            if input.isPhantom {
-                return try Tensor(phantom: [slots.count] + input.shape.dropFirst(), dtype: input.dtype)
+            let width = input.shape.dropFirst().reduce(1, *)
+            return try phantomRowSet(
+                .outgoing, rank: layout.rank, width: width, dtype: input.dtype, layouts: CollectionOfOne(layout)
+            ) {
+                try layout.slotsToRank.map {
+                    $0.isEmpty ? nil : try Tensor(phantom: [$0.count, width], dtype: input.dtype)
+                }
             }
-            return try input.gatheringRows(slots.map { $0 / layout.topK })
+        }
+        return try layout.slotsToRank.map { slots -> Tensor? in
+            slots.isEmpty ? nil : try input.gatheringRows(slots.map { $0 / layout.topK })
         }
     }
 

@@ -112,7 +112,7 @@ public struct ExpertParallelLayer: Sendable {
         self.expertWidth = expertWidth
         self.options = options
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
-        flowExchange = EPFlowExchange(placement: placement)
+        flowExchange = EPFlowExchange(placement: placement, plans: phantomCache?.flowPlans ?? EPFlowPlans())
         self.phantomCache = phantomCache
         appliesPublishedRates =
             options.gemmRates == .published && PublishedGEMMRates.applies(to: communicator.cluster.spec.gpu)

@@ -17,6 +17,10 @@ public final class PhantomRoutingCache: @unchecked Sendable {
     }
 
     private var entries: [Key: (RoutingDecision, SourceLayout)] = [:]  // lookup only, never iterated
+    /// The phantom row sets built from these layouts.
+    let rowSets = PhantomRowSets()
+    /// The flow-level all-to-alls' plans over these layouts.
+    let flowPlans = EPFlowPlans()
 
     /// An empty cache.
     public init() {}
