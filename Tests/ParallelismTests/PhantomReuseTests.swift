@@ -54,7 +54,7 @@ struct PhantomReuseTests {
         #expect(builds == 4, "another dtype is another set")
     }
 
-    @Test("a flow plan is shared by calls over the same layouts and GPUs, rebuilt for new layouts")
+    @Test("a flow plan is shared by calls over the same layouts, cluster and GPUs, rebuilt for new layouts or cluster")
     func flowPlans() throws {
         let (placement, layouts) = try Self.layouts()
         let plans = EPFlowPlans()
@@ -65,6 +65,9 @@ struct PhantomReuseTests {
         let again = plans.plan(
             .dispatch(bytesPerToken: 100), layouts: Self.rebuilt(layouts, placement), placement: placement)
         #expect(again !== dispatch)
+        let (elsewhere, _) = try Self.layouts()
+        let other = plans.plan(.dispatch(bytesPerToken: 100), layouts: layouts, placement: elsewhere)
+        #expect(other !== dispatch && other.cluster === elsewhere.communicator.cluster, "another cluster, same GPU ids")
         // The plan's flows are the layouts' bytes: each source's IB bytes to a node are its distinct tokens there.
         for rank in 0..<16 {
             let ib = dispatch.firstHops[rank].filter { $0.pair >= 0 }.reduce(0) { $0 + $1.bytes }

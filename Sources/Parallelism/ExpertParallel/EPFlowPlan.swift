@@ -33,6 +33,8 @@ final class EPFlowPlan: Sendable {
     }
 
     let kind: EPFlowKind
+    /// The cluster its paths book on, held so that their unretained ports outlive the plan.
+    let cluster: Cluster
     /// The layouts it was worked out from (compared by identity to reuse it).
     let layouts: [SourceLayout]
     /// Per rank: its first hops, in booking order.
@@ -53,6 +55,7 @@ final class EPFlowPlan: Sendable {
     init(kind: EPFlowKind, layouts: [SourceLayout], placement: ExpertPlacement) {
         let builder = Builder(kind: kind, layouts: layouts, placement: placement)
         self.kind = kind
+        cluster = builder.cluster
         self.layouts = layouts
         firstHops = builder.firstHops
         secondHops = builder.secondHops

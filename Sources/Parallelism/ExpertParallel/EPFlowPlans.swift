@@ -8,6 +8,8 @@ import Hardware
 final class EPFlowPlans: @unchecked Sendable {
     private struct Key: Hashable {
         let kind: EPFlowKind
+        /// The plan's cluster (its plan holds it, so the identifier stays its own) and GPUs.
+        let cluster: ObjectIdentifier
         let ranks: [GPUID]
     }
 
@@ -19,7 +21,8 @@ final class EPFlowPlans: @unchecked Sendable {
     /// The plan of `kind` over `layouts` on `placement`'s ranks: the kept one when it matches, else a new one,
     /// which replaces it.
     func plan(_ kind: EPFlowKind, layouts: [SourceLayout], placement: ExpertPlacement) -> EPFlowPlan {
-        let key = Key(kind: kind, ranks: placement.communicator.ranks)
+        let communicator = placement.communicator
+        let key = Key(kind: kind, cluster: ObjectIdentifier(communicator.cluster), ranks: communicator.ranks)
         if let kept = plans[key], kept.matches(kind: kind, layouts: layouts) { return kept }
         let plan = EPFlowPlan(kind: kind, layouts: layouts, placement: placement)
         plans[key] = plan

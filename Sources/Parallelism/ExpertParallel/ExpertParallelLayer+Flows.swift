@@ -39,6 +39,7 @@ extension ExpertParallelLayer {
             key: tag(tagBase, legs.direct, 0), rank: rank, kind: .dispatch(bytesPerToken: bytesPerToken),
             layouts: layouts, tracksArrivals: onArrival != nil)
         let dtype = outgoing.lazy.compactMap { $0 }.first?.dtype ?? .fp32
+        // A kept set holds an earlier call's own rows: the same shape, which the layouts and width fix.
         let received = try phantomRowSet(.dispatched, rank: rank, width: hiddenSize, dtype: dtype, layouts: layouts) {
             var received = [Tensor?](repeating: nil, count: placement.rankCount)
             for source in layouts.indices where !layouts[source].slotsToRank[rank].isEmpty {
