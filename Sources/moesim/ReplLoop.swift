@@ -36,8 +36,11 @@ struct ReplLoop {
                 line = piped.readLine()
             }
             guard let line else {
-                // Ctrl-C at the prompt abandons the line; only Ctrl-D (end of input) quits.
-                if interactive && InterruptHandler.takePending() { continue }
+                // Ctrl-C at the prompt abandons the line (shown as `^C`, as a shell does); only Ctrl-D quits.
+                if interactive && InterruptHandler.takePending() {
+                    print("^C")
+                    continue
+                }
                 // Piped input: Ctrl-C while blocked reading ends the read with EINTR (readLine returns nil).
                 if !interactive && InterruptHandler.pending { return stop(at: lineNumber, lastLine) }
                 break

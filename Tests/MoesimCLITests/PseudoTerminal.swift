@@ -59,6 +59,13 @@ final class PseudoTerminal {
         return true
     }
 
+    /// The screen offset just past the first `marker` after `offset` (the screen's end when it has not appeared).
+    func end(of marker: String, after offset: Int) -> Int {
+        let tail = screen.dropFirst(offset)
+        guard let range = tail.range(of: marker) else { return screen.count }
+        return offset + tail.distance(from: tail.startIndex, to: range.upperBound)
+    }
+
     /// Waits for the process to end; returns its status.
     func waitForExit() -> Int32 {
         process.waitUntilExit()

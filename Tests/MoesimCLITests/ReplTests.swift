@@ -44,21 +44,28 @@ struct ReplTests {
         terminal.type("source \(file.path)\n")
         terminal.type("print sim.processes\n")
         #expect(terminal.waitFor("sim.processes = 6000", after: mark))
+        // Each line is typed once its prompt is up: typed earlier, the terminal echoes it once more.
+        mark = terminal.end(of: "sim.processes = 6000", after: mark)
+        #expect(terminal.waitFor("moesim> ", after: mark))
         mark = terminal.screen.count
+        // Ctrl-C once the line editor has taken the whole line: the run is started or about to be.
         terminal.type("run\n")
-        #expect(terminal.waitFor("run", after: mark))
+        #expect(terminal.waitFor("run\r\n", after: mark))
         terminal.interrupt()
         #expect(terminal.waitFor(": interrupted (", after: mark), "\(terminal.screen.suffix(400))")
         mark = terminal.screen.count
         terminal.type("show time\n")
         #expect(terminal.waitFor(" live processes", after: mark))
         #expect(!terminal.screen.dropFirst(mark).contains(" 0 live processes"))
+        mark = terminal.end(of: " live processes", after: mark)
+        #expect(terminal.waitFor("moesim> ", after: mark))
         mark = terminal.screen.count
         terminal.type("half-typed")
         #expect(terminal.waitFor("half-typed", after: mark))
         mark = terminal.screen.count
         terminal.interrupt()
-        #expect(terminal.waitFor("moesim> ", after: mark))
+        #expect(terminal.waitFor("^C\r\nmoesim> ", after: mark), "\(terminal.screen.suffix(400))")
+        mark = terminal.screen.count
         terminal.type("print sim.events\n")
         #expect(terminal.waitFor("sim.events = ", after: mark))
         terminal.type("\u{4}")
