@@ -74,9 +74,16 @@ extension TrainCommands {
             ? ", F&B overlap \(request.overlapsChunks ? "on" : "off")" : ""
         let dispatch = request.expertOptions.fp8Dispatch ? "fp8" : "bf16"
         let flows = request.expertOptions.transport == .flows ? ", all-to-alls as flows (a2a=flows)" : ""
+        let once = request.emulatesReplicasOnce ? ", DP replicas emulated once (replicas=once)" : ""
         return " (ep=\(ep) × dp-replica=\(request.dataParallel / ep), \(dispatch) dispatch, "
-            + "mode \(request.expertOptions.mode.rawValue)\(overlap)\(flows))"
+            + "mode \(request.expertOptions.mode.rawValue)\(overlap)\(flows)\(once))"
     }
+
+    /// What `show step` says of a run with `replicas=once`.
+    static let replicasApproximation =
+        "DP replicas emulated once (replicas=once): the schedule runs on the first replica of each EP group; "
+        + "the other replicas' GPUs run only the mirror exchange and ZeRO-1, started when their twins' are, "
+        + "and report their twins' steps"
 
     /// What `show step` says of a run with `a2a=flows`.
     static let flowsApproximation =

@@ -13,6 +13,8 @@ struct PipelineRunSummary: Sendable {
     var isUnitCost: Bool
     /// Whether its all-to-alls ran as bulk flows (`a2a=flows`, an approximation `show step` states).
     var usesFlows = false
+    /// Whether its DP replicas were emulated once (`replicas=once`, an approximation `show step` states).
+    var emulatesReplicasOnce = false
 }
 
 extension TrainCommands {
@@ -75,7 +77,7 @@ extension TrainCommands {
                 expertGroups: groups.experts, overlapsChunks: request.overlapsChunks, commSMCount: request.commSMCount,
                 precision: isUnit ? .bf16 : request.precision, bf16Moments: request.bf16Moments,
                 activations: request.activations, gemmRates: request.expertOptions.gemmRates,
-                overlapsZeRO: request.zeroOverlap)
+                overlapsZeRO: request.zeroOverlap, emulatesReplicasOnce: request.emulatesReplicasOnce)
             return (trainer, training, schedule)
         } catch {
             throw line.error(String(describing: error), at: line.option("schedule") ?? line.command)
@@ -102,7 +104,8 @@ extension TrainCommands {
                 }
                 let summary = PipelineRunSummary(
                     report: report, nanosecondsPerUnit: unitNs, isUnitCost: isUnit,
-                    usesFlows: request.expertParallel > 1 && request.expertOptions.transport == .flows)
+                    usesFlows: request.expertParallel > 1 && request.expertOptions.transport == .flows,
+                    emulatesReplicasOnce: request.emulatesReplicasOnce)
                 await log.append(
                     TrainingRun(
                         steps: report.steps.map(\.report), maxParameterDifference: difference,

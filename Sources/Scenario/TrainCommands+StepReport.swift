@@ -83,6 +83,9 @@ extension TrainCommands {
         }
         var approximations = ClusterCommands.approximations(clusterCommands.spec).map { [$0] } ?? []
         if lastRun({ $0.pipeline?.usesFlows }) == true { approximations.append(TrainCommands.flowsApproximation) }
+        if lastRun({ $0.pipeline?.emulatesReplicasOnce }) == true {
+            approximations.append(TrainCommands.replicasApproximation)
+        }
         for approximation in approximations {
             session.output("approximation (see docs/ARCHITECTURE.md for its measured error): " + approximation)
         }

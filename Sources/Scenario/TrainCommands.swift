@@ -34,7 +34,7 @@ final class TrainCommands {
                 "train",
                 synopsis:
                     "train [model=tiny|small|dsv3] [layers=N] [steps=S] [microbatches=M] [dp=N zero=0|1|2|3 "
-                    + "moments=fp32|bf16 zero-overlap=on|off] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
+                    + "moments=fp32|bf16 zero-overlap=on|off replicas=all|once] [pp=N schedule=KIND chunks=V costs=unit|model f= b= w=] [ep=N "
                     + "overlap=on|off dispatch=fp8|bf16 mode=serial|comet|waved a2a=messages|flows …] [comm-sms=N] [precision=fp8|bf16] "
                     + "[gemm-rates=published|peak] "
                     + "[compare=KIND,…] [activations=full|deepseek] [seed=N] [real|phantom]",
@@ -77,6 +77,9 @@ final class TrainCommands {
                     "(reduce-scatter, AdamW on the shard, all-gather) once its gradients are final (its last W;",
                     "DualPipe: with the mirror copy's added), under the rest of the schedule; off runs it after the",
                     "last op. Same values either way; default on for dsv3 and dsv3-mini, off otherwise.",
+                    "approximation: replicas=once (phantom, ep > 1, dp-replica > 1) runs the schedule on the first",
+                    "DP replica only; every other replica's GPU follows its twin there and runs only the mirror",
+                    "exchange and ZeRO-1 with it, and reports the twin's step (docs give the measured error).",
                 ],
                 completionWords: ["real", "phantom"],
                 argumentKeys: TrainRequest.allowedKeys
@@ -87,6 +90,7 @@ final class TrainCommands {
         session.registerValues(command: "train", key: "moments") { ["fp32", "bf16"] }
         session.registerValues(command: "train", key: "overlap") { ["on", "off"] }
         session.registerValues(command: "train", key: "zero-overlap") { ["on", "off"] }
+        session.registerValues(command: "train", key: "replicas") { ["all", "once"] }
         session.registerValues(command: "train", key: "dispatch") { ["fp8", "bf16"] }
         session.registerValues(command: "train", key: "gemm-rates") { GEMMRates.allCases.map(\.rawValue) }
         session.registerValues(command: "train", key: "a2a") { EPTransport.allCases.map(\.rawValue) }

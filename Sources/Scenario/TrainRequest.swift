@@ -8,7 +8,7 @@ struct TrainRequest {
         "model", "layers", "steps", "microbatches", "seed", "dp", "ep", "zero", "moments", "pp", "schedule", "chunks",
         "costs", "f", "b", "w", "overlap", "comm-sms", "dispatch", "mode", "waves", "experts-per-wave", "comet-blocks",
         "expert-precision", "precision", "compare", "gemm-rates", "activations", "zero-overlap",
-        "a2a",
+        "a2a", "replicas",
     ]
     /// Keys that configure the expert-parallel layers (ep > 1 only).
     static let expertKeys = [
@@ -53,6 +53,9 @@ struct TrainRequest {
     /// `zero-overlap=on|off`: each stage copy's ZeRO-1 under the rest of the schedule, or after it (default on
     /// for the presets with DeepSeek-V3 step defaults, off for tiny and small).
     var zeroOverlap: Bool
+    /// `replicas=all|once`: every DP replica of an EP group emulated, or only the first with the others
+    /// following it (an approximation; phantom, ep > 1, dp-replica > 1).
+    var emulatesReplicasOnce: Bool
     /// AdamW moments in fp32 (K = 12) or bf16 (K = 8, DeepSeek-V3).
     var bf16Moments: Bool
     /// `activations=full|deepseek`: what each micro-batch keeps from F to W (pipeline trainer); default the
@@ -91,6 +94,7 @@ struct TrainRequest {
         zeroStage = try line.integer("zero", in: 0...3, default: 1)
         let defaultOverlap = preset.stepDefaults == nil ? "off" : "on"
         zeroOverlap = try line.choice("zero-overlap", ["on", "off"], default: defaultOverlap) == "on"
+        emulatesReplicasOnce = try line.choice("replicas", ["all", "once"], default: "all") == "once"
         // A preset's step sets its moments (DeepSeek-V3: BF16); the others default to FP32.
         let defaultMoments = preset.stepDefaults?.bf16Moments == true ? "bf16" : "fp32"
         bf16Moments = try line.choice("moments", ["fp32", "bf16"], default: defaultMoments) == "bf16"
@@ -121,6 +125,7 @@ struct TrainRequest {
             if line.option("expert-precision") == nil { expertOptions.expertPrecision = .fp8 }
             expertOptions.sharedExpertPrecision = .fp8
         }
+        try checkReplicas(line)
     }
 
     /// Values of `precision=`.
@@ -145,6 +150,18 @@ struct TrainRequest {
             throw line.error("model=\(preset.rawValue) has no real parameters; use 'phantom'", at: word)
         case "real": return true
         default: throw line.error("expected 'real' or 'phantom', not '\(word.text)'", at: word)
+        }
+    }
+
+    /// `replicas=once` needs identical replicas to emulate once: shapes only, ep > 1 and dp-replica > 1.
+    private func checkReplicas(_ line: CommandLine) throws(ScenarioError) {
+        guard emulatesReplicasOnce, let token = line.option("replicas") else { return }
+        let replicas = expertParallel > 1 ? dataParallel / expertParallel : 1
+        guard !isReal, replicas > 1 else {
+            throw line.error(
+                "replicas=once emulates identical DP replicas once: it needs a phantom run with ep > 1 and "
+                    + "dp-replica = dp/ep > 1 (here dp=\(dataParallel), ep=\(expertParallel)"
+                    + "\(isReal ? ", real" : ""))", at: token)
         }
     }
 

@@ -13,10 +13,11 @@ struct Dsv3Benchmark: ParsableCommand {
         discussion: """
             --preset dsv3-mini runs the 128-GPU version (PP4 x EP16 x DP_replica 2, 8 layers, m = 8). Extra keys \
             go to the train line with --train-args (e.g. "overlap=off mode=waved", or "a2a=flows", the flow-level \
-            all-to-all) and to the cluster line with --cluster-args (e.g. "min-chunk=8MiB", coarse chunks; \
-            "phantom-flows=on", every phantom message as a flow; or "hbm=120GB"). Message by message the full step \
-            takes hours, with a2a=flows and phantom-flows=on minutes: --wall-limit S stops it after S seconds and \
-            projects the whole step from its op share.
+            all-to-all; "replicas=once", each EP group's DP replicas emulated once) and to the cluster line with \
+            --cluster-args (e.g. "min-chunk=8MiB", coarse chunks; "phantom-flows=on", every phantom message as a \
+            flow; or "hbm=120GB"). Message by message the full step takes hours, with a2a=flows and \
+            phantom-flows=on minutes: --wall-limit S stops it after S seconds and projects the whole step from its \
+            op share.
             """)
 
     /// The layouts the bench knows.

@@ -16,16 +16,26 @@ import Testing
     /// The bound it states with every phantom message as a flow too (`cluster phantom-flows=on`).
     static let phantomFlowsBound = 0.05
 
-    /// Runs the reduced step on a cluster built by `cluster`; its last step's report and the trace hash.
-    static func run(cluster: String, trainArguments: String = "") throws -> Run {
+    /// The bound it states for emulating DP replicas once (`replicas=once`) against emulating them all.
+    static let replicasBound = 0.02
+    /// A V3-shaped step whose EP groups have two DP replicas on different nodes (PP2 × EP4 × DP_replica 2 on
+    /// 4 nodes of 4 GPUs), for `replicas=once`.
+    static let replicatedTrain =
+        "train model=dsv3-mini layers=4 pp=2 dp=8 ep=4 schedule=dualpipe microbatches=4 phantom"
+
+    /// Runs the reduced step (or `trainLine`) on a cluster built by `cluster`; its last step's report, the trace
+    /// hash, the events, the printed lines and the ops the workers ran.
+    static func run(cluster: String, trainArguments: String = "", trainLine: String = train) throws -> Run {
         var printed: [String] = []
         let session = ScenarioSession(seed: 0, output: { printed.append($0) })
-        for line in [cluster, train + trainArguments, "run", "show step"] {
+        for line in [cluster, trainLine + trainArguments, "run", "show step"] {
             #expect(session.execute(line) == .done, "\(line): \(printed.last ?? "")")
         }
         let commands = try #require(session.component(TrainCommands.self))
         let report = try #require(commands.lastRun { $0.steps.last })
-        return (report, session.simulation.trace.hash, session.simulation.eventCount, printed)
+        return (
+            report, session.simulation.trace.hash, session.simulation.eventCount, printed, session.simulation.work.done
+        )
     }
 
     @Test("a reduced dsv3 step: every GPU's parts add up to the step time; a rerun has the same trace hash")
@@ -45,7 +55,7 @@ import Testing
     }
 
     /// One step's report, trace hash, events and printed lines.
-    typealias Run = (report: StepReport, traceHash: UInt64, events: UInt64, output: [String])
+    typealias Run = (report: StepReport, traceHash: UInt64, events: UInt64, output: [String], opsDone: Int)
 
     /// The full emulation of the reduced step, run once for the approximation tests.
     static let fullEmulation = Result { () throws -> Run in try run(cluster: "cluster nodes=2 trace=hash") }
@@ -97,6 +107,29 @@ import Testing
             cluster: "cluster nodes=2 trace=hash phantom-flows=on", bound: Self.phantomFlowsBound
         ).approximated
         #expect(alone.events < full.events)
+    }
+
+    @Test("replicas=once: half the ops run, a shadow reports its twin's step, step time within the stated bound")
+    func replicasOnceStayWithinTheBound() throws {
+        let cluster = "cluster nodes=4 gpus-per-node=4 min-chunk=8MiB trace=hash"
+        let all = try Self.run(cluster: cluster, trainLine: Self.replicatedTrain)
+        let once = try Self.run(cluster: cluster, trainArguments: " replicas=once", trainLine: Self.replicatedTrain)
+        let error = abs(once.report.stepTime.seconds / all.report.stepTime.seconds - 1)
+        #expect(error <= Self.replicasBound, "step \(once.report.stepTime) vs \(all.report.stepTime)")
+        #expect(once.report.stepTime != all.report.stepTime, "the approximation changes nothing: test is vacuous")
+        // Replica 1 (data indices 4…7 of each pipeline rank) runs no schedule op, only ZeRO-1 and the mirror
+        // exchange: fewer events, half the ops.
+        #expect(once.events < all.events, "\(once.events) events vs \(all.events)")
+        #expect(once.opsDone * 2 == all.opsDone, "\(once.opsDone) ops vs \(all.opsDone)")
+        // GPU p·8 + d reports its twin p·8 + d mod 4's step, under its own name.
+        for (index, gpu) in once.report.gpus.enumerated() {
+            let twin = once.report.gpus[index - index % 8 + index % 4]
+            #expect(gpu.breakdown == twin.breakdown && gpu.peakBytes == twin.peakBytes, "\(gpu.gpuName)")
+            #expect(gpu.gpuName == "gpu\(index)")
+        }
+        #expect(once.output.contains { $0.hasSuffix(TrainCommands.replicasApproximation) })
+        #expect(once.output.contains { $0.contains("DP replicas emulated once (replicas=once)") })
+        #expect(!all.output.contains { $0.contains("replicas=once") })
     }
 
     @Test("trace=: a bad value is refused naming it; a hash-only world refuses trace export and show timeline")

@@ -67,6 +67,22 @@ import Testing
                 + "schedule's peak: 4 of stage 0 × 1.24 GB + 1 of stage 3 × 2.40 GB), HBM 30.00 GB; 64 of 128 GPUs do "
                 + "not fit; nothing was run"
         ),
+        // replicas=once needs replicas to emulate once: dp-replica > 1, ep > 1, phantom.
+        (
+            "cluster preset=dsv3-mini",
+            "train model=dsv3-mini pp=4 ep=16 dp=16 zero=1 schedule=dualpipe phantom replicas=once",
+            "t.moesim:1:82: error: replicas=once emulates identical DP replicas once: it needs a phantom run with "
+                + "ep > 1 and dp-replica = dp/ep > 1 (here dp=16, ep=16)"
+        ),
+        (
+            "cluster nodes=1", "train model=small pp=2 dp=4 ep=2 schedule=1f1b replicas=once",
+            "t.moesim:1:57: error: replicas=once emulates identical DP replicas once: it needs a phantom run with "
+                + "ep > 1 and dp-replica = dp/ep > 1 (here dp=4, ep=2, real)"
+        ),
+        (
+            "cluster preset=dsv3-mini", mini + " phantom replicas=twice",
+            "t.moesim:1:82: error: 'twice' is not valid for replicas (one of all, once)"
+        ),
         (
             "cluster preset=dsv3-mini", "cluster preset=dsv3-mini hbm=0.5MB",
             "t.moesim:1:30: error: hbm=0.5MB is out of range: HBM must be between 1MiB and 1PiB"

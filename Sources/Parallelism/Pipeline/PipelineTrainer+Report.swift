@@ -41,7 +41,9 @@ extension PipelineTrainer {
         }
         return PipelineRunReport(
             steps: steps, parameters: parameters, copiesAgree: copiesAgree,
-            peakActivationBytes: gpus.map { gpu in simulation.inspect(gpu) { $0.hbm.peakBytes(.activations) } },
+            peakActivationBytes: gpus.indices.map { index in
+                simulation.inspect(gpus[reportedIndex(of: index)]) { $0.hbm.peakBytes(.activations) }
+            },
             activationBytesPerMicroBatch: workers.map { worker in
                 simulation.inspect(worker) { $0.replicas.map(\.activationBytes) }
             })
@@ -84,12 +86,18 @@ extension PipelineTrainer {
         return PipelineRunReport.Step(report: report, timeline: timeline)
     }
 
+    /// The GPU whose step GPU `index` reports: its own, or a shadow's twin's (`replicas=once`).
+    func reportedIndex(of index: Int) -> Int {
+        index - (index % dataParallel) + (index % dataParallel) % emulatedDataIndices
+    }
+
     /// Every GPU's accounting closed at the step's barrier releases: the parts add up to `end − start`.
     private func gpuReports(_ record: PipelineRecorder.StepRecord, from start: SimInstant, to end: SimInstant)
         throws -> [GPUStepReport]
     {
         try gpus.indices.map { index in
-            guard let entry = record.gpus[index] else {
+            // A shadow (`replicas=once`) reports its twin's step.
+            guard let entry = record.gpus[reportedIndex(of: index)] else {
                 throw PipelineError.invalidSetup("\(gpus[index].name) recorded no accounting for a finished step")
             }
             var phases = entry.schedulePhases

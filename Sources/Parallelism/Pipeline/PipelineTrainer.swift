@@ -30,6 +30,9 @@ public final class PipelineTrainer: Sendable {
     /// Whether each stage copy's ZeRO-1 starts once its gradients are final, under the rest of the schedule
     /// (false without data-parallel groups).
     public let overlapsZeRO: Bool
+    /// Data indices whose workers run the schedule: all of DP_total, or under `replicas=once` the first EP
+    /// group's (the others are shadows, `StageWorker+Shadow.swift`).
+    public let emulatedDataIndices: Int
     let gpus: [GPU]
     let simulation: Simulation
     let workers: [StageWorker]
@@ -66,12 +69,16 @@ public final class PipelineTrainer: Sendable {
     /// `overlapsZeRO` (with `dataGroups`) starts each copy's ZeRO-1 as soon as its gradients are final — after
     /// its last W, for DualPipe once the mirror copy's gradients are added — under the schedule's remaining ops,
     /// in the same reduction order (the same values); without it ZeRO-1 runs after the schedule.
+    ///
+    /// `emulatesReplicasOnce` (phantom, with `expertGroups` and DP_replica > 1; an approximation) runs the
+    /// schedule on the first DP replica only: every other replica's GPU follows its twin of replica 0 and runs
+    /// only the mirror exchange and ZeRO-1 with it, and reports the twin's step (`StageWorker+Shadow.swift`).
     public init(
         schedule: PipelineSchedule, config: MoEConfig, training: TrainingConfig, costs: PipelineCosts, gpus: [GPU],
         phantom: Bool = false, validates: Bool = true, dataGroups: [Communicator] = [],
         expertGroups: PipelineExpertGroups? = nil, overlapsChunks: Bool = true, commSMCount: Int? = nil,
         precision: ComputePrecision = .bf16, bf16Moments: Bool = false, activations: ActivationPolicy = .full,
-        gemmRates: GEMMRates = .published, overlapsZeRO: Bool = false
+        gemmRates: GEMMRates = .published, overlapsZeRO: Bool = false, emulatesReplicasOnce: Bool = false
     ) throws {
         if let commSMCount, let smCount = gpus.first?.spec.smCount, !(1..<smCount).contains(commSMCount) {
             throw PipelineError.invalidSetup(
@@ -137,6 +144,14 @@ public final class PipelineTrainer: Sendable {
                 $0, schedule: schedule, config: config, layers: layers,
                 replicasPerRank: dataParallel / $0.expertParallel)
         }
+        let emulated = try Self.emulatedDataIndices(
+            once: emulatesReplicasOnce, phantom: phantom, expertGroups: expertGroups, dataParallel: dataParallel)
+        emulatedDataIndices = emulated
+        // The shadows' mailboxes, by GPU index p·DP + d (d ≥ emulated).
+        let twins = gpus.indices.map { index in
+            index % dataParallel < emulated
+                ? nil : Mailbox<Int?>("\(gpus[index].name)'s twin's finished copies", in: simulation)
+        }
         let built = try (0..<dataParallel).flatMap { d -> [StageWorker] in
             let groupGPUs = (0..<pipelineRanks).map { gpus[$0 * dataParallel + d] }
             let transport: any StageTransport =
@@ -152,12 +167,18 @@ public final class PipelineTrainer: Sendable {
                         (groups, sets[rank * (dataParallel / groups.expertParallel) + d / groups.expertParallel])
                     }
                 }
+                let index = rank * dataParallel + d
+                let shadows =
+                    d < emulated
+                    ? stride(from: index + emulated, to: (rank + 1) * dataParallel, by: emulated)
+                        .compactMap { twins[$0] } : []
                 return try Self.worker(
                     rank: rank, gpu: groupGPUs[rank], schedule: schedule, config: config,
                     initial: reference?.parameters,
                     training: training, costModel: costModel, layers: layers, compute: compute, transport: transport,
                     data: data, recorder: recorder, dataParallel: group, experts: experts,
-                    overlapsChunks: overlapsChunks, overlapsZeRO: overlapsZeRO)
+                    overlapsChunks: overlapsChunks, overlapsZeRO: overlapsZeRO,
+                    mirroring: (twins[index], shadows))
             }
         }
         // Workers were built group by group; keep them in GPU order (p·DP + d).
@@ -171,7 +192,7 @@ public final class PipelineTrainer: Sendable {
         training: TrainingConfig, costModel: CostModel, layers: [Range<Int>], compute: StageCompute,
         transport: any StageTransport, data: PipelineData?, recorder: PipelineRecorder,
         dataParallel: StageDataParallel?, experts: (PipelineExpertGroups, ExpertLayerSet)?, overlapsChunks: Bool,
-        overlapsZeRO: Bool
+        overlapsZeRO: Bool, mirroring: (twin: Mailbox<Int?>?, shadows: [Mailbox<Int?>])
     ) throws -> StageWorker {
         var copy = 0
         let replicas = try schedule.directions.flatMap { direction in
@@ -189,7 +210,21 @@ public final class PipelineTrainer: Sendable {
             rank: rank, gpu: gpu, schedule: schedule, compute: compute, transport: transport,
             data: data, activationShape: [costModel.tokens, config.hiddenSize], recorder: recorder,
             replicas: replicas, dataParallel: dataParallel, overlapsChunks: overlapsChunks,
-            overlapsZeRO: overlapsZeRO)
+            overlapsZeRO: overlapsZeRO, twin: mirroring.twin, shadows: mirroring.shadows)
+    }
+
+    /// The data indices that run the schedule: `dataParallel`, or EP under `replicas=once` (checked here).
+    private static func emulatedDataIndices(
+        once: Bool, phantom: Bool, expertGroups: PipelineExpertGroups?, dataParallel: Int
+    ) throws -> Int {
+        guard once else { return dataParallel }
+        guard phantom, let expertParallel = expertGroups?.expertParallel, dataParallel > expertParallel else {
+            throw PipelineError.invalidSetup(
+                "replicas=once emulates identical DP replicas once: it needs a phantom run with ep > 1 and "
+                    + "dp-replica > 1 (dp=\(dataParallel), ep=\(expertGroups?.expertParallel ?? 1)\(phantom ? "" : ", real"))"
+            )
+        }
+        return expertParallel
     }
 
     private static func checkDataGroups(_ groups: [Communicator], gpus: [GPU], pipelineRanks: Int) throws {
@@ -291,7 +326,7 @@ public final class PipelineTrainer: Sendable {
 
     /// Ops of one step over every worker's op list (sends and receives included): what `start` tells
     /// `Simulation.work` to expect per step, one done as each worker finishes an op.
-    public var opsPerStep: Int { schedule.devices.reduce(0) { $0 + $1.count } * dataParallel }
+    public var opsPerStep: Int { schedule.devices.reduce(0) { $0 + $1.count } * emulatedDataIndices }
 
     /// Spawns one process per stage worker (`stage worker R (gpuN)`), running every step; drive the
     /// simulation afterwards (its `work` meter counts the run's ops for the progress line). `onFinish` runs in

@@ -38,11 +38,16 @@ extension StageWorker {
             let finals = copiesFinal
             for (index, op) in schedule.devices[rank].enumerated() {
                 try await run(op)
-                for copy in finals[index] { try await gradientsFinal(copy, lane: ready) }
+                for copy in finals[index] {
+                    try await gradientsFinal(copy, lane: ready)
+                    await notifyShadows(copy)
+                }
             }
             try await endSchedule()
+            await notifyShadows(nil)
         } catch {
-            // Let the lane end instead of waiting for copies that will not come.
+            // Let the lane (and the shadows) end instead of waiting for copies that will not come.
+            await notifyShadows(nil)
             await ready.send(nil)
             try? await lane
             throw error
@@ -56,13 +61,13 @@ extension StageWorker {
 
     /// Copy `copy`'s own gradients are final: DualPipe posts them to the mirror copy now (the sends never wait),
     /// then the lane takes the copy.
-    private func gradientsFinal(_ copy: Int, lane: Mailbox<Int?>) async throws {
+    func gradientsFinal(_ copy: Int, lane: Mailbox<Int?>) async throws {
         if schedule.directions.count == 2 { try await sendMirroredGradients(of: copy) }
         await lane.send(copy)
     }
 
     /// Takes the copies in the order they were handed over: adds the mirror's gradients (DualPipe), then ZeRO-1.
-    private func runZeROLane(_ ready: Mailbox<Int?>, _ dataParallel: StageDataParallel) async throws {
+    func runZeROLane(_ ready: Mailbox<Int?>, _ dataParallel: StageDataParallel) async throws {
         for _ in replicas.indices {
             guard let copy = await ready.receive() else { return }
             if schedule.directions.count == 2 { try await addMirroredGradients(into: copy, accounted: false) }

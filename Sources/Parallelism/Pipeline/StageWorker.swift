@@ -53,11 +53,17 @@ actor StageWorker: SimulatedActor {
     let overlapsZeRO: Bool
     /// When this step's ZeRO-1 AdamW kernels occupied the compute SMs (for `StepAccounting`).
     var optimizerKernels: [Range<SimInstant>] = []
+    /// `replicas=once` (`StageWorker+Shadow.swift`): where this worker's twin posts its finished copies, when
+    /// this worker is a shadow that runs no schedule op.
+    let twin: Mailbox<Int?>?
+    /// The mailboxes of the shadows that follow this worker.
+    let shadows: [Mailbox<Int?>]
 
     init(
         rank: Int, gpu: GPU, schedule: PipelineSchedule, compute: StageCompute, transport: any StageTransport,
         data: PipelineData?, activationShape: [Int], recorder: PipelineRecorder, replicas: [StageReplica],
-        dataParallel: StageDataParallel? = nil, overlapsChunks: Bool = true, overlapsZeRO: Bool = false
+        dataParallel: StageDataParallel? = nil, overlapsChunks: Bool = true, overlapsZeRO: Bool = false,
+        twin: Mailbox<Int?>? = nil, shadows: [Mailbox<Int?>] = []
     ) {
         simulation = gpu.simulation
         self.rank = rank
@@ -74,6 +80,8 @@ actor StageWorker: SimulatedActor {
         self.replicas = replicas
         self.overlapsChunks = overlapsChunks
         self.overlapsZeRO = overlapsZeRO && dataParallel != nil
+        self.twin = twin
+        self.shadows = shadows
         track = gpu.simulation.trace.track(actor: gpu.name, lane: "pipeline")
         computePhases = SchedulePhaseBreakdown.phases(of: schedule.devices[rank]).compactMap { $0 }
     }
@@ -103,12 +111,22 @@ actor StageWorker: SimulatedActor {
         losses = []
         optimizerKernels = []
         await beginStepAccounting()
+        if let twin {
+            try await runShadowStep(following: twin)
+            return
+        }
         if overlapsZeRO, let dataParallel {
             try await runOverlappedStep(dataParallel)
             return
         }
-        for op in schedule.devices[rank] { try await run(op) }
-        try await endSchedule()
+        do {
+            for op in schedule.devices[rank] { try await run(op) }
+            try await endSchedule()
+        } catch {
+            await notifyShadows(nil)
+            throw error
+        }
+        await notifyShadows(nil)
         let finishStart = simulation.now
         try await finishStep()
         await recordStepAccounting(optimizer: finishStart..<simulation.now)

@@ -18,12 +18,13 @@ public final class DistributedTrainer: Sendable {
     /// `cluster`; `training.microBatchesPerStep` must be DP_total × the schedule's m. `overlapsChunks` runs DualPipe's
     /// F&B cells with their two chunks at once (off: one after the other, for comparison); `activations` as
     /// `PipelineTrainer`'s; `overlapsZeRO` starts each copy's ZeRO-1 once its gradients are final
-    /// (`PipelineTrainer`).
+    /// (`PipelineTrainer`); `emulatesReplicasOnce` runs the schedule on the first DP replica only
+    /// (`PipelineTrainer`, an approximation).
     public init(
         layout: ParallelLayout, cluster: Cluster, schedule: PipelineSchedule, config: MoEConfig,
         training: TrainingConfig, phantom: Bool = false, overlapsChunks: Bool = true,
         options: ExpertParallelLayer.Options = ExpertParallelLayer.Options(), activations: ActivationPolicy = .full,
-        overlapsZeRO: Bool = false
+        overlapsZeRO: Bool = false, emulatesReplicasOnce: Bool = false
     ) throws {
         guard layout.gpuCount <= cluster.gpus.count else {
             throw PipelineError.invalidSetup(
@@ -42,7 +43,7 @@ public final class DistributedTrainer: Sendable {
             schedule: schedule, config: config, training: training, costs: .model,
             gpus: Array(cluster.gpus.prefix(layout.gpuCount)), phantom: phantom, dataGroups: dataGroups,
             expertGroups: expertGroups, overlapsChunks: overlapsChunks, activations: activations,
-            overlapsZeRO: overlapsZeRO)
+            overlapsZeRO: overlapsZeRO, emulatesReplicasOnce: emulatesReplicasOnce)
     }
 
     /// Spawns the stage workers (see `PipelineTrainer.start`).
