@@ -20,7 +20,7 @@ import Testing
     static func run(
         _ kind: PipelineScheduleKind, ep: Int, replicas: Int, microBatches: Int, overlap: Bool = true,
         steps: Int = 2, nodes: Int = 2, preset: ModelPreset = .tiny, phantom: Bool = false, layers: Int = 4,
-        expertWidth: Int? = nil, mode: EPMode = .serial, zeroOverlap: Bool = false
+        expertWidth: Int? = nil, mode: EPMode = .serial, zeroOverlap: Bool = false, replicasOnce: Bool = false
     ) throws -> Run {
         let simulation = Simulation(seed: 0)
         simulation.executor.trapsOnForeignEnqueue = true
@@ -45,7 +45,8 @@ import Testing
         options.mode = mode
         let trainer = try DistributedTrainer(
             layout: layout, cluster: cluster, schedule: schedule, config: config, training: training,
-            phantom: phantom, overlapsChunks: overlap, options: options, overlapsZeRO: zeroOverlap)
+            phantom: phantom, overlapsChunks: overlap, options: options, overlapsZeRO: zeroOverlap,
+            emulatesReplicasOnce: replicasOnce)
         trainer.start()
         let stop = simulation.run()
         guard stop == .finished else { throw PipelineTestFailure.stopped(stop) }
@@ -252,6 +253,41 @@ import Testing
     }
 
     /// EP groups that do not hold the layout's GPUs are refused before anything runs, naming the group and rank.
+    /// `replicas=once` over two steps, ZeRO-1 under the schedule or after it: every step finishes, each
+    /// shadow (data indices 4…7) reports its twin's step, and the step times stay within the stated 2 %.
+    @Test(arguments: [false, true])
+    func replicasOnceFollowTheirTwins(zeroOverlap: Bool) throws {
+        func run(once: Bool) throws -> Run {
+            try Self.run(
+                .dualPipe, ep: 4, replicas: 2, microBatches: 4, phantom: true, zeroOverlap: zeroOverlap,
+                replicasOnce: once)
+        }
+        let all = try run(once: false)
+        let once = try run(once: true)
+        #expect(once.report.steps.count == 2)
+        for (step, full) in zip(once.report.steps, all.report.steps) {
+            let error = abs(step.report.stepTime.seconds / full.report.stepTime.seconds - 1)
+            #expect(error <= 0.02, "\(step.report.stepTime) vs \(full.report.stepTime)")
+            for (index, gpu) in step.report.gpus.enumerated() {
+                #expect(gpu.breakdown == step.report.gpus[index - index % 8 + index % 4].breakdown, "gpu\(index)")
+            }
+        }
+        // The shadows hold no activations of their own: only the twins ran micro-batches.
+        #expect(once.peaks[4][3] == 0 && once.peaks[0][3] > 0)
+    }
+
+    @Test func replicasOnceIsRefusedWithoutIdenticalReplicas() throws {
+        for (replicas, phantom) in [(2, false), (1, true)] {
+            #expect {
+                try Self.run(
+                    .oneFOneB, ep: 4, replicas: replicas, microBatches: 2, phantom: phantom, replicasOnce: true)
+            } throws: {
+                "\($0)".contains("replicas=once emulates identical DP replicas once")
+                    && "\($0)".contains("dp=\(4 * replicas), ep=4\(phantom ? ")" : ", real)")")
+            }
+        }
+    }
+
     @Test func misplacedExpertGroupsAreRefused() throws {
         let simulation = Simulation(seed: 0)
         let cluster = try Cluster(ClusterSpec(gpu: .h800, nodeCount: 1), in: simulation)
