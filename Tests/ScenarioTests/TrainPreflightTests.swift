@@ -122,6 +122,13 @@ import Testing
         #expect(session.completions(for: "train activations=d") == ["activations=deepseek"])
     }
 
+    @Test("replicas= completes as a train key and with its values")
+    func replicasCompletion() {
+        let session = ScenarioSession(output: { _ in })
+        #expect(session.completions(for: "train replic") == ["replicas="])
+        #expect(session.completions(for: "train replicas=") == ["replicas=all", "replicas=once"])
+    }
+
     @Test("show step's HBM table states the policy and shows the planned activation peak")
     func showStepStatesThePolicy() throws {
         var printed: [String] = []
