@@ -4,12 +4,12 @@ import Testing
 @testable import Hardware
 
 /// `LinkStats` against hand-worked intervals: back-to-back chunks merge, a gap starts a new busy period, and
-/// utilisation over a window counts the busy time inside it, the last (still open) period included.
+/// utilisation over a window counts the busy time inside it, the last period included.
 @Suite("Link statistics")
 struct LinkStatsTests {
     private func at(_ ns: Int64) -> SimInstant { SimInstant(nanosecondsSinceStart: ns) }
 
-    @Test("busy periods merge back to back and split at gaps; windows count closed and open periods")
+    @Test("busy periods merge back to back and split at gaps; a window counts every period it overlaps")
     func intervalsAndWindows() {
         var stats = LinkStats()
         #expect(stats.lastBusyEnd == at(0))
@@ -27,7 +27,7 @@ struct LinkStatsTests {
         #expect(stats.utilisation(from: at(70), to: at(90)) == 0.5)
         #expect(stats.utilisation(from: at(30), to: at(50)) == 0)
         #expect(stats.utilisation(from: at(85), to: at(95)) == 0)
-        // The same periods reached another way are equal; a different split of them is not.
+        // The same periods in fewer chunks: the same utilisation, yet not equal statistics (the chunk counts).
         var same = LinkStats()
         same.add(bytes: 200, startNs: 10, endNs: 30)
         same.add(bytes: 150, startNs: 50, endNs: 80)
