@@ -3,8 +3,8 @@ import SimCore
 /// What a link has carried: bytes, chunks, busy time, and its busy intervals for utilisation over any window.
 ///
 /// The last busy period is held inline and only closed into the list when a gap ends it: most work on a busy
-/// link comes back to back, and extending the open period then touches no array (a V3 step books ~400 M
-/// flows, nearly all of them merges).
+/// link comes back to back, and extending the open period then touches no array (a V3 step makes ~400 M
+/// flow-port bookings, nearly all of them merges).
 public struct LinkStats: Sendable, Equatable {
     /// Bytes serialised so far.
     public private(set) var bytes = 0
@@ -34,7 +34,7 @@ public struct LinkStats: Sendable, Equatable {
         busyTime = busyTime + .nanoseconds(endNs - startNs)
         if openEndNs == startNs {
             // Back to back (or the first period starting at 0): the open period grows.
-            openEndNs = max(openEndNs, endNs)
+            openEndNs = endNs
         } else if endNs > startNs {
             if openEndNs > openStartNs { closed.append((openStartNs, openEndNs)) }
             (openStartNs, openEndNs) = (startNs, endNs)
