@@ -32,10 +32,10 @@ extension Cluster {
     /// `bookFlow(from:to:bytes:startNs:)` on a path from `flowPath`.
     public func bookFlow(on path: FlowPath, bytes: Int, startNs: Int64) throws -> Int64 {
         if let ports = path.standard, ports.fabric.downLinkCount == 0 {
-            return ports.book(bytes: bytes, startNs: startNs)
+            return ports.book(bytes: bytes, startNs: startNs, nowNs: simulation.executor.nowNs)
         }
         let route = try fabric.route(from: path.source, to: path.destination)
-        return try fabric.bookFlow(route, bytes: bytes, startNs: startNs)
+        return try fabric.bookFlow(route, bytes: bytes, startNs: startNs, nowNs: simulation.executor.nowNs)
     }
 
     /// `flowDurationNs(from:to:bytes:)` on a path from `flowPath`.
@@ -77,11 +77,13 @@ public struct FlowPath: Sendable {
             maxChunks = fabric.spec.maxChunksPerMessage
         }
 
-        /// Books `bytes` from `startNs` on the three ports; returns the arrival (`Fabric.bookFlow`'s rule).
-        func book(bytes: Int, startNs: Int64) -> Int64 {
+        /// Books `bytes` from `startNs` on the three ports at the simulation's time `nowNs`; returns the arrival
+        /// (`Fabric.bookFlow`'s rule).
+        func book(bytes: Int, startNs: Int64, nowNs: Int64) -> Int64 {
             let endNs = max(
-                first.book(bytes: bytes, startNs: startNs), second.book(bytes: bytes, startNs: startNs),
-                third.book(bytes: bytes, startNs: startNs))
+                first.book(bytes: bytes, startNs: startNs, nowNs: nowNs),
+                second.book(bytes: bytes, startNs: startNs, nowNs: nowNs),
+                third.book(bytes: bytes, startNs: startNs, nowNs: nowNs))
             return endNs + overheadNs(bytes: bytes)
         }
 
@@ -123,9 +125,10 @@ extension Fabric {
         return (commOut[source], nicOut[source], leafDown[rail * spec.nodeCount + destinationNode])
     }
 
-    /// Books `bytes` on every link of `route` from `startNs` (see `Cluster.bookFlow`); returns the arrival (ns).
-    /// The fill is that of a message of `fillBytes` (default: `bytes`), e.g. one slice of a sliced block.
-    func bookFlow(_ route: Route, bytes: Int, startNs: Int64, fillBytes: Int? = nil) throws -> Int64 {
+    /// Books `bytes` on every link of `route` from `startNs` at the simulation's time `nowNs` (see
+    /// `Cluster.bookFlow`); returns the arrival (ns). The fill is that of a message of `fillBytes` (default:
+    /// `bytes`), e.g. one slice of a sliced block.
+    func bookFlow(_ route: Route, bytes: Int, startNs: Int64, nowNs: Int64, fillBytes: Int? = nil) throws -> Int64 {
         // Refused before anything is booked, so a refused flow leaves no bytes behind.
         if downLinkCount > 0, let down = route.links.first(where: { link in !link.enter { $0.isUp } }) {
             throw HardwareError.invalidParameter(
@@ -133,7 +136,9 @@ extension Fabric {
                 reason: "the link is down and bulk flows model no faults (use chunked messages)")
         }
         var arrivalNs = startNs
-        for link in route.links { arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs)) }
+        for link in route.links {
+            arrivalNs = max(arrivalNs, link.flowPort.book(bytes: bytes, startNs: startNs, nowNs: nowNs))
+        }
         return route.links.isEmpty ? startNs : arrivalNs + flowOverheadNs(bytes: fillBytes ?? bytes, route.links)
     }
 

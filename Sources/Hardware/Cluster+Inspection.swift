@@ -13,10 +13,10 @@ extension Cluster {
         /// Bytes of chunks and flows.
         public var bytes: Int { stats.bytes + flowStats.bytes }
 
-        /// The fraction of `start..<end` the link was busy with chunks or flows (at most 1: the two are modelled
-        /// apart and may overlap).
-        public func utilisation(from start: SimInstant = .start, to end: SimInstant) -> Double {
-            min(1, stats.utilisation(from: start, to: end) + flowStats.utilisation(from: start, to: end))
+        /// The fraction of `.start..<end` the link was busy with chunks or flows (at most 1: the two are modelled
+        /// apart and may overlap), for `end` no earlier than the simulation's time when the report was read.
+        public func utilisation(to end: SimInstant) -> Double {
+            min(1, stats.utilisation(to: end) + flowStats.utilisation(to: end))
         }
     }
 

@@ -6,7 +6,7 @@
 final class FlowPort: @unchecked Sendable {
     /// The link's serialisation rate now (its owner updates it when the rate or a fault changes it).
     var bytesPerSecond: Double
-    /// Bytes, busy time and busy intervals of the flows booked so far.
+    /// Bytes and busy time of the flows booked so far.
     private(set) var stats = LinkStats()
     /// When the port has carried every flow booked on it so far (ns).
     private(set) var busyUntilNs: Int64 = 0
@@ -16,12 +16,13 @@ final class FlowPort: @unchecked Sendable {
     /// The time `bytes` occupy the port, rounded up to whole nanoseconds (as `Link.transmissionTime`).
     func durationNs(bytes: Int) -> Int64 { Int64((Double(bytes) * 1e9 / bytesPerSecond).rounded(.up)) }
 
-    /// Books `bytes` that reach the port at `startNs`; returns when the port has carried them (ns).
-    func book(bytes: Int, startNs: Int64) -> Int64 {
+    /// Books `bytes` that reach the port at `startNs`, at the simulation's time `nowNs`; returns when the port
+    /// has carried them (ns).
+    func book(bytes: Int, startNs: Int64, nowNs: Int64) -> Int64 {
         let beginNs = max(startNs, busyUntilNs)
         let endNs = beginNs + durationNs(bytes: bytes)
         busyUntilNs = endNs
-        stats.add(bytes: bytes, startNs: beginNs, endNs: endNs)
+        stats.add(bytes: bytes, startNs: beginNs, endNs: endNs, nowNs: nowNs)
         return endNs
     }
 }

@@ -139,7 +139,8 @@ public actor GPU: SimulatedActor {
         // A phantom message as a bulk flow: booked on its route's links now, delivered when it arrives.
         let flowArrivalNs =
             asFlow
-            ? try fabric.bookFlow(route, bytes: bytes, startNs: nowNs, fillBytes: bytes / max(1, flowFillSlices))
+            ? try fabric.bookFlow(
+                route, bytes: bytes, startNs: nowNs, nowNs: nowNs, fillBytes: bytes / max(1, flowFillSlices))
             : nil
         let transfer = Transfer(
             tensor: tensor, bytes: bytes, tag: tag, route: route, destination: target, chunkCount: chunkCount,

@@ -68,10 +68,10 @@ public actor Link: SimulatedActor {
         self.track = simulation.trace.track(actor: owner, lane: port)
     }
 
-    /// Bytes, busy time and busy intervals of the chunks serialised so far.
+    /// Bytes and busy time of the chunks serialised so far.
     public var statistics: LinkStats { stats }
 
-    /// Bytes, busy time and busy intervals of the bulk flows booked so far (`Cluster.bookFlow`).
+    /// Bytes and busy time of the bulk flows booked so far (`Cluster.bookFlow`).
     public var flowStatistics: LinkStats { flowPort.stats }
 
     /// Changes the serialisation rate for chunks that start from now on.
@@ -205,7 +205,7 @@ public actor Link: SimulatedActor {
             await simulation.clock.sleepUncancellable(until: SimInstant(nanosecondsSinceStart: endNs))
         }
         inService = nil
-        stats.add(bytes: bytes, startNs: startNs, endNs: endNs)
+        stats.add(bytes: bytes, startNs: startNs, endNs: endNs, nowNs: endNs)
         let trace = simulation.trace
         trace.beginSpan(track, TraceNames.chunk, startNs: startNs, endNs: endNs)
         trace.addArgument(TraceNames.bytes, Int64(bytes))
