@@ -43,12 +43,27 @@ struct StageCompute: Sendable {
     let costs: PipelineCosts
     /// The cost model of one micro-batch (model costs).
     let costModel: CostModel
-    /// The tensor-core precision of each class of FLOPs (all BF16 unless the run says otherwise).
-    var precision = ComputePrecision.bf16
+    /// The tensor-core precision of each class of FLOPs.
+    let precision: ComputePrecision
     /// AdamW state bytes per parameter of a shard: K = 12 (fp32 master and moments) or 8 with BF16 moments.
-    var optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false)
+    let optimizerStateBytesPerParameter: Int
     /// Whether FP8 linear GEMMs run at `PublishedGEMMRates`' efficiencies (else at the datasheet peak).
-    var appliesPublishedRates = false
+    let appliesPublishedRates: Bool
+    /// The kernels built so far, shared by every copy of this value (one run's workers).
+    private let templates = KernelTemplates()
+
+    /// Compute of `costs` for `costModel` (all BF16, fp32 AdamW moments and datasheet rates unless given).
+    init(
+        costs: PipelineCosts, costModel: CostModel, precision: ComputePrecision = .bf16,
+        optimizerStateBytesPerParameter: Int = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: false),
+        appliesPublishedRates: Bool = false
+    ) {
+        self.costs = costs
+        self.costModel = costModel
+        self.precision = precision
+        self.optimizerStateBytesPerParameter = optimizerStateBytesPerParameter
+        self.appliesPublishedRates = appliesPublishedRates
+    }
 
     /// Charges the compute time of `op` on `gpu`: one span of the unit duration, or the cost-model kernels of
     /// every part of the op's work in order (`parts` pairs each part with the layer range it runs).
@@ -66,9 +81,24 @@ struct StageCompute: Sendable {
         }
     }
 
-    /// The kinds an expert-parallel copy charges itself, layer by layer; its EP layers charge the rest (gate,
-    /// experts, shared experts, dispatch and combine).
-    static let localKinds: [OpKind] = [.embedding, .attention, .denseFFN]
+    /// Which of a stage's ops a kernel list covers.
+    enum OpSelection: Hashable, Sendable {
+        /// Every op.
+        case all
+        /// The kinds an expert-parallel copy charges itself, layer by layer; its EP layers charge the rest
+        /// (gate, experts, shared experts, dispatch and combine).
+        case local
+        /// The output head.
+        case head
+
+        func includes(_ op: OpCost) -> Bool {
+            switch self {
+            case .all: true
+            case .local: [OpKind.embedding, .attention, .denseFFN].contains(op.kind)
+            case .head: op.kind == .head
+            }
+        }
+    }
 
     /// Runs `kernels` one after the other on the compute SMs (model costs; nothing under unit costs).
     func run(_ kernels: [Kernel], on gpu: GPU) async throws {
@@ -76,28 +106,38 @@ struct StageCompute: Sendable {
         for kernel in kernels { try await gpu.compute.run(kernel) }
     }
 
-    /// The kernels of `part` of layer `layer`'s local ops (`localKinds`), plus the embedding's on layer 0.
+    /// The kernels of `part` of layer `layer`'s local ops (`OpSelection.local`), plus the embedding's on layer 0.
     func localKernels(_ part: Part, layer: Int, label: String) -> [Kernel] {
-        kernels(part, layers: layer..<(layer + 1), label: label) { Self.localKinds.contains($0.kind) }
+        kernels(part, layers: layer..<(layer + 1), label: label, of: .local)
     }
 
     /// The kernels of `part` of the output head, if `layers` end at the model's last layer.
     func headKernels(_ part: Part, layers: Range<Int>, label: String) -> [Kernel] {
         guard let last = layers.last else { return [] }
-        return kernels(part, layers: last..<(last + 1), label: label) { $0.kind == .head }
+        return kernels(part, layers: last..<(last + 1), label: label, of: .head)
     }
 
-    /// The kernels of the ops of the stage with FLOPs in this part, of the ops `isIncluded` keeps (element-wise
-    /// ops are left out, as the cost model leaves them out): one kernel per op at `precision.linear` when its
-    /// FLOPs run at one precision, else the linear GEMMs' kernel (every byte, the launch) and a fused stage
-    /// with the higher-precision FLOPs (attention core, head, gate), as `OpKernels.kernels(_:_:name:precision:)`.
-    func kernels(
-        _ part: Part, layers: Range<Int>, label: String, where isIncluded: (OpCost) -> Bool = { _ in true }
-    ) -> [Kernel] {
-        costModel.stageOps(layers: layers).filter(isIncluded).flatMap { op -> [Kernel] in
+    /// The kernels of `part` of the stage's ops in `selection`, named after `label` (the op): built once per
+    /// run and stage, as `templateKernels` gives them.
+    func kernels(_ part: Part, layers: Range<Int>, label: String, of selection: OpSelection = .all) -> [Kernel] {
+        let key = KernelTemplates.Key(part: part, layers: layers, selection: selection)
+        return templates.kernels(key) { templateKernels(part, layers: layers, of: selection) }.map { template in
+            var kernel = template
+            kernel.name = label + template.name
+            return kernel
+        }
+    }
+
+    /// The kernels of the ops of the stage with FLOPs in this part, of the ops in `selection` (element-wise
+    /// ops are left out, as the cost model leaves them out), named from the part on (` F attention`): one
+    /// kernel per op at `precision.linear` when its FLOPs run at one precision, else the linear GEMMs' kernel
+    /// (every byte, the launch) and a fused stage with the higher-precision FLOPs (attention core, head, gate),
+    /// as `OpKernels.kernels(_:_:name:precision:)`.
+    private func templateKernels(_ part: Part, layers: Range<Int>, of selection: OpSelection) -> [Kernel] {
+        costModel.stageOps(layers: layers).filter(selection.includes).flatMap { op -> [Kernel] in
             let flops = part.flops(of: op)
             guard flops > 0 else { return [] }
-            let name = "\(label) \(part.rawValue) \(op.name)"
+            let name = " \(part.rawValue) \(op.name)"
             let high = precision.linear == precision.attentionCore ? 0 : part.higherPrecisionFLOPs(of: op, precision)
             guard high < flops else {
                 return [

@@ -121,10 +121,10 @@ public final class PipelineTrainer: Sendable {
             activations == .full
             ? costModel : try CostModel(config: config, tokens: tokens, sequenceLength: training.sequenceLength)
         self.activations = activations
-        var compute = StageCompute(costs: costs, costModel: costModel)
-        compute.precision = precision
-        compute.optimizerStateBytesPerParameter = ModelStateMemory.optimizerBytesPerParameter(bf16Moments: bf16Moments)
-        compute.appliesPublishedRates = gemmRates == .published && PublishedGEMMRates.applies(to: first.spec)
+        let compute = StageCompute(
+            costs: costs, costModel: costModel, precision: precision,
+            optimizerStateBytesPerParameter: ModelStateMemory.optimizerBytesPerParameter(bf16Moments: bf16Moments),
+            appliesPublishedRates: gemmRates == .published && PublishedGEMMRates.applies(to: first.spec))
         self.precision = precision
         modelFLOPsPerMicroBatch = costs == .model ? Double(modelCosts.totalFLOPs) : nil
         fp8FLOPsPerMicroBatch =
