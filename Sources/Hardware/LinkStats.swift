@@ -4,6 +4,9 @@ import SimCore
 /// What a link has carried: bytes, chunks, busy time, and the busy time from the start to any instant no earlier
 /// than the simulation's time (utilisation).
 ///
+/// Two statistics are equal when their counters, folded sum, kept periods and last booking time are: the same
+/// periods booked at other times, or other periods folded into the same sum, may compare either way.
+///
 /// Busy periods are folded into one sum once the simulation's time has passed their end, since every later
 /// reading counts them whole: only the last period (held inline, as most work on a busy link comes back to
 /// back) and the closed periods booked ahead of the simulation's time are kept apart. A V3 step makes ~400 M
@@ -17,7 +20,7 @@ public struct LinkStats: Sendable, Equatable {
     public private(set) var busyTime = SimDuration.zero
     /// The busy time of the closed periods that had ended by the simulation's time of a later `add` (ns).
     private var foldedBusyNs: Int64 = 0
-    /// Closed periods that had not ended yet when last seen, in time order: (start, end) in ns.
+    /// Closed periods not folded yet (they had not ended when they closed), in time order: (start, end) in ns.
     private var aheadOfTime: Deque<Period> = []
     /// The last busy period (ns); none while `openEndNs == openStartNs`.
     private var openStartNs: Int64 = 0
@@ -62,14 +65,18 @@ public struct LinkStats: Sendable, Equatable {
         }
     }
 
+    /// Closed periods kept apart from the folded sum (booked ahead of the simulation's time, not passed yet).
+    var keptPeriodCount: Int { aheadOfTime.count }
+
     /// The end of the last busy period, or the start of time when the link never worked.
     public var lastBusyEnd: SimInstant { SimInstant(nanosecondsSinceStart: openEndNs) }
 
-    /// The fraction of `.start..<end` the link spent serialising (0 for an empty window), for any `end` no
-    /// earlier than `lastAddNs` (e.g. the simulation's time when the statistics are read); periods booked past
-    /// `end` count only up to it.
+    /// The fraction of `.start..<end` the link spent serialising (0 at the start), for any `end` no earlier than
+    /// `lastAddNs` (e.g. the simulation's time when the statistics are read); periods booked past `end` count
+    /// only up to it.
     public func utilisation(to end: SimInstant) -> Double {
         let toNs = end.nanosecondsSinceStart
+        assert(toNs >= lastAddNs, "link statistics read at \(toNs) ns, before their last booking at \(lastAddNs) ns")
         guard toNs > 0 else { return 0 }
         var busyNs = foldedBusyNs + overlapNs(openStartNs, openEndNs, toNs)
         for period in aheadOfTime {

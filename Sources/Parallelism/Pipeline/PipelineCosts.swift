@@ -118,7 +118,7 @@ struct StageCompute: Sendable {
     }
 
     /// The kernels of `part` of the stage's ops in `selection`, named after `label` (the op): built once per
-    /// run and stage, as `templateKernels` gives them.
+    /// run, part, layer range and selection, as `templateKernels` gives them.
     func kernels(_ part: Part, layers: Range<Int>, label: String, of selection: OpSelection = .all) -> [Kernel] {
         let key = KernelTemplates.Key(part: part, layers: layers, selection: selection)
         return templates.kernels(key) { templateKernels(part, layers: layers, of: selection) }.map { template in
