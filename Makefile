@@ -1,6 +1,6 @@
 # moesim — quick start: `make run` (main job) and `make test` (the test suite). Both set themselves up.
 SWIFT ?= swift
-APT_PACKAGES := libedit-dev pkg-config
+APT_PACKAGES := libedit-dev pkg-config libmimalloc-dev
 
 .PHONY: run test bench figures fuzz deps format clean
 

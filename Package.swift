@@ -9,6 +9,13 @@ let simulatedActorSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// moesim-bench allocates through mimalloc (Debian's libmimalloc-dev, which `make deps` installs): a V3-scale
+/// run makes hundreds of millions of small allocations across a heap of ~400 MiB, and with glibc's allocator the
+/// full V3 step took 1.14-1.20 times as long ("Speed and approximations" in docs/ARCHITECTURE.md). Linked before
+/// the C library, its malloc serves the Swift runtime too. Not the `moesim` REPL: with it, libedit's Tab
+/// completion read a stale line buffer (`UsabilityTests`).
+let allocatorSettings: [LinkerSetting] = [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "moesim",
     platforms: [.macOS(.v15)],
@@ -113,7 +120,8 @@ let package = Package(
                 "Scenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: simulatedActorSettings
+            swiftSettings: simulatedActorSettings,
+            linkerSettings: allocatorSettings
         ),
     ],
     swiftLanguageModes: [.v6]

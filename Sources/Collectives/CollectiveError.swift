@@ -23,9 +23,12 @@ public enum CollectiveError: Error, Equatable, CustomStringConvertible {
     }
 
     /// Throws `invalidArgument` unless `condition` holds.
-    static func require(_ condition: Bool, _ name: String, _ value: some CustomStringConvertible, _ reason: String)
-        throws
-    {
-        guard condition else { throw CollectiveError.invalidArgument(name: name, value: "\(value)", reason: reason) }
+    static func require<Value: CustomStringConvertible>(
+        _ condition: Bool, _ name: @autoclosure () -> String, _ value: @autoclosure () -> Value,
+        _ reason: @autoclosure () -> String
+    ) throws {
+        guard condition else {
+            throw CollectiveError.invalidArgument(name: name(), value: "\(value())", reason: reason())
+        }
     }
 }

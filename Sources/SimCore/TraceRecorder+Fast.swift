@@ -30,9 +30,18 @@ extension TraceRecorder {
         begin(isSpan: false, track, index(of: name), startNs: atNs, endNs: atNs)
     }
 
-    /// Starts recording a span whose name is built at run time (a kernel's); see `beginSpan`.
-    public func beginSpan(_ track: TraceTrackID, named name: String, startNs: Int64, endNs: Int64) {
-        begin(isSpan: true, track, intern(name), startNs: startNs, endNs: endNs)
+    /// Starts recording a span whose name is built at run time (a kernel's); see `beginSpan`. Returns the
+    /// name's string index, which stays valid for this recorder (`beginSpan(_:interned:startNs:endNs:)`).
+    @discardableResult
+    public func beginSpan(_ track: TraceTrackID, named name: String, startNs: Int64, endNs: Int64) -> Int32 {
+        let index = intern(name)
+        begin(isSpan: true, track, index, startNs: startNs, endNs: endNs)
+        return index
+    }
+
+    /// Starts recording a span named by the index an earlier `beginSpan(_:named:startNs:endNs:)` returned.
+    public func beginSpan(_ track: TraceTrackID, interned index: Int32, startNs: Int64, endNs: Int64) {
+        begin(isSpan: true, track, index, startNs: startNs, endNs: endNs)
     }
 
     /// Adds an integer argument to the record being built.

@@ -79,6 +79,8 @@ struct Dsv3Benchmark: ParsableCommand {
         let before = sink.lines.count
         try execute("show step", in: session, sink: sink, echo: false)
         let report = sink.lines[before...].joined(separator: "\n")
+        try execute("show trace last=1", in: session, sink: sink, echo: false)
+        let traceHash = sink.lines.last ?? "?"
         print(
             """
             wall: \(format(wall)) s (train line, building the \(preset == .dsv3 ? 2048 : 128) workers and checking HBM: \
@@ -87,6 +89,7 @@ struct Dsv3Benchmark: ParsableCommand {
             \(trainArgs.contains("compare=") ? " (the main run's events; the run's wall time includes the compare= runs)" : "")
             peak RSS: \(ProcessMemory.peakDescription())
             step time: \(stepTime)
+            trace: \(traceHash)
             show step:
             \(report)
             """)

@@ -68,6 +68,52 @@ struct TraceTests {
         #expect(swapped.hash != reference.hash)
     }
 
+    @Test("spans named by their interned index record and hash what spans named by text do")
+    func internedSpans() {
+        let bytes = TraceName("bytes")
+        let category = TraceName("category")
+        let byText = TraceRecorder()
+        let byIndex = TraceRecorder()
+        let textTrack = byText.track(actor: "gpu0", lane: "moe")
+        let indexTrack = byIndex.track(actor: "gpu0", lane: "moe")
+        var nameIndex: Int32 = -1
+        var categoryIndex: Int32 = -1
+        for (step, name) in ["gate moe", "gate moe", "combine moe", "gate moe"].enumerated() {
+            let startNs = Int64(step) * 100
+            byText.span(
+                textTrack, name, start: SimInstant(nanosecondsSinceStart: startNs),
+                end: SimInstant(nanosecondsSinceStart: startNs + 40),
+                args: ["bytes": .int(Int64(step)), "category": .string("kernel")])
+            if name == "gate moe", nameIndex >= 0 {
+                byIndex.beginSpan(indexTrack, interned: nameIndex, startNs: startNs, endNs: startNs + 40)
+            } else {
+                let index = byIndex.beginSpan(indexTrack, named: name, startNs: startNs, endNs: startNs + 40)
+                if name == "gate moe" { nameIndex = index }
+            }
+            byIndex.addArgument(bytes, Int64(step))
+            if categoryIndex >= 0 {
+                byIndex.addArgument(category, interned: categoryIndex)
+            } else {
+                categoryIndex = byIndex.addArgument(category, "kernel")
+            }
+            byIndex.endRecord()
+        }
+        #expect(byIndex.hash == byText.hash)
+        #expect(byIndex.events == byText.events)
+        #expect(byIndex.strings == byText.strings)
+        // The index names the text it was interned for: another index names another span.
+        let other = TraceRecorder()
+        let otherTrack = other.track(actor: "gpu0", lane: "moe")
+        let gate = other.beginSpan(otherTrack, named: "gate moe", startNs: 0, endNs: 40)
+        other.endRecord()
+        let combine = other.beginSpan(otherTrack, named: "combine moe", startNs: 0, endNs: 40)
+        other.endRecord()
+        other.beginSpan(otherTrack, interned: gate, startNs: 100, endNs: 140)
+        other.endRecord()
+        #expect(gate != combine)
+        #expect(other.events.map(\.name) == ["gate moe", "combine moe", "gate moe"])
+    }
+
     @Test("durations print with units")
     func durationFormatting() {
         #expect(SimDuration.nanoseconds(250).description == "250ns")

@@ -81,7 +81,7 @@ extension ExpertParallelLayer {
         }
         try await charge(gateKernel(tokens: routing.tokenCount), rank: rank)
         if outcome.sharedEnd > simulation.now { try await simulation.clock.sleep(until: outcome.sharedEnd) }
-        try recordBackward(rank: rank, "B", from: start, bytes: traffic.bytes)
+        try recordBackward(rank: rank, .backward, from: start, bytes: traffic.bytes)
         await exchange.finish(tagBase: key)
         return BackwardResult(
             input: InputBackward(inputGradient: inputGradient, weightTasks: tasks), start: start, end: simulation.now,
@@ -161,7 +161,7 @@ extension ExpertParallelLayer {
     public func runWeightTasks(rank: Int, _ result: BackwardResult) async throws -> [(String, Tensor)] {
         let start = communicator.cluster.simulation.now
         try await charge(Kernel(name: "W", flops: Double(result.weightFLOPs), hbmBytes: 0), rank: rank)
-        try recordBackward(rank: rank, "W", from: start, bytes: 0)
+        try recordBackward(rank: rank, .weights, from: start, bytes: 0)
         return try result.input.weightTasks.map { ($0.parameterName, try $0.gradient()) }
     }
 }

@@ -1,10 +1,13 @@
 import Hardware
+import MoEModel
 import SimCore
 
 extension ExpertParallelLayer {
     /// The trace lane of the layer's phases on the rank's GPU: actor `gpuN`, lane `moe`.
     func traceTrack(rank: Int) throws -> TraceTrackID {
-        communicator.cluster.simulation.trace.track(actor: try communicator.gpu(rank: rank).name, lane: "moe")
+        try traceNames.track(rank: rank) {
+            communicator.cluster.simulation.trace.track(actor: try communicator.gpu(rank: rank).name, lane: "moe")
+        }
     }
 
     /// Records one rank's forward phases as spans named by the span-naming convention: `gate`, `dispatch`
@@ -12,33 +15,33 @@ extension ExpertParallelLayer {
     func recordForward(rank: Int, _ stats: EPRankStats) throws {
         let track = try traceTrack(rank: rank)
         let trace = communicator.cluster.simulation.trace
-        let prefix = tracePrefix
-        func span(_ name: String, _ start: SimInstant, _ end: SimInstant, bytes: Int = 0, _ category: String) {
+        func span(_ phase: EPTraceNames.Phase, _ start: SimInstant, _ end: SimInstant, bytes: Int = 0) {
             guard end > start else { return }
-            trace.span(
-                track, name + " " + prefix, start: start, end: end,
-                args: ["bytes": .int(Int64(bytes)), "category": .string(category)])
+            traceNames.span(
+                phase, on: track, startNs: start.nanosecondsSinceStart, endNs: end.nanosecondsSinceStart,
+                bytes: bytes, in: trace)
         }
-        span("gate", stats.start, stats.gateEnd, "kernel")
-        span("dispatch counts", stats.gateEnd, stats.dispatchStart, "dispatch")
-        span("dispatch", stats.dispatchStart, stats.dispatchEnd, bytes: stats.dispatchTraffic.bytes, "dispatch")
-        span("experts", stats.dispatchEnd, stats.combineStart, "MLP")
-        span("combine", stats.combineStart, stats.combineEnd, bytes: stats.combineTraffic.bytes, "combine")
+        span(.gate, stats.start, stats.gateEnd)
+        span(.dispatchCounts, stats.gateEnd, stats.dispatchStart)
+        span(.dispatch, stats.dispatchStart, stats.dispatchEnd, bytes: stats.dispatchTraffic.bytes)
+        span(.experts, stats.dispatchEnd, stats.combineStart)
+        span(.combine, stats.combineStart, stats.combineEnd, bytes: stats.combineTraffic.bytes)
     }
 
     /// The layer's parameter prefix (`moe`), which follows each span's phase word.
-    var tracePrefix: String {
+    static func tracePrefix(of layer: MoELayer) -> String {
         let weight = layer.router.weightName
         return weight.hasSuffix(".router") ? String(weight.dropLast(".router".count)) : weight
     }
 
-    /// Records one rank's backward (`B`) or weight-gradient (`W`) pass of the layer as one span.
-    func recordBackward(rank: Int, _ letter: String, from start: SimInstant, bytes: Int) throws {
+    /// Records one rank's backward (`.backward`, B) or weight-gradient (`.weights`, W) pass of the layer as one
+    /// span.
+    func recordBackward(rank: Int, _ phase: EPTraceNames.Phase, from start: SimInstant, bytes: Int) throws {
         let simulation = communicator.cluster.simulation
         guard simulation.now > start else { return }
-        simulation.trace.span(
-            try traceTrack(rank: rank), letter + " " + tracePrefix, start: start, end: simulation.now,
-            args: ["bytes": .int(Int64(bytes)), "category": .string(letter)])
+        traceNames.span(
+            phase, on: try traceTrack(rank: rank), startNs: start.nanosecondsSinceStart,
+            endNs: simulation.executor.nowNs, bytes: bytes, in: simulation.trace)
     }
 }
 

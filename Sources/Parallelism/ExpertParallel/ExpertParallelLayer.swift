@@ -71,6 +71,8 @@ public struct ExpertParallelLayer: Sendable {
     let phantomCache: PhantomRoutingCache?
     /// Whether FP8 expert GEMMs run at `PublishedGEMMRates`' efficiencies (published rates on an H800 group).
     let appliesPublishedRates: Bool
+    /// The layer's span names and its ranks' lanes in the trace, interned on first use.
+    let traceNames: EPTraceNames
 
     /// The group's communicator.
     public var communicator: Communicator { placement.communicator }
@@ -114,6 +116,7 @@ public struct ExpertParallelLayer: Sendable {
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
         flowExchange = EPFlowExchange(placement: placement, plans: phantomCache?.flowPlans ?? EPFlowPlans())
         self.phantomCache = phantomCache
+        traceNames = EPTraceNames(prefix: Self.tracePrefix(of: layer), rankCount: communicator.size)
         appliesPublishedRates =
             options.gemmRates == .published && PublishedGEMMRates.applies(to: communicator.cluster.spec.gpu)
     }
