@@ -11,7 +11,7 @@ let simulatedActorSettings: [SwiftSetting] = [
 
 /// moesim-bench allocates through mimalloc (Debian's libmimalloc-dev, which `make deps` installs): a V3-scale
 /// run makes hundreds of millions of small allocations across a heap of ~400 MiB, and with glibc's allocator the
-/// full V3 step took 1.14-1.20 times as long ("Speed and approximations" in docs/ARCHITECTURE.md). Linked before
+/// full V3 step took 1.13-1.21 times as long ("Speed and approximations" in docs/ARCHITECTURE.md). Linked before
 /// the C library, its malloc serves the Swift runtime too. Not the `moesim` REPL: with it, libedit's Tab
 /// completion read a stale line buffer (`UsabilityTests`).
 let allocatorSettings: [LinkerSetting] = [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]

@@ -22,7 +22,7 @@ public enum CollectiveError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Throws `invalidArgument` unless `condition` holds.
+    /// Throws `invalidArgument` unless `condition` holds; the message is built only then.
     static func require<Value: CustomStringConvertible>(
         _ condition: Bool, _ name: @autoclosure () -> String, _ value: @autoclosure () -> Value,
         _ reason: @autoclosure () -> String

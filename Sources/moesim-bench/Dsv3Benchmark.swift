@@ -5,7 +5,8 @@ import SimCore
 
 /// `moesim-bench dsv3`: one DeepSeek-V3 training step (issue 16) through the command language, as a user types
 /// it: `cluster preset=dsv3` and `train model=dsv3 pp=16 ep=64 dp=128 zero=1 schedule=dualpipe microbatches=120
-/// phantom`, then `run`; prints wall time, events, events/s, peak RSS, the step time and `show step`.
+/// phantom`, then `run`; prints wall time, events, events/s, peak RSS, the step time, the trace's event count and
+/// hash, and `show step`.
 struct Dsv3Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dsv3",
@@ -79,8 +80,7 @@ struct Dsv3Benchmark: ParsableCommand {
         let before = sink.lines.count
         try execute("show step", in: session, sink: sink, echo: false)
         let report = sink.lines[before...].joined(separator: "\n")
-        try execute("show trace last=1", in: session, sink: sink, echo: false)
-        let traceHash = sink.lines.last ?? "?"
+        let recorder = session.simulation.trace
         print(
             """
             wall: \(format(wall)) s (train line, building the \(preset == .dsv3 ? 2048 : 128) workers and checking HBM: \
@@ -89,7 +89,7 @@ struct Dsv3Benchmark: ParsableCommand {
             \(trainArgs.contains("compare=") ? " (the main run's events; the run's wall time includes the compare= runs)" : "")
             peak RSS: \(ProcessMemory.peakDescription())
             step time: \(stepTime)
-            trace: \(traceHash)
+            trace: \(recorder.eventCount) events, hash \(String(recorder.hash, radix: 16)) (as `show trace` prints it)
             show step:
             \(report)
             """)

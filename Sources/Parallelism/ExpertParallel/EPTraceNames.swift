@@ -1,8 +1,8 @@
 import SimCore
 
-/// One expert-parallel layer's span names (`gate moe`, `B moe`, …) and its ranks' `moe` lanes, interned in the
-/// trace on first use and then found by index: every rank records five spans per forward call, which
-/// otherwise built each name and looked its text up again.
+/// One expert-parallel layer's span names (`gate moe`, `B moe`, …), their categories and its ranks' `moe` lanes
+/// in its simulation's trace, interned on first use and then found by index: every rank records five spans per
+/// forward call, which otherwise built each name and looked its text up again.
 ///
 /// Interning on first use keeps the trace's string table and hash exactly what recording the same spans by
 /// their text gives. Confined to the simulation's executor like the trace recorder it caches for.
@@ -37,9 +37,12 @@ final class EPTraceNames: @unchecked Sendable {
         }
     }
 
+    /// The spans' argument keys.
     static let bytesKey = TraceName("bytes")
     static let categoryKey = TraceName("category")
 
+    /// The recorder the indices are its (the layer's simulation's).
+    private let trace: TraceRecorder
     private let prefix: String
     /// Per phase: the recorder's index of its name and of its category (-1 until first recorded).
     private var nameIndex = [Int32](repeating: -1, count: Phase.allCases.count)
@@ -47,14 +50,16 @@ final class EPTraceNames: @unchecked Sendable {
     /// Per rank: its `moe` lane (nil until first recorded).
     private var tracks: [TraceTrackID?]
 
-    /// The names of a layer whose spans end in `prefix`, for `rankCount` ranks.
-    init(prefix: String, rankCount: Int) {
+    /// The names of a layer whose spans end in `prefix`, for `rankCount` ranks, recorded in `trace`.
+    init(prefix: String, rankCount: Int, trace: TraceRecorder) {
+        self.trace = trace
         self.prefix = prefix
         tracks = Array(repeating: nil, count: rankCount)
     }
 
-    /// Rank `rank`'s lane, created by `make` the first time.
+    /// Rank `rank`'s lane, created by `make` the first time (`make` alone for a rank outside the layer's).
     func track(rank: Int, make: () throws -> TraceTrackID) rethrows -> TraceTrackID {
+        guard tracks.indices.contains(rank) else { return try make() }
         if let track = tracks[rank] { return track }
         let track = try make()
         tracks[rank] = track
@@ -63,9 +68,7 @@ final class EPTraceNames: @unchecked Sendable {
 
     /// Records `phase`'s span on `track` from `startNs` to `endNs` with its `bytes` and `category`, as
     /// `trace.span(track, word + " " + prefix, …, args: ["bytes": …, "category": …])` would.
-    func span(
-        _ phase: Phase, on track: TraceTrackID, startNs: Int64, endNs: Int64, bytes: Int, in trace: TraceRecorder
-    ) {
+    func span(_ phase: Phase, on track: TraceTrackID, startNs: Int64, endNs: Int64, bytes: Int) {
         let index = phase.rawValue
         if nameIndex[index] >= 0 {
             trace.beginSpan(track, interned: nameIndex[index], startNs: startNs, endNs: endNs)

@@ -14,12 +14,11 @@ extension ExpertParallelLayer {
     /// (the counts exchange, then the payload, with its bytes), `experts` (MLP) and `combine` (with its bytes).
     func recordForward(rank: Int, _ stats: EPRankStats) throws {
         let track = try traceTrack(rank: rank)
-        let trace = communicator.cluster.simulation.trace
         func span(_ phase: EPTraceNames.Phase, _ start: SimInstant, _ end: SimInstant, bytes: Int = 0) {
             guard end > start else { return }
             traceNames.span(
                 phase, on: track, startNs: start.nanosecondsSinceStart, endNs: end.nanosecondsSinceStart,
-                bytes: bytes, in: trace)
+                bytes: bytes)
         }
         span(.gate, stats.start, stats.gateEnd)
         span(.dispatchCounts, stats.gateEnd, stats.dispatchStart)
@@ -41,7 +40,7 @@ extension ExpertParallelLayer {
         guard simulation.now > start else { return }
         traceNames.span(
             phase, on: try traceTrack(rank: rank), startNs: start.nanosecondsSinceStart,
-            endNs: simulation.executor.nowNs, bytes: bytes, in: simulation.trace)
+            endNs: simulation.executor.nowNs, bytes: bytes)
     }
 }
 

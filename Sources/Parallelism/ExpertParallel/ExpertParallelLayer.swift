@@ -116,7 +116,9 @@ public struct ExpertParallelLayer: Sendable {
         exchange = EPExchange(rankCount: communicator.size, in: communicator.cluster.simulation)
         flowExchange = EPFlowExchange(placement: placement, plans: phantomCache?.flowPlans ?? EPFlowPlans())
         self.phantomCache = phantomCache
-        traceNames = EPTraceNames(prefix: Self.tracePrefix(of: layer), rankCount: communicator.size)
+        traceNames = EPTraceNames(
+            prefix: Self.tracePrefix(of: layer), rankCount: communicator.size,
+            trace: communicator.cluster.simulation.trace)
         appliesPublishedRates =
             options.gemmRates == .published && PublishedGEMMRates.applies(to: communicator.cluster.spec.gpu)
     }
