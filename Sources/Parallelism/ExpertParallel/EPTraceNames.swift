@@ -41,7 +41,7 @@ final class EPTraceNames: @unchecked Sendable {
     static let bytesKey = TraceName("bytes")
     static let categoryKey = TraceName("category")
 
-    /// The recorder the indices are its (the layer's simulation's).
+    /// The recorder the indices belong to (the layer's simulation's).
     private let trace: TraceRecorder
     private let prefix: String
     /// Per phase: the recorder's index of its name and of its category (-1 until first recorded).
